@@ -1,0 +1,278 @@
+//! The disc model every format decodes into and encodes from: disc → sessions → tracks → indexes.
+//!
+//! The model says what is *on the disc*. How a file stores a sector (2048, 2336, 2352 or 2448 bytes)
+//! is the business of the format that stores it; see [`crate::Form`] for the shapes sectors travel in.
+
+use crate::address::Lba;
+
+/// What a track holds, as the disc defines it (not as a file stores it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrackMode {
+    /// CD-DA: 2352 bytes of 16-bit little-endian stereo PCM per sector.
+    Audio,
+    /// Mode 1 data: 2048 user bytes protected by EDC and ECC.
+    Mode1,
+    /// Mode 2 without XA structure: 2336 user bytes, no EDC/ECC.
+    Mode2,
+    /// Mode 2 CD-ROM XA: Form 1 (2048 bytes, EDC/ECC) or Form 2 (2324 bytes) per sector, as the subheader says.
+    Mode2Xa,
+}
+
+impl TrackMode {
+    /// Whether the track holds data (the control field's data bit).
+    pub fn is_data(self) -> bool {
+        self != TrackMode::Audio
+    }
+
+    /// A short name for listings: `audio`, `mode1`, `mode2`, `mode2-xa`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrackMode::Audio => "audio",
+            TrackMode::Mode1 => "mode1",
+            TrackMode::Mode2 => "mode2",
+            TrackMode::Mode2Xa => "mode2-xa",
+        }
+    }
+}
+
+/// A pregap or postgap: sectors that belong to a track but lie outside INDEX 01 .. end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Gap {
+    /// Length in sectors.
+    pub sectors: u32,
+    /// Whether the source file holds these sectors. Unstored gaps are generated (silence or empty data
+    /// sectors) when a target wants them; a format never invents bytes it claims to have stored.
+    pub stored: bool,
+}
+
+impl Gap {
+    /// No gap.
+    pub const NONE: Gap = Gap {
+        sectors: 0,
+        stored: false,
+    };
+
+    /// A gap that the source holds.
+    pub const fn stored(sectors: u32) -> Gap {
+        Gap {
+            sectors,
+            stored: true,
+        }
+    }
+
+    /// A gap that exists on disc but not in the source.
+    pub const fn generated(sectors: u32) -> Gap {
+        Gap {
+            sectors,
+            stored: false,
+        }
+    }
+}
+
+/// The four control bits of a track's TOC and Q subchannel entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Control(pub u8);
+
+impl Control {
+    /// Audio with pre-emphasis.
+    pub const PRE_EMPHASIS: u8 = 0x1;
+    /// Digital copy permitted.
+    pub const COPY_PERMITTED: u8 = 0x2;
+    /// Data track.
+    pub const DATA: u8 = 0x4;
+    /// Four-channel audio.
+    pub const FOUR_CHANNEL: u8 = 0x8;
+
+    /// Whether all of `bits` are set.
+    pub fn has(self, bits: u8) -> bool {
+        self.0 & bits == bits
+    }
+}
+
+/// CD-TEXT style fields that cue sheets, NRG and CloneCD carry per disc and per track.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Text {
+    /// TITLE.
+    pub title: Option<String>,
+    /// PERFORMER.
+    pub performer: Option<String>,
+    /// SONGWRITER.
+    pub songwriter: Option<String>,
+}
+
+impl Text {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.performer.is_none() && self.songwriter.is_none()
+    }
+}
+
+/// An index mark inside a track (INDEX 02 and later; INDEX 00 is the pregap and INDEX 01 the start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Index {
+    /// Index number, 2..=99.
+    pub number: u8,
+    /// Where the index begins.
+    pub lba: Lba,
+}
+
+/// One track: `pregap`, then `length` sectors from INDEX 01 at `start`, then `postgap`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Track {
+    /// Track number, 1..=99 (the first track of a disc need not be 1).
+    pub number: u8,
+    /// What the track holds.
+    pub mode: TrackMode,
+    /// INDEX 01: the address the TOC points to.
+    pub start: Lba,
+    /// Sectors from INDEX 01 to the end of the track, gaps excluded.
+    pub length: u32,
+    /// Sectors before INDEX 01 (INDEX 00 when stored).
+    pub pregap: Gap,
+    /// Sectors after the track's data.
+    pub postgap: Gap,
+    /// INDEX 02 and later.
+    pub indexes: Vec<Index>,
+    /// Control bits (copy permitted, pre-emphasis, four channel; the data bit follows `mode`).
+    pub control: Control,
+    /// International Standard Recording Code, 12 characters.
+    pub isrc: Option<String>,
+    /// CD-TEXT fields of this track.
+    pub text: Text,
+}
+
+impl Track {
+    /// A track of `length` sectors at `start` with no gaps or metadata.
+    pub fn new(number: u8, mode: TrackMode, start: Lba, length: u32) -> Track {
+        Track {
+            number,
+            mode,
+            start,
+            length,
+            pregap: Gap::NONE,
+            postgap: Gap::NONE,
+            indexes: Vec::new(),
+            control: Control(if mode.is_data() { Control::DATA } else { 0 }),
+            isrc: None,
+            text: Text::default(),
+        }
+    }
+
+    /// The first sector of the track, pregap included.
+    pub fn first_lba(&self) -> Lba {
+        Lba(self.start.0 - self.pregap.sectors as i32)
+    }
+
+    /// The first sector after the track's data (where the postgap begins).
+    pub fn data_end(&self) -> Lba {
+        Lba(self.start.0 + self.length as i32)
+    }
+
+    /// The first sector after the track, postgap included.
+    pub fn end_lba(&self) -> Lba {
+        Lba(self.data_end().0 + self.postgap.sectors as i32)
+    }
+
+    /// All sectors of the track, gaps included.
+    pub fn total_sectors(&self) -> u64 {
+        u64::from(self.pregap.sectors) + u64::from(self.length) + u64::from(self.postgap.sectors)
+    }
+
+    /// The control byte as the TOC holds it: the flags plus the data bit the mode implies.
+    pub fn toc_control(&self) -> u8 {
+        let data = if self.mode.is_data() {
+            Control::DATA
+        } else {
+            0
+        };
+        (self.control.0 & !Control::DATA) | data
+    }
+}
+
+/// One session: a run of tracks between a lead-in and a lead-out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Session {
+    /// Session number, from 1.
+    pub number: u8,
+    /// The session's tracks in order.
+    pub tracks: Vec<Track>,
+}
+
+impl Session {
+    /// The address just after the session's last track (where its lead-out starts).
+    pub fn lead_out(&self) -> Option<Lba> {
+        self.tracks.last().map(Track::end_lba)
+    }
+}
+
+/// Where a disc's subchannel comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subchannel {
+    /// Read from the source image: it may hold data no generator can recreate (copy protection, CD+G).
+    Stored,
+    /// Computed from the layout (P and Q only) because the source had none.
+    Generated,
+}
+
+/// A whole disc.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Disc {
+    /// Sessions in order; at least one for a disc with tracks.
+    pub sessions: Vec<Session>,
+    /// Media catalogue number (UPC/EAN), 13 digits.
+    pub catalog: Option<String>,
+    /// Disc-level CD-TEXT fields.
+    pub text: Text,
+    /// Raw CD-TEXT packs (18 bytes each) when the source stores them as such.
+    pub cd_text_packs: Option<Vec<u8>>,
+    /// Whether the source carries a subchannel, and how it came by it.
+    pub subchannel: Option<Subchannel>,
+}
+
+impl Disc {
+    /// A single-session disc of the given tracks.
+    pub fn single_session(tracks: Vec<Track>) -> Disc {
+        Disc {
+            sessions: vec![Session { number: 1, tracks }],
+            ..Disc::default()
+        }
+    }
+
+    /// Every track of every session, in disc order. A track's position in this order is its
+    /// *track index*, which sources and sinks use to name tracks.
+    pub fn tracks(&self) -> impl Iterator<Item = &Track> {
+        self.sessions.iter().flat_map(|s| s.tracks.iter())
+    }
+
+    /// The track at `index` in [`Disc::tracks`] order.
+    pub fn track(&self, index: usize) -> Option<&Track> {
+        self.tracks().nth(index)
+    }
+
+    /// How many tracks the disc has.
+    pub fn track_count(&self) -> usize {
+        self.sessions.iter().map(|s| s.tracks.len()).sum()
+    }
+
+    /// The session number of the track at `index`.
+    pub fn session_of(&self, index: usize) -> Option<u8> {
+        let mut remaining = index;
+        for session in &self.sessions {
+            if remaining < session.tracks.len() {
+                return Some(session.number);
+            }
+            remaining -= session.tracks.len();
+        }
+        None
+    }
+
+    /// Sectors of every track, gaps included.
+    pub fn total_sectors(&self) -> u64 {
+        self.tracks().map(Track::total_sectors).sum()
+    }
+
+    /// The lead-out of the last session.
+    pub fn lead_out(&self) -> Option<Lba> {
+        self.sessions.last().and_then(Session::lead_out)
+    }
+}

@@ -1,0 +1,213 @@
+//! A plan says how a target will hold a source: which tracks it keeps, in which form, with which
+//! gaps. Plans are made before anything is written, so everything a target cannot hold is known —
+//! and refused unless the user allows it — before the first byte goes out.
+
+use crate::disc::{Disc, Track};
+use crate::format::{Capabilities, WriteOptions};
+use crate::sector::Form;
+use crate::stream::SectorSource;
+
+/// How one track of the target is made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackPlan {
+    /// The source track it comes from (index in [`Disc::tracks`] order of the source).
+    pub source: usize,
+    /// The form the sink takes its sectors in.
+    pub form: Form,
+    /// Whether the sink takes the pregap sectors.
+    pub pregap: bool,
+    /// Whether the sink takes the postgap sectors.
+    pub postgap: bool,
+}
+
+/// The target's view of the disc and how to fill it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The disc as the target will hold it (tracks it cannot hold removed, metadata it cannot hold cleared).
+    pub disc: Disc,
+    /// One entry per track of `disc`, in order.
+    pub tracks: Vec<TrackPlan>,
+    /// What would be lost: the conversion is refused unless lossy conversions are allowed.
+    pub losses: Vec<String>,
+    /// What the target drops that is not sector data (catalog, CD-TEXT …): reported, not refused.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// A plan that keeps every track of the source, each in the form `form_for` gives (from the
+    /// track and the form the source stores it in), gaps delivered as `gaps` says, and the
+    /// metadata the capabilities allow. Losses are filled in by [`Plan::find_losses`].
+    pub fn keep_all(
+        source: &dyn SectorSource,
+        capabilities: Capabilities,
+        form_for: impl Fn(&Track, Form) -> Form,
+        gaps: impl Fn(&Track) -> (bool, bool),
+    ) -> Plan {
+        let mut disc = source.disc().clone();
+        if !capabilities.metadata {
+            disc.catalog = None;
+            disc.cd_text_packs = None;
+            disc.text = Default::default();
+            for session in &mut disc.sessions {
+                for track in &mut session.tracks {
+                    track.isrc = None;
+                    track.text = Default::default();
+                }
+            }
+        }
+        let mut tracks = Vec::new();
+        for (index, track) in source.disc().tracks().enumerate() {
+            let (pregap, postgap) = gaps(track);
+            tracks.push(TrackPlan {
+                source: index,
+                form: form_for(track, source.stored_form(index)),
+                pregap,
+                postgap,
+            });
+        }
+        if !tracks.iter().any(|t| t.form.has_subchannel()) {
+            disc.subchannel = None;
+        }
+        let mut plan = Plan {
+            disc,
+            tracks,
+            losses: Vec::new(),
+            notes: Vec::new(),
+        };
+        plan.find_losses(source);
+        plan
+    }
+
+    /// Keeps only the tracks for which `keep` is true (by source index), in one session.
+    pub fn retain(&mut self, source: &dyn SectorSource, keep: impl Fn(usize, &Track) -> bool) {
+        let mut kept_tracks = Vec::new();
+        let mut kept_plans = Vec::new();
+        for (plan, track) in self.tracks.iter().zip(self.disc.tracks()) {
+            if keep(plan.source, track) {
+                kept_tracks.push(track.clone());
+                kept_plans.push(plan.clone());
+            }
+        }
+        let catalog = self.disc.catalog.take();
+        let text = std::mem::take(&mut self.disc.text);
+        let subchannel = self.disc.subchannel;
+        self.disc = Disc {
+            catalog,
+            text,
+            subchannel,
+            ..Disc::single_session(kept_tracks)
+        };
+        self.tracks = kept_plans;
+        self.find_losses(source);
+    }
+
+    /// Recomputes `losses` and `notes` by comparing the plan with the source: dropped tracks,
+    /// merged sessions, forms that cannot hold a track, dropped stored gaps and subchannel, and
+    /// metadata the target leaves out.
+    pub fn find_losses(&mut self, source: &dyn SectorSource) {
+        let original = source.disc();
+        let mut losses = Vec::new();
+        let mut notes = Vec::new();
+        for (index, track) in original.tracks().enumerate() {
+            let Some(plan) = self.tracks.iter().find(|p| p.source == index) else {
+                losses.push(format!(
+                    "track {} ({}, {} sectors) is not kept",
+                    track.number,
+                    track.mode.name(),
+                    track.length
+                ));
+                continue;
+            };
+            let stored = source.stored_form(index);
+            if !plan.form.holds(track.mode, stored) {
+                losses.push(format!(
+                    "track {} ({}) stored as {}-byte sectors loses {}",
+                    track.number,
+                    track.mode.name(),
+                    plan.form.name(),
+                    match track.mode {
+                        crate::TrackMode::Audio => "the audio",
+                        crate::TrackMode::Mode1 => "part of every sector",
+                        _ => "the XA subheaders and Form 2 data",
+                    }
+                ));
+            }
+            if stored.has_subchannel()
+                && original.subchannel == Some(crate::disc::Subchannel::Stored)
+                && !plan.form.has_subchannel()
+            {
+                losses.push(format!(
+                    "track {}: the subchannel is not kept",
+                    track.number
+                ));
+            }
+            if track.pregap.stored && track.pregap.sectors > 0 && !plan.pregap {
+                losses.push(format!(
+                    "track {}: its stored pregap of {} sectors is not kept",
+                    track.number, track.pregap.sectors
+                ));
+            }
+            if track.postgap.stored && track.postgap.sectors > 0 && !plan.postgap {
+                losses.push(format!(
+                    "track {}: its stored postgap of {} sectors is not kept",
+                    track.number, track.postgap.sectors
+                ));
+            }
+        }
+        if original.sessions.len() > self.disc.sessions.len() {
+            losses.push(format!(
+                "the disc has {} sessions and the target holds {}",
+                original.sessions.len(),
+                self.disc.sessions.len()
+            ));
+        }
+        if original.catalog.is_some() && self.disc.catalog.is_none() {
+            notes.push("the catalog number is not kept".to_string());
+        }
+        if (original.cd_text_packs.is_some() || !original.text.is_empty())
+            && self.disc.cd_text_packs.is_none()
+            && self.disc.text.is_empty()
+        {
+            notes.push("CD-TEXT is not kept".to_string());
+        }
+        let isrcs = original.tracks().filter(|t| t.isrc.is_some()).count();
+        let kept_isrcs = self.disc.tracks().filter(|t| t.isrc.is_some()).count();
+        if kept_isrcs < isrcs {
+            notes.push(format!("{} ISRC code(s) are not kept", isrcs - kept_isrcs));
+        }
+        self.losses = losses;
+        self.notes = notes;
+    }
+
+    /// Sectors the sink will receive.
+    pub fn total_sectors(&self) -> u64 {
+        self.tracks
+            .iter()
+            .zip(self.disc.tracks())
+            .map(|(plan, track)| sectors_delivered(plan, track))
+            .sum()
+    }
+}
+
+/// Sectors of `track` that `plan` delivers to the sink.
+pub fn sectors_delivered(plan: &TrackPlan, track: &Track) -> u64 {
+    let pregap = if plan.pregap { track.pregap.sectors } else { 0 };
+    let postgap = if plan.postgap {
+        track.postgap.sectors
+    } else {
+        0
+    };
+    u64::from(pregap) + u64::from(track.length) + u64::from(postgap)
+}
+
+/// The plan of a format that keeps every track in the form the caller picks, honouring the
+/// user's choice to convert lossily.
+pub fn check(plan: &Plan, options: &WriteOptions, path: &std::path::Path) -> crate::Result<()> {
+    if !plan.losses.is_empty() && !options.allow_lossy {
+        return Err(crate::Error::Lossy {
+            path: path.to_path_buf(),
+            losses: plan.losses.clone(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! CD sectors: the shapes they travel in ([`Form`]), their sync/header, EDC and ECC, and the one place
+//! where a sector changes shape ([`transcode`]), which is also where the lossless check lives.
+//!
+//! Raw sector layouts (ECMA-130), offsets in bytes:
+//!
+//! | mode | 0..12 | 12..16 | 16.. |
+//! |---|---|---|---|
+//! | Mode 1 | sync | BCD MSF + mode 1 | 2048 data, EDC over 0..2064, 8 zeros, 172 P, 104 Q |
+//! | Mode 2 Form 1 | sync | BCD MSF + mode 2 | subheader ×2, 2048 data, EDC over 16..2072, P, Q (header zeroed for ECC) |
+//! | Mode 2 Form 2 | sync | BCD MSF + mode 2 | subheader ×2, 2324 data, EDC over 16..2348 (may be zero) |
+//! | Audio | 2352 bytes of PCM, no structure |
+
+pub mod ecc;
+pub mod edc;
+pub mod subchannel;
+mod transcode;
+
+pub use transcode::{Check, transcode};
+
+use crate::address::Lba;
+use crate::disc::TrackMode;
+
+/// The 12-byte sync pattern at the start of every data sector.
+pub const SYNC: [u8; 12] = [
+    0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,
+];
+/// A whole main-channel sector.
+pub const RAW_SIZE: usize = 2352;
+/// Mode 1 or Mode 2 Form 1 user data.
+pub const USER_SIZE: usize = 2048;
+/// A Mode 2 sector after sync and header.
+pub const MODE2_SIZE: usize = 2336;
+/// Mode 2 Form 2 user data.
+pub const FORM2_USER_SIZE: usize = 2324;
+/// Subchannel bytes per sector (P–W, 12 bytes each).
+pub const SUBCHANNEL_SIZE: usize = 96;
+/// A main-channel sector followed by its subchannel.
+pub const RAW_SUB_SIZE: usize = RAW_SIZE + SUBCHANNEL_SIZE;
+/// The subheader written for Form 1 sectors made from bare user data: a plain data sector.
+pub const DATA_SUBHEADER: [u8; 4] = [0x00, 0x00, 0x08, 0x00];
+/// Submode bit that marks Form 2.
+pub const SUBMODE_FORM2: u8 = 0x20;
+
+/// The shape sectors travel in between a source and a sink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Form {
+    /// 2048 bytes of user data (Mode 1, Mode 2 Form 1); what an ISO stores.
+    Cooked,
+    /// 2336 bytes: a Mode 2 sector without sync and header (subheader onwards).
+    Mode2,
+    /// 2352 bytes: the whole main channel.
+    Raw,
+    /// 2448 bytes: the main channel followed by 96 bytes of interleaved P–W subchannel.
+    RawSub,
+}
+
+impl Form {
+    /// Bytes per sector in this form.
+    pub const fn size(self) -> usize {
+        match self {
+            Form::Cooked => USER_SIZE,
+            Form::Mode2 => MODE2_SIZE,
+            Form::Raw => RAW_SIZE,
+            Form::RawSub => RAW_SUB_SIZE,
+        }
+    }
+
+    /// Whether the form carries subchannel data.
+    pub const fn has_subchannel(self) -> bool {
+        matches!(self, Form::RawSub)
+    }
+
+    /// The form with the same main channel but no subchannel.
+    pub const fn without_subchannel(self) -> Form {
+        match self {
+            Form::RawSub => Form::Raw,
+            other => other,
+        }
+    }
+
+    /// Whether this form can hold every byte of a `mode` sector that arrives as `from`.
+    /// Regeneration (Raw → Cooked for Mode 1) is lossless only if each sector regenerates,
+    /// which [`transcode`] checks; this answers for what no check can save.
+    pub fn holds(self, mode: TrackMode, from: Form) -> bool {
+        use Form::*;
+        match (mode, self.without_subchannel()) {
+            (_, Raw) => true,
+            (TrackMode::Audio, _) => false,
+            (TrackMode::Mode1, Cooked) => true,
+            (TrackMode::Mode1, Mode2) => false,
+            (TrackMode::Mode2 | TrackMode::Mode2Xa, Mode2) => true,
+            (TrackMode::Mode2, Cooked) => false,
+            // Subheaders and Form 2 data do not fit 2048 bytes, unless they never existed.
+            (TrackMode::Mode2Xa, Cooked) => from == Cooked,
+            (_, RawSub) => unreachable!("without_subchannel never returns RawSub"),
+        }
+    }
+
+    /// A short name for listings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Cooked => "2048",
+            Form::Mode2 => "2336",
+            Form::Raw => "2352",
+            Form::RawSub => "2448",
+        }
+    }
+}
+
+/// Writes sync and the BCD header (address of `lba`, `mode`) into the first 16 bytes of `sector`.
+pub fn write_header(sector: &mut [u8], lba: Lba, mode: u8) {
+    sector[..12].copy_from_slice(&SYNC);
+    sector[12..15].copy_from_slice(&lba.to_absolute_msf().to_bcd());
+    sector[15] = mode;
+}
+
+/// Builds a raw Mode 1 sector at `lba` from 2048 bytes of user data.
+pub fn encode_mode1(lba: Lba, user: &[u8], sector: &mut [u8; RAW_SIZE]) {
+    write_header(sector, lba, 1);
+    sector[16..2064].copy_from_slice(&user[..USER_SIZE]);
+    let edc = edc::compute(&sector[..2064]);
+    sector[2064..2068].copy_from_slice(&edc.to_le_bytes());
+    sector[2068..2076].fill(0);
+    ecc::write(sector);
+}
+
+/// Builds a raw Mode 2 sector at `lba` from its 2336 bytes after the header, regenerating EDC and
+/// (Form 1) ECC from the subheader and data it holds.
+pub fn encode_mode2(lba: Lba, body: &[u8], sector: &mut [u8; RAW_SIZE]) {
+    write_header(sector, lba, 2);
+    sector[16..].copy_from_slice(&body[..MODE2_SIZE]);
+    if sector[18] & SUBMODE_FORM2 != 0 {
+        let edc = edc::compute(&sector[16..2348]);
+        sector[2348..2352].copy_from_slice(&edc.to_le_bytes());
+    } else {
+        let edc = edc::compute(&sector[16..2072]);
+        sector[2072..2076].copy_from_slice(&edc.to_le_bytes());
+        let header: [u8; 4] = [sector[12], sector[13], sector[14], sector[15]];
+        sector[12..16].fill(0);
+        ecc::write(sector);
+        sector[12..16].copy_from_slice(&header);
+    }
+}
+
+/// Builds a raw Mode 2 Form 1 sector at `lba` from a subheader and 2048 bytes of user data.
+pub fn encode_form1(lba: Lba, subheader: [u8; 4], user: &[u8], sector: &mut [u8; RAW_SIZE]) {
+    let mut body = [0u8; MODE2_SIZE];
+    body[..4].copy_from_slice(&subheader);
+    body[4..8].copy_from_slice(&subheader);
+    body[8..2056].copy_from_slice(&user[..USER_SIZE]);
+    // Form 1 is what the subheader says; make sure the form bit agrees.
+    body[2] &= !SUBMODE_FORM2;
+    body[6] &= !SUBMODE_FORM2;
+    encode_mode2(lba, &body, sector);
+}
+
+/// The mode byte of a raw sector, or `None` when it has no sync (audio, or not a sector at all).
+pub fn sniff_mode(sector: &[u8]) -> Option<u8> {
+    (sector.len() >= 16 && sector[..12] == SYNC).then(|| sector[15])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha1::{Digest, Sha1};
+
+    #[test]
+    fn zero_mode1_sector_matches_known_vector() {
+        let mut sector = [0u8; RAW_SIZE];
+        encode_mode1(Lba(0), &[0u8; USER_SIZE], &mut sector);
+        assert_eq!(sector[12..16], [0x00, 0x02, 0x00, 0x01]);
+        assert_eq!(sector[2064..2068], [0xc5, 0x13, 0x68, 0x2b]);
+        assert_eq!(sector[0x81C..0x824], [0x00, 0xf7, 0x00, 0xf5, 0, 0, 0, 0]);
+        assert_eq!(sector[0x8C8..0x8D0], [0x00, 0x41, 0, 0, 0, 0, 0, 0]);
+        let digest = Sha1::digest(sector);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "d9ee3c3ce5f425e5adb786706f65f363fd785695");
+    }
+
+    #[test]
+    fn form1_ecc_ignores_header_and_form2_has_no_ecc() {
+        let user: Vec<u8> = (0..USER_SIZE).map(|i| i as u8).collect();
+        let mut a = [0u8; RAW_SIZE];
+        let mut b = [0u8; RAW_SIZE];
+        encode_form1(Lba(10), DATA_SUBHEADER, &user, &mut a);
+        encode_form1(Lba(5000), DATA_SUBHEADER, &user, &mut b);
+        assert_ne!(a[12..15], b[12..15]);
+        // ECC is computed with a zeroed header, so it does not depend on the address.
+        assert_eq!(a[0x81C..], b[0x81C..]);
+
+        let mut body = [0u8; MODE2_SIZE];
+        body[2] = SUBMODE_FORM2;
+        body[6] = SUBMODE_FORM2;
+        let mut form2 = [0u8; RAW_SIZE];
+        encode_mode2(Lba(0), &body, &mut form2);
+        let edc = edc::compute(&form2[16..2348]);
+        assert_eq!(form2[2348..], edc.to_le_bytes());
+    }
+}
