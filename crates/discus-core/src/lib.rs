@@ -14,6 +14,7 @@ pub mod address;
 pub mod convert;
 pub mod disc;
 pub mod error;
+pub mod flat;
 pub mod format;
 pub mod iso9660;
 pub mod output;

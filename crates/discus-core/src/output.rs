@@ -44,11 +44,13 @@ impl Destination {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".discus-")
-            .suffix(".part")
-            .tempfile_in(folder)
-            .with_path(path)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".discus-").suffix(".part");
+        // A temporary file is private (0600) by default; the output is an ordinary file, so it
+        // gets the mode a plain create would give it (0666 less the umask).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(folder).with_path(path)?;
         Ok(Output {
             path: path.to_path_buf(),
             writer: BufWriter::with_capacity(1 << 20, temp),

@@ -78,6 +78,25 @@ impl Plan {
         plan
     }
 
+    /// The plan of a target that holds one data track and nothing else (ISO, raw IMG): the first
+    /// data track in `form`, without gaps. Every other track is reported as lost.
+    pub fn first_data_track(
+        source: &dyn SectorSource,
+        capabilities: Capabilities,
+        form: Form,
+        path: &std::path::Path,
+    ) -> crate::Result<Plan> {
+        let Some(first_data) = source.disc().tracks().position(|t| t.mode.is_data()) else {
+            return Err(crate::Error::unsupported(
+                path,
+                "the disc has no data track, and this format holds only data",
+            ));
+        };
+        let mut plan = Plan::keep_all(source, capabilities, |_, _| form, |_| (false, false));
+        plan.retain(source, |index, _| index == first_data);
+        Ok(plan)
+    }
+
     /// Keeps only the tracks for which `keep` is true (by source index), in one session.
     pub fn retain(&mut self, source: &dyn SectorSource, keep: impl Fn(usize, &Track) -> bool) {
         let mut kept_tracks = Vec::new();

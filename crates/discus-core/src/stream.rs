@@ -64,6 +64,7 @@ fn part_is_stored(track: &Track, lba: Lba) -> bool {
 /// Reads `count` sectors of the track at `track` from `lba` into `out` in form `form`, converting
 /// from the stored form and generating unstored gap sectors. `scratch` is reused between calls.
 /// Returns the sectors whose stripped bytes would not regenerate in `check`.
+// Every argument is a distinct input of the one read; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub fn read_sectors(
     source: &mut dyn SectorSource,

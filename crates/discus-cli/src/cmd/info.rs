@@ -1,0 +1,166 @@
+//! `discus info INPUT`: the format, sessions, tracks, sizes and ISO 9660 volume of an image.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use discus::core::Lba;
+
+use crate::{Context, Status};
+
+/// Arguments of `info`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The image.
+    pub input: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn msf(lba: Lba) -> String {
+    lba.to_absolute_msf().to_string()
+}
+
+/// Runs `info`.
+pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let info = discus::info(&args.input)?;
+    for warning in &info.warnings {
+        context.warn(warning);
+    }
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&json(&info))?)?;
+        return Ok(Status::Success);
+    }
+    let disc = &info.disc;
+    writeln!(out, "file:      {}", info.path.display())?;
+    writeln!(
+        out,
+        "format:    {} ({})",
+        info.format.name, info.format.description
+    )?;
+    writeln!(
+        out,
+        "size:      {} bytes in {} file(s)",
+        info.bytes,
+        info.files.len()
+    )?;
+    if let Some(lead_out) = disc.lead_out() {
+        writeln!(
+            out,
+            "layout:    {} session(s), {} track(s), lead-out at LBA {lead_out} ({})",
+            disc.sessions.len(),
+            disc.track_count(),
+            msf(lead_out)
+        )?;
+    }
+    if let Some(catalog) = &disc.catalog {
+        writeln!(out, "catalog:   {catalog}")?;
+    }
+    if let Some(title) = &disc.text.title {
+        writeln!(out, "title:     {title}")?;
+    }
+    if let Some(sub) = disc.subchannel {
+        writeln!(
+            out,
+            "subchannel: {}",
+            match sub {
+                discus::core::Subchannel::Stored => "stored",
+                discus::core::Subchannel::Generated => "generated (not in the source)",
+            }
+        )?;
+    }
+    if let Some(volume) = &info.volume {
+        writeln!(
+            out,
+            "volume:    \"{}\", {} blocks of {} bytes ({} bytes)",
+            volume.label,
+            volume.blocks,
+            volume.block_size,
+            volume.bytes()
+        )?;
+    }
+    for (label, value) in &info.details {
+        writeln!(out, "{:<10} {value}", format!("{label}:"))?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:>5} {:>7} {:<8} {:>8} {:>8} {:>8} {:<16} {:<16} {:>6}",
+        "track", "session", "mode", "start", "(msf)", "length", "pregap", "postgap", "stored"
+    )?;
+    for (index, track) in disc.tracks().enumerate() {
+        let gap = |g: discus::core::Gap| {
+            if g.sectors == 0 {
+                "-".to_string()
+            } else {
+                format!(
+                    "{} ({})",
+                    g.sectors,
+                    if g.stored { "stored" } else { "generated" }
+                )
+            }
+        };
+        writeln!(
+            out,
+            "{:>5} {:>7} {:<8} {:>8} {:>8} {:>8} {:<16} {:<16} {:>6}",
+            track.number,
+            disc.session_of(index).unwrap_or(1),
+            track.mode.name(),
+            track.start,
+            msf(track.start),
+            track.length,
+            gap(track.pregap),
+            gap(track.postgap),
+            info.stored.get(index).map(|f| f.name()).unwrap_or("?"),
+        )?;
+    }
+    Ok(Status::Success)
+}
+
+fn json(info: &discus::Info) -> serde_json::Value {
+    let disc = &info.disc;
+    let tracks: Vec<_> = disc
+        .tracks()
+        .enumerate()
+        .map(|(index, t)| {
+            serde_json::json!({
+                "number": t.number,
+                "session": disc.session_of(index),
+                "mode": t.mode.name(),
+                "start": t.start.0,
+                "length": t.length,
+                "pregap": { "sectors": t.pregap.sectors, "stored": t.pregap.stored },
+                "postgap": { "sectors": t.postgap.sectors, "stored": t.postgap.stored },
+                "indexes": t.indexes.iter().map(|i| serde_json::json!({"number": i.number, "lba": i.lba.0})).collect::<Vec<_>>(),
+                "control": t.toc_control(),
+                "isrc": t.isrc,
+                "title": t.text.title,
+                "performer": t.text.performer,
+                "stored_sector_size": info.stored.get(index).map(|f| f.size()),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "path": info.path,
+        "format": info.format.name,
+        "bytes": info.bytes,
+        "files": info.files,
+        "sessions": disc.sessions.len(),
+        "lead_out": disc.lead_out().map(|l| l.0),
+        "catalog": disc.catalog,
+        "title": disc.text.title,
+        "performer": disc.text.performer,
+        "subchannel": disc.subchannel.map(|s| format!("{s:?}").to_lowercase()),
+        "volume": info.volume.as_ref().map(|v| serde_json::json!({
+            "label": v.label,
+            "system": v.system,
+            "blocks": v.blocks,
+            "block_size": v.block_size,
+            "bytes": v.bytes(),
+            "created": v.created,
+        })),
+        "details": info.details.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
+        "warnings": info.warnings,
+        "tracks": tracks,
+    })
+}

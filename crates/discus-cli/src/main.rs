@@ -1,0 +1,102 @@
+//! `discus`: convert CD disc images between formats.
+//!
+//! Results go to stdout, progress and warnings to stderr. Exit codes: 0 success, 1 some items
+//! failed or a check found a mismatch, 2 a usage error or a fatal error. A closed stdout (a pipe
+//! into `head`) ends the program quietly.
+
+mod cmd;
+mod progress;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Parser, Subcommand};
+
+/// Set by Ctrl-C; conversions check it between batches and stop, leaving no output.
+pub static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// Convert CD disc images between ISO, BIN/CUE, CSO/ZSO/DAX and raw IMG.
+#[derive(Parser)]
+#[command(name = "discus", version, about, propagate_version = true)]
+struct Cli {
+    /// Print nothing but results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Threads for work that runs in parallel (compression); default: one per core.
+    #[arg(long, global = true, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert an image to another format.
+    Convert(cmd::convert::Args),
+    /// Show the layout of an image.
+    Info(cmd::info::Args),
+    /// List the formats discus reads and writes.
+    Formats(cmd::formats::Args),
+}
+
+/// What every command gets besides its own arguments.
+pub struct Context {
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--threads`.
+    pub threads: usize,
+}
+
+impl Context {
+    /// Prints a warning on stderr unless quiet.
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("discus: warning: {message}");
+        }
+    }
+}
+
+/// How a command ended, when it did not fail outright.
+pub enum Status {
+    /// Everything succeeded.
+    Success,
+    /// Some items failed or a check found a mismatch.
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::Relaxed));
+    let context = Context {
+        quiet: cli.quiet,
+        threads: cli.threads,
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Convert(args) => cmd::convert::run(args, &context, &mut out),
+        Command::Info(args) => cmd::info::run(args, &context, &mut out),
+        Command::Formats(args) => cmd::formats::run(args, &context, &mut out),
+    };
+    let result = result.and_then(|status| {
+        out.flush()?;
+        Ok(status)
+    });
+    match result {
+        Ok(Status::Success) => ExitCode::SUCCESS,
+        Ok(Status::Partial) => ExitCode::from(1),
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("discus: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,206 @@
+//! discus converts CD images between formats. Every format decodes into one model — a
+//! [`Disc`] of sessions and tracks plus a stream of sectors — and every format encodes from it,
+//! so any format discus reads converts to any format it writes.
+//!
+//! ```no_run
+//! use discus::{ConvertOptions, convert};
+//! # fn main() -> discus::Result<()> {
+//! let outcome = convert("game.cue".as_ref(), "game.iso".as_ref(), &ConvertOptions::default())?;
+//! println!("{} sectors written", outcome.report.sectors);
+//! # Ok(()) }
+//! ```
+//!
+//! This crate is the registry: it alone knows the list of formats (each behind a cargo feature of
+//! its name) and picks one by probing. The model and the conversion loop live in `discus-core`,
+//! re-exported as [`core`].
+
+mod registry;
+
+pub use discus_core as core;
+pub use discus_core::{
+    Compression, Confidence, Disc, Error, Form, Format, Report, Result, SectorSource, Track,
+    TrackMode, WriteOptions,
+};
+pub use registry::{find, formats, probe, target_for};
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use discus_core::iso9660::{PVD_SECTOR, Volume, parse_pvd};
+use discus_core::{Check, Destination, Lba, read_sectors};
+
+/// An opened image: its format and its source.
+pub struct Opened {
+    /// The format that recognised it.
+    pub format: &'static Format,
+    /// Its sectors and layout.
+    pub source: Box<dyn SectorSource>,
+}
+
+/// Opens `path` with the format that recognises it best.
+pub fn open(path: &Path) -> Result<Opened> {
+    let format = probe(path)?;
+    let source = (format.open)(path)?;
+    Ok(Opened { format, source })
+}
+
+/// Opens `path` as `format`, without probing.
+pub fn open_as(path: &Path, format: &'static Format) -> Result<Opened> {
+    Ok(Opened {
+        format,
+        source: (format.open)(path)?,
+    })
+}
+
+/// How to convert.
+#[derive(Default)]
+pub struct ConvertOptions<'a> {
+    /// The target format by name; `None` takes it from the output's extension.
+    pub to: Option<String>,
+    /// Replace outputs that exist.
+    pub force: bool,
+    /// How to write (lossy conversions, sector size, layout, compression, threads).
+    pub write: WriteOptions,
+    /// Called with (sectors done, sectors in all) as the conversion goes.
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+    /// When set, the conversion stops and leaves no output.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// What a conversion did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The format that read the input.
+    pub from: &'static Format,
+    /// The format that wrote the output.
+    pub to: &'static Format,
+    /// Sectors written and sectors stripped without regenerating.
+    pub report: Report,
+    /// What was lost because the user allowed it.
+    pub losses: Vec<String>,
+    /// What the target left out that is not sector data, and what the reader tolerated.
+    pub warnings: Vec<String>,
+}
+
+/// Converts `input` to `output`. Nothing is written unless everything succeeds: the plan is checked
+/// for losses before writing, outputs go to temporary files renamed at the end, and the input is
+/// only ever read.
+pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Result<Outcome> {
+    let target = target_for(output, options.to.as_deref())?;
+    let writer = target.writer.ok_or_else(|| {
+        Error::Usage(format!(
+            "discus reads {} but does not write it",
+            target.name
+        ))
+    })?;
+    let Opened { format, mut source } = open(input)?;
+    let destination = Destination {
+        path: output.to_path_buf(),
+        force: options.force,
+        inputs: source.files(),
+    };
+    destination.check(output)?;
+    let plan = (writer.plan)(&*source, &options.write)?;
+    discus_core::plan::check(&plan, &options.write, output)?;
+    let sink = (writer.create)(&destination, &plan, &options.write)?;
+    let run = discus_core::ConvertOptions {
+        allow_lossy: options.write.allow_lossy,
+        progress: options.progress,
+        cancel: options.cancel,
+    };
+    let report = discus_core::convert(&mut *source, &plan, sink, &run)?;
+    let mut warnings = source.warnings();
+    warnings.extend(plan.notes.iter().cloned());
+    let mut losses = plan.losses.clone();
+    if let Some(first) = report.not_regenerable.first {
+        losses.push(format!(
+            "{} sector(s) did not regenerate from their user data (first at LBA {first})",
+            report.not_regenerable.count
+        ));
+    }
+    Ok(Outcome {
+        from: format,
+        to: target,
+        report,
+        losses,
+        warnings,
+    })
+}
+
+/// What `discus info` shows about an image.
+pub struct Info {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: &'static Format,
+    /// Its layout.
+    pub disc: Disc,
+    /// How each track is stored, in [`Disc::tracks`] order.
+    pub stored: Vec<Form>,
+    /// Bytes of every file the image is made of.
+    pub bytes: u64,
+    /// The files it is made of.
+    pub files: Vec<PathBuf>,
+    /// The ISO 9660 volume of the first data track, if it has one.
+    pub volume: Option<Volume>,
+    /// Facts of the container.
+    pub details: Vec<(String, String)>,
+    /// What the reader tolerated.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the layout of `path` and the ISO 9660 volume of its first data track.
+pub fn info(path: &Path) -> Result<Info> {
+    let Opened { format, mut source } = open(path)?;
+    let disc = source.disc().clone();
+    let stored = (0..disc.track_count())
+        .map(|i| source.stored_form(i))
+        .collect();
+    let files = source.files();
+    let bytes = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let volume = volume_of(&mut *source)?;
+    Ok(Info {
+        path: path.to_path_buf(),
+        format,
+        disc,
+        stored,
+        bytes,
+        files,
+        volume,
+        details: source.details(),
+        warnings: source.warnings(),
+    })
+}
+
+/// The ISO 9660 volume of the first data track, read through the source in 2048-byte form.
+pub fn volume_of(source: &mut dyn SectorSource) -> Result<Option<Volume>> {
+    let Some((index, track)) = source
+        .disc()
+        .tracks()
+        .enumerate()
+        .find(|(_, t)| t.mode.is_data())
+        .map(|(i, t)| (i, t.clone()))
+    else {
+        return Ok(None);
+    };
+    if track.length <= PVD_SECTOR {
+        return Ok(None);
+    }
+    let mut sector = vec![0u8; Form::Cooked.size()];
+    let lba = Lba(track.start.0 + PVD_SECTOR as i32);
+    read_sectors(
+        source,
+        index,
+        lba,
+        1,
+        Form::Cooked,
+        &mut sector,
+        &mut Vec::new(),
+        &mut Check::default(),
+    )?;
+    Ok(parse_pvd(&sector))
+}

@@ -1,0 +1,143 @@
+//! Shared helpers of the integration tests and the bench tooling: where the samples, the corpus and
+//! the `discus` binary are, and how to require a peer tool.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub mod bench_disc;
+
+/// The repository's top folder.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repository")
+        .to_path_buf()
+}
+
+/// The committed samples folder.
+pub fn samples() -> PathBuf {
+    repo().join("samples")
+}
+
+/// A folder of the shared corpus of third-party images (`../shared/corpus/NAME` beside the
+/// repository), or `None` — with a note on stderr — when it is not there, so tests skip cleanly.
+pub fn corpus(name: &str) -> Option<PathBuf> {
+    let folder = repo().join("..").join("shared").join("corpus").join(name);
+    if folder.is_dir() {
+        Some(folder)
+    } else {
+        eprintln!("skipped: corpus folder {} is absent", folder.display());
+        None
+    }
+}
+
+/// Whether this run is CI, where a missing peer tool is a failure rather than a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The path of the peer tool `name`, or `None` (after a note) when it is not installed outside CI.
+/// In CI a missing peer fails the test: `.ci/run` installs them all.
+pub fn peer(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    match found {
+        Some(path) => Some(path),
+        None if in_ci() => panic!("peer tool {name} is missing; .ci/run should have installed it"),
+        None => {
+            eprintln!("skipped: peer tool {name} is not installed");
+            None
+        }
+    }
+}
+
+/// The `discus` binary of this build, built on first use (cargo does not build other packages'
+/// binaries for a test).
+pub fn discus_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test knows its own path");
+        // target/<profile>/deps/it-… → target/<profile>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("tests run from target/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("profile folder has a parent");
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+        build
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "discus-cli",
+                "--bin",
+                "discus",
+                "--target-dir",
+            ])
+            .arg(target_dir)
+            .current_dir(repo());
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building the discus binary failed");
+        profile_dir.join(format!("discus{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// Runs `discus` with `args` and returns its output.
+pub fn discus(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(discus_bin())
+        .args(args)
+        .output()
+        .expect("discus starts")
+}
+
+/// Runs a command and returns its output, failing the test if it cannot start.
+pub fn run(program: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", program.display()))
+}
+
+/// Every file below `folder`, sorted.
+pub fn files_below(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Names of the files in `folder` (no subfolders), sorted: to check that a failure left nothing.
+pub fn listing(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
