@@ -11,6 +11,8 @@
 //! Audio-only raw images have no sync and no volume: they need a sheet and are refused.
 //! Writing produces 2048-byte sectors, or whole 2352-byte sectors with `sector_size` 2352.
 
+pub mod ccd;
+
 use std::path::Path;
 
 use discus_core::flat::{FlatSink, FlatSource, read_exact_at};

@@ -1,0 +1,1 @@
+//! Placeholder until the nrg crate lands.
