@@ -38,44 +38,92 @@ pub const P_BLOCK: usize = 86 * 24;
 /// Bytes of the block Q protects (the P block plus P parity).
 pub const Q_BLOCK: usize = 52 * 43;
 
-fn parity(
-    block: &[u8],
-    major_count: usize,
-    minor_count: usize,
-    major_mult: usize,
-    minor_inc: usize,
-    out: &mut [u8],
-) {
-    let size = major_count * minor_count;
-    let block = &block[..size];
-    for major in 0..major_count {
-        let mut index = (major >> 1) * major_mult + (major & 1);
-        let mut a = 0u8;
-        let mut b = 0u8;
-        for _ in 0..minor_count {
-            let v = block[index];
-            index += minor_inc;
-            if index >= size {
-                index -= size;
-            }
-            a ^= v;
-            b ^= v;
-            a = F[a as usize];
-        }
-        a = B[(F[a as usize] ^ b) as usize];
-        out[major] = a;
-        out[major + major_count] = a ^ b;
+/// Multiplies each of the eight bytes of `x` by alpha in GF(2^8) at once (shift left, reduce by
+/// 0x1D where the top bit fell out).
+#[inline(always)]
+const fn mul_alpha(x: u64) -> u64 {
+    let high = x & 0x8080_8080_8080_8080;
+    ((x & 0x7F7F_7F7F_7F7F_7F7F) << 1) ^ ((high >> 7) * 0x1D)
+}
+
+/// Finishes `count` vectors whose running sums are `a` (Horner sum) and `b` (plain XOR):
+/// `parity[m] = B[F[a] ^ b]`, `parity[m + count] = that ^ b`.
+fn finish(a: &[u8], b: &[u8], count: usize, out: &mut [u8]) {
+    for m in 0..count {
+        let p = B[(F[a[m] as usize] ^ b[m]) as usize];
+        out[m] = p;
+        out[m + count] = p ^ b[m];
     }
 }
 
+/// Runs the vectors of a parity as rows of `LANES` × 8 bytes: for each of `rows` rows, `load`
+/// fills the row's bytes, then every vector's sums advance together.
+fn run_rows<const LANES: usize>(
+    rows: usize,
+    mut load: impl FnMut(usize, &mut [u8; 88]),
+) -> ([u8; 88], [u8; 88]) {
+    let mut a = [0u64; LANES];
+    let mut b = [0u64; LANES];
+    let mut row = [0u8; 88];
+    for k in 0..rows {
+        load(k, &mut row);
+        for lane in 0..LANES {
+            let v = u64::from_le_bytes(row[lane * 8..lane * 8 + 8].try_into().expect("8 bytes"));
+            a[lane] = mul_alpha(a[lane] ^ v);
+            b[lane] ^= v;
+        }
+    }
+    let mut a_bytes = [0u8; 88];
+    let mut b_bytes = [0u8; 88];
+    for lane in 0..LANES {
+        a_bytes[lane * 8..lane * 8 + 8].copy_from_slice(&a[lane].to_le_bytes());
+        b_bytes[lane * 8..lane * 8 + 8].copy_from_slice(&b[lane].to_le_bytes());
+    }
+    (a_bytes, b_bytes)
+}
+
+/// Where row `k` of Q's diagonals starts for each pair of vectors (2j, 2j+1): the byte offsets
+/// `(j × 86 + k × 88) mod 2236`, which are even, so a pair never wraps.
+static Q_OFFSETS: [[u16; 26]; 43] = build_q_offsets();
+
+const fn build_q_offsets() -> [[u16; 26]; 43] {
+    let mut table = [[0u16; 26]; 43];
+    let mut k = 0;
+    while k < 43 {
+        let mut j = 0;
+        while j < 26 {
+            table[k][j] = ((j * 86 + k * 88) % Q_BLOCK) as u16;
+            j += 1;
+        }
+        k += 1;
+    }
+    table
+}
+
 /// P parity of `block` (the sector from offset 12, at least [`P_BLOCK`] bytes).
+///
+/// P's 86 vectors are the columns of the block read as 24 rows of 86 bytes, so each row advances
+/// all of them together.
 pub fn p_parity(block: &[u8], out: &mut [u8; P_SIZE]) {
-    parity(block, 86, 24, 2, 86, out);
+    let (a, b) = run_rows::<11>(24, |k, row| {
+        row[..86].copy_from_slice(&block[k * 86..k * 86 + 86])
+    });
+    finish(&a, &b, 86, out);
 }
 
 /// Q parity of `block` (the sector from offset 12, at least [`Q_BLOCK`] bytes, P parity included).
+///
+/// Q's 52 vectors are diagonals; row k gathers byte pairs at [`Q_OFFSETS`].
 pub fn q_parity(block: &[u8], out: &mut [u8; Q_SIZE]) {
-    parity(block, 52, 43, 86, 88, out);
+    let block = &block[..Q_BLOCK];
+    let (a, b) = run_rows::<7>(43, |k, row| {
+        for (j, &offset) in Q_OFFSETS[k].iter().enumerate() {
+            let at = offset as usize;
+            row[2 * j] = block[at];
+            row[2 * j + 1] = block[at + 1];
+        }
+    });
+    finish(&a, &b, 52, out);
 }
 
 /// Writes P then Q parity into a raw 2352-byte sector whose header, data and EDC are in place.
@@ -99,4 +147,59 @@ pub fn matches(sector: &[u8; 2352]) -> bool {
     let mut q = [0u8; Q_SIZE];
     q_parity(&sector[12..], &mut q);
     q[..] == sector[0x8C8..0x930]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook form of the RSPC (one vector at a time, one byte at a time): the oracle the
+    /// row-parallel form above must match.
+    fn reference(
+        block: &[u8],
+        major: usize,
+        minor: usize,
+        mult: usize,
+        inc: usize,
+        out: &mut [u8],
+    ) {
+        let size = major * minor;
+        for m in 0..major {
+            let mut index = (m >> 1) * mult + (m & 1);
+            let (mut a, mut b) = (0u8, 0u8);
+            for _ in 0..minor {
+                let v = block[index];
+                index = (index + inc) % size;
+                a ^= v;
+                b ^= v;
+                a = F[a as usize];
+            }
+            a = B[(F[a as usize] ^ b) as usize];
+            out[m] = a;
+            out[m + major] = a ^ b;
+        }
+    }
+
+    #[test]
+    fn row_parallel_parity_equals_the_reference() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        for _ in 0..20 {
+            let block: Vec<u8> = (0..Q_BLOCK)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect();
+            let (mut p, mut p_ref) = ([0u8; P_SIZE], [0u8; P_SIZE]);
+            p_parity(&block, &mut p);
+            reference(&block, 86, 24, 2, 86, &mut p_ref);
+            assert_eq!(p, p_ref);
+            let (mut q, mut q_ref) = ([0u8; Q_SIZE], [0u8; Q_SIZE]);
+            q_parity(&block, &mut q);
+            reference(&block, 52, 43, 86, 88, &mut q_ref);
+            assert_eq!(q, q_ref);
+        }
+    }
 }

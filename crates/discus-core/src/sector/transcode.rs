@@ -52,6 +52,64 @@ pub fn transcode(
         dst.copy_from_slice(src);
         return;
     }
+    // Checking or regenerating EDC/ECC is the hot path of a conversion (several µs a sector);
+    // sectors are independent, so a long run is shared among the cores.
+    let threads = parallelism().min(count / MIN_SECTORS_PER_THREAD);
+    if threads < 2 {
+        transcode_run(mode, first, from, src, to, dst, subchannel, check);
+        return;
+    }
+    let per_thread = count.div_ceil(threads);
+    let parts: Vec<Check> = std::thread::scope(|scope| {
+        let handles: Vec<_> = src
+            .chunks(per_thread * from.size())
+            .zip(dst.chunks_mut(per_thread * to.size()))
+            .enumerate()
+            .map(|(i, (src, dst))| {
+                let first = Lba(first.0 + (i * per_thread) as i32);
+                scope.spawn(move || {
+                    let mut part = Check::default();
+                    transcode_run(mode, first, from, src, to, dst, subchannel, &mut part);
+                    part
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    // Parts are in address order, so the first part with a bad sector holds the first one.
+    for part in parts {
+        if let Some(lba) = part.first {
+            check.first.get_or_insert(lba);
+        }
+        check.count += part.count;
+    }
+}
+
+/// Below this many sectors per thread, starting a thread costs more than it saves.
+const MIN_SECTORS_PER_THREAD: usize = 64;
+
+fn parallelism() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transcode_run(
+    mode: TrackMode,
+    first: Lba,
+    from: Form,
+    src: &[u8],
+    to: Form,
+    dst: &mut [u8],
+    subchannel: Option<&Generator>,
+    check: &mut Check,
+) {
     let main_from = from.without_subchannel();
     let main_to = to.without_subchannel();
     for (i, (s, d)) in src
