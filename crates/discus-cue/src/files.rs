@@ -1,0 +1,289 @@
+//! Finds the files a sheet names and opens them: FILE names are resolved against the sheet's own
+//! folder (never the working directory), with the fallbacks real sheets need (wrong case, stale
+//! names, Windows paths), each reported as a warning. Also the positioned read every other
+//! module uses, so the reader never moves a shared file cursor.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use discus_core::{IoContext, Result};
+
+use crate::sheet::{FileType, Pos};
+use crate::wave;
+
+/// A data file, open for the life of the source.
+#[derive(Debug)]
+pub(crate) struct DataFile {
+    pub path: PathBuf,
+    pub kind: FileType,
+    pub file: File,
+    /// Where the sectors start (after a WAVE header) and how many bytes of them there are.
+    pub base: u64,
+    pub len: u64,
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, naming `path` on failure.
+pub(crate) fn read_at(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset).with_path(path)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset)).with_path(path)?;
+        file.read_exact(buf).with_path(path)
+    }
+}
+
+/// The folder a sheet's relative names start from.
+pub(crate) fn folder_of(cue: &Path) -> &Path {
+    match cue.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// The entries of `folder` that are files, sorted so that every fallback is deterministic.
+fn listing(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+fn same_name(a: &Path, b: &str) -> bool {
+    a.file_name()
+        .is_some_and(|n| n.to_string_lossy().to_lowercase() == b.to_lowercase())
+}
+
+/// Whether a name is written the Windows way (backslashes or a drive letter).
+fn is_windows_path(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    name.contains('\\') || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
+}
+
+/// The file a FILE line means. Tried in order: the name as written (relative to the sheet), the
+/// same name in another letter case, and — for a sheet with a single BINARY/MOTOROLA file only,
+/// where no other file can be meant — the sheet's own stem with `.bin`, then the only `.bin` of
+/// the folder. Windows paths keep only their last component.
+pub(crate) fn locate(
+    cue: &Path,
+    name: &str,
+    kind: FileType,
+    only_file: bool,
+    pos: Pos,
+    warnings: &mut Vec<String>,
+) -> Result<PathBuf> {
+    let folder = folder_of(cue);
+    let mut written = name.to_string();
+    if is_windows_path(name) {
+        let base = name.rsplit(['\\', '/']).next().unwrap_or(name);
+        let base = base.rsplit(':').next().unwrap_or(base).to_string();
+        warnings.push(pos.warning(
+            cue,
+            format!("'{name}' is a Windows path; looking for '{base}' beside the sheet"),
+        ));
+        written = base;
+    }
+    let direct = folder.join(&written);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    // The rest of the search happens in the folder the name points into (the sheet's folder for a
+    // bare name); an absolute path that does not exist falls back to its base name beside the sheet.
+    let (search_folder, base) = match Path::new(&written).file_name() {
+        Some(base) => {
+            let base = base.to_string_lossy().into_owned();
+            let parent = direct.parent().filter(|p| p.is_dir()).unwrap_or(folder);
+            (parent.to_path_buf(), base)
+        }
+        None => (folder.to_path_buf(), written.clone()),
+    };
+    let beside_sheet = folder.join(&base);
+    if beside_sheet.is_file() {
+        warnings.push(pos.warning(
+            cue,
+            format!("'{name}' not found; using '{}'", beside_sheet.display()),
+        ));
+        return Ok(beside_sheet);
+    }
+    let mut folders = vec![search_folder];
+    if folders[0] != folder {
+        folders.push(folder.to_path_buf());
+    }
+    for look in &folders {
+        if let Some(found) = listing(look).into_iter().find(|p| same_name(p, &base)) {
+            warnings.push(pos.warning(
+                cue,
+                format!(
+                    "'{name}' not found; using '{}', whose name differs in case",
+                    found.display()
+                ),
+            ));
+            return Ok(found);
+        }
+    }
+    let bin_like = matches!(kind, FileType::Binary | FileType::Motorola);
+    if only_file && bin_like {
+        let stem = cue
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let files = listing(folder);
+        let stem_bin = format!("{stem}.bin");
+        if let Some(found) = files.iter().find(|p| same_name(p, &stem_bin)) {
+            warnings.push(pos.warning(
+                cue,
+                format!(
+                    "'{name}' not found; using '{}', named after the sheet",
+                    found.display()
+                ),
+            ));
+            return Ok(found.clone());
+        }
+        let bins: Vec<&PathBuf> = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("bin")))
+            .collect();
+        if let [only] = bins.as_slice() {
+            warnings.push(pos.warning(
+                cue,
+                format!(
+                    "'{name}' not found; using '{}', the only .bin file beside the sheet",
+                    only.display()
+                ),
+            ));
+            return Ok((*only).clone());
+        }
+    }
+    Err(pos.error(
+        cue,
+        format!(
+            "FILE '{name}' not found in {} (also tried other letter cases{})",
+            folder.display(),
+            if only_file && bin_like {
+                ", the sheet's name with .bin and the only .bin of the folder"
+            } else {
+                ""
+            }
+        ),
+    ))
+}
+
+/// Opens a located data file and finds where its sectors are.
+pub(crate) fn open(path: PathBuf, kind: FileType, warnings: &mut Vec<String>) -> Result<DataFile> {
+    let file = File::open(&path).with_path(&path)?;
+    let len = file.metadata().with_path(&path)?.len();
+    let (base, len) = match kind {
+        FileType::Wave => {
+            let samples = wave::samples(&path, &file, len, warnings)?;
+            (samples.offset, samples.len)
+        }
+        FileType::Binary | FileType::Motorola => (0, len),
+    };
+    Ok(DataFile {
+        path,
+        kind,
+        file,
+        base,
+        len,
+    })
+}
+
+/// The sheet beside a non-sheet file with the same stem (`game.bin` → `game.cue`), any case.
+pub(crate) fn sibling_sheet(path: &Path) -> Option<PathBuf> {
+    let stem = path.file_stem()?.to_string_lossy().to_lowercase();
+    listing(folder_of(path)).into_iter().find(|p| {
+        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"))
+            && p.file_stem()
+                .is_some_and(|s| s.to_string_lossy().to_lowercase() == stem)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn touch(folder: &Path, name: &str) -> PathBuf {
+        let path = folder.join(name);
+        std::fs::write(&path, b"x").unwrap();
+        path
+    }
+
+    fn find(cue: &Path, name: &str, only: bool) -> (Result<PathBuf>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let got = locate(
+            cue,
+            name,
+            FileType::Binary,
+            only,
+            Pos { line: 2, column: 6 },
+            &mut warnings,
+        );
+        (got, warnings)
+    }
+
+    #[test]
+    fn exact_then_case_then_stem_then_only_bin() {
+        let dir = tempfile::tempdir().unwrap();
+        let cue = dir.path().join("disc.cue");
+        let exact = touch(dir.path(), "Exact.bin");
+        let (got, w) = find(&cue, "Exact.bin", true);
+        assert_eq!(got.unwrap(), exact);
+        assert!(w.is_empty());
+        let (got, w) = find(&cue, "EXACT.BIN", true);
+        assert_eq!(got.unwrap(), exact);
+        assert!(w[0].contains("differs in case"), "{w:?}");
+        // Stale name, one .bin: the only .bin.
+        let (got, w) = find(&cue, "BOING.BIN", true);
+        assert_eq!(got.unwrap(), exact);
+        assert!(w[0].contains("only .bin"), "{w:?}");
+        // The sheet's stem wins over the only-.bin rule.
+        let stem = touch(dir.path(), "DISC.bin");
+        let (got, w) = find(&cue, "BOING.BIN", true);
+        assert_eq!(got.unwrap(), stem);
+        assert!(w[0].contains("named after the sheet"), "{w:?}");
+        // Several files in the sheet: no guessing.
+        let (got, _) = find(&cue, "BOING.BIN", false);
+        let err = got.unwrap_err().to_string();
+        assert!(err.contains("line 2, column 6"), "{err}");
+        assert!(err.contains("BOING.BIN"), "{err}");
+    }
+
+    #[test]
+    fn windows_and_absolute_paths_keep_the_base_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cue = dir.path().join("disc.cue");
+        let bin = touch(dir.path(), "track.bin");
+        let (got, w) = find(&cue, "C:\\Rips\\Disc\\track.bin", false);
+        assert_eq!(got.unwrap(), bin);
+        assert!(w[0].contains("Windows path"), "{w:?}");
+        let (got, _) = find(&cue, "/no/such/folder/track.bin", false);
+        assert_eq!(got.unwrap(), bin);
+        // A relative name in a subfolder works as written.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let inner = touch(&dir.path().join("sub"), "inner.bin");
+        let (got, w) = find(&cue, "sub/inner.bin", false);
+        assert_eq!(got.unwrap(), inner);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn finds_the_sibling_sheet() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = touch(dir.path(), "Game.bin");
+        assert_eq!(sibling_sheet(&bin), None);
+        let cue = touch(dir.path(), "game.CUE");
+        assert_eq!(sibling_sheet(&bin), Some(cue));
+    }
+}
