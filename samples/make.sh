@@ -62,6 +62,7 @@ for recipe in recipes/*.sh; do
   source "$recipe"
 done
 
-find . -type f ! -name SHA256SUMS ! -name README.md ! -name make.sh ! -path './recipes/*' \
-  | sort | xargs sha256sum > SHA256SUMS
+# Redump-style names have spaces ("mixed (Track 1).bin"): keep them whole with NUL separators.
+find . -type f ! -name SHA256SUMS ! -name README.md ! -name make.sh ! -path './recipes/*' -print0 \
+  | sort -z | xargs -0 sha256sum > SHA256SUMS
 echo "samples rebuilt; checksums in samples/SHA256SUMS"

@@ -27,13 +27,26 @@ fn expected(path: &Path) -> Option<&'static str> {
     })
 }
 
-/// Sample files that stand for a whole image: not the data files of a multi-file image, and not
-/// the broken ones.
+/// Sample files that stand for a whole image: not the data files of a multi-file image (a
+/// sheet's BINs are found through the sheet), and not the broken ones.
 fn images() -> Vec<std::path::PathBuf> {
-    files_below(&samples())
+    let candidates: Vec<_> = files_below(&samples())
         .into_iter()
         .filter(|p| !p.components().any(|c| c.as_os_str() == "bad"))
         .filter(|p| expected(p).is_some())
+        .collect();
+    let mut data_files = Vec::new();
+    for path in &candidates {
+        if let Ok(opened) = discus::open(path) {
+            let files = opened.source.files();
+            if files.first() == Some(path) {
+                data_files.extend(files.into_iter().skip(1));
+            }
+        }
+    }
+    candidates
+        .into_iter()
+        .filter(|p| !data_files.contains(p))
         .collect()
 }
 

@@ -7,7 +7,7 @@ use crate::address::Lba;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, sectors_delivered};
 use crate::sector::Check;
-use crate::stream::{SectorSink, SectorSource, read_sectors};
+use crate::stream::{SectorSink, SectorSource, check_dropped, read_sectors};
 
 /// Sectors per read: large enough that per-call costs vanish, small enough to keep memory flat
 /// (about 1.2 MiB per buffer at 2448 bytes a sector).
@@ -34,7 +34,8 @@ pub struct Report {
 }
 
 /// Runs `plan`: every sector it names goes from `source` to `sink`, which is finished (its files
-/// committed) only if everything succeeded. On any error the sink is dropped and leaves nothing.
+/// committed) only if everything succeeded. Stored gap sectors the plan leaves out are checked to
+/// be what would be generated in their place, like stripped sync and ECC. On any error the sink is dropped and leaves nothing.
 pub fn convert(
     source: &mut dyn SectorSource,
     plan: &Plan,
@@ -47,6 +48,31 @@ pub fn convert(
     let mut buffer = Vec::new();
     let mut scratch = Vec::new();
     for (index, (track_plan, track)) in plan.tracks.iter().zip(plan.disc.tracks()).enumerate() {
+        let source_track = source
+            .disc()
+            .track(track_plan.source)
+            .cloned()
+            .ok_or_else(|| Error::Usage(format!("no source track {}", track_plan.source)))?;
+        if source_track.pregap.stored && !track_plan.pregap && source_track.pregap.sectors > 0 {
+            let count = source_track.pregap.sectors as usize;
+            check_dropped(
+                source,
+                track_plan.source,
+                source_track.first_lba(),
+                count,
+                &mut check,
+            )?;
+        }
+        if source_track.postgap.stored && !track_plan.postgap && source_track.postgap.sectors > 0 {
+            let count = source_track.postgap.sectors as usize;
+            check_dropped(
+                source,
+                track_plan.source,
+                source_track.data_end(),
+                count,
+                &mut check,
+            )?;
+        }
         let first = if track_plan.pregap {
             track.first_lba()
         } else {

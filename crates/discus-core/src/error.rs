@@ -81,8 +81,9 @@ pub enum Error {
         /// One sentence per thing that would be lost.
         losses: Vec<String>,
     },
-    /// Raw sectors would be stripped but their stored sync/header/EDC/ECC do not regenerate.
-    #[error("{}: {count} sector(s) do not regenerate from their user data (first at LBA {first}); stripping them would lose bytes; pass --allow-lossy to convert anyway", path.display())]
+    /// Bytes the target leaves out (a raw sector's sync, header, EDC and ECC, or a dropped gap's
+    /// content) are not what discus would regenerate in their place.
+    #[error("{}: {count} sector(s) would not come back as stored (first at LBA {first}): what the target leaves out of them (sync, header, EDC/ECC, or a gap's content) does not regenerate; pass --allow-lossy to convert anyway", path.display())]
     NotRegenerable {
         /// The input.
         path: PathBuf,

@@ -160,18 +160,9 @@ impl Plan {
                     track.number
                 ));
             }
-            if track.pregap.stored && track.pregap.sectors > 0 && !plan.pregap {
-                losses.push(format!(
-                    "track {}: its stored pregap of {} sectors is not kept",
-                    track.number, track.pregap.sectors
-                ));
-            }
-            if track.postgap.stored && track.postgap.sectors > 0 && !plan.postgap {
-                losses.push(format!(
-                    "track {}: its stored postgap of {} sectors is not kept",
-                    track.number, track.postgap.sectors
-                ));
-            }
+            // A stored gap the target drops is not a loss by itself: the conversion checks that
+            // its sectors are what would be generated in their place (silence, empty data), as it
+            // checks stripped sync and ECC, and counts the ones that are not.
         }
         if original.sessions.len() > self.disc.sessions.len() {
             losses.push(format!(

@@ -121,6 +121,42 @@ pub fn read_sectors(
     Ok(())
 }
 
+/// Checks that the stored sectors `lba .. lba + count` of track `track`, which a target leaves out,
+/// are exactly what would be generated in their place; the ones that are not go into `check`.
+pub fn check_dropped(
+    source: &mut dyn SectorSource,
+    track: usize,
+    lba: Lba,
+    count: usize,
+    check: &mut Check,
+) -> Result<()> {
+    let mode = source
+        .disc()
+        .track(track)
+        .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?
+        .mode;
+    let form = source.stored_form(track);
+    let size = form.size();
+    let mut stored = vec![0u8; count * size];
+    source.read(track, lba, &mut stored)?;
+    let mut generated = vec![0u8; count * size];
+    generate(mode, lba, form, &mut generated, None, &mut Vec::new());
+    for (i, (s, g)) in stored
+        .chunks_exact(size)
+        .zip(generated.chunks_exact(size))
+        .enumerate()
+    {
+        // Subchannel is not part of what a gap holds; compare the main channel.
+        let main = size.min(crate::sector::RAW_SIZE);
+        if s[..main] != g[..main] {
+            let at = Lba(lba.0 + i as i32);
+            check.first.get_or_insert(at);
+            check.count += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Fills `out` with sectors that exist on disc but not in the source: silence for audio, empty
 /// user data with valid sync, header, EDC and ECC for data.
 fn generate(

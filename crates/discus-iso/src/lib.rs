@@ -104,20 +104,27 @@ fn volume_check(source: &mut FlatSource, sectors: u32) -> Result<Option<String>>
 
 fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<Plan> {
     let path = source.files().into_iter().next().unwrap_or_default();
-    let mut plan = Plan::first_data_track(source, CAPABILITIES, Form::Cooked, &path)?;
-    if options.audio_files {
-        // Audio tracks travel raw to WAV files, so they are kept rather than lost.
-        let data = plan.tracks.first().map(|t| t.source);
-        plan.retain(source, |index, track| {
-            Some(index) == data || track.mode == TrackMode::Audio
-        });
-        for (track_plan, track) in plan.tracks.iter_mut().zip(plan.disc.tracks()) {
-            if track.mode == TrackMode::Audio {
-                track_plan.form = Form::Raw;
-            }
-        }
-        plan.find_losses(source);
+    if !options.audio_files {
+        return Plan::first_data_track(source, CAPABILITIES, Form::Cooked, &path);
     }
+    // Audio tracks travel raw to WAV files beside the ISO, so they are kept rather than lost.
+    let Some(first_data) = source.disc().tracks().position(|t| t.mode.is_data()) else {
+        return Err(Error::unsupported(
+            &path,
+            "the disc has no data track for an ISO",
+        ));
+    };
+    let form_for = |track: &Track, _| {
+        if track.mode == TrackMode::Audio {
+            Form::Raw
+        } else {
+            Form::Cooked
+        }
+    };
+    let mut plan = Plan::keep_all(source, CAPABILITIES, form_for, |_| (false, false));
+    plan.retain(source, |index, track| {
+        index == first_data || track.mode == TrackMode::Audio
+    });
     Ok(plan)
 }
 

@@ -114,7 +114,7 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
     let mut losses = plan.losses.clone();
     if let Some(first) = report.not_regenerable.first {
         losses.push(format!(
-            "{} sector(s) did not regenerate from their user data (first at LBA {first})",
+            "{} sector(s) did not regenerate as stored (first at LBA {first})",
             report.not_regenerable.count
         ));
     }

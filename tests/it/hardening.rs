@@ -1,0 +1,176 @@
+//! Bad input never hurts: every committed sample cut at several lengths, and every deliberately
+//! broken file, either converts or fails with exit code 2 and a message naming the file — never a
+//! panic, never an output file, never a change to the input. Runs run under a 2 GiB address-space
+//! limit, so a header claiming a huge size cannot make discus allocate it.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use discus_tests::{corpus, discus_bin, files_below, listing, samples};
+
+/// Runs discus with a memory ceiling (when `prlimit` exists) in `dir`.
+fn limited(args: &[&OsStr], dir: &Path) -> Output {
+    let prlimit = Path::new("/usr/bin/prlimit");
+    let mut command = if prlimit.is_file() {
+        let mut c = Command::new(prlimit);
+        c.arg("--as=2147483648").arg(discus_bin());
+        c
+    } else {
+        Command::new(discus_bin())
+    };
+    command
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("discus starts")
+}
+
+/// Checks the rules for one run on `input` whose files are `files`: success, or exit 2 naming a
+/// file; no panic; nothing but the inputs left in `dir`; inputs unchanged.
+fn assert_clean_outcome(
+    output: &Output,
+    input: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    dir: &Path,
+    what: &str,
+) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{what}: panic: {stderr}");
+    match output.status.code() {
+        Some(0) => {}
+        Some(2) => {
+            let named = files.iter().any(|(f, _)| {
+                f.file_name()
+                    .is_some_and(|n| stderr.contains(&*n.to_string_lossy()))
+            }) || stderr.contains(&*input.to_string_lossy());
+            assert!(named, "{what}: the error names no input file: {stderr}");
+            let mut inputs: Vec<String> = files
+                .iter()
+                .filter_map(|(f, _)| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            inputs.sort();
+            inputs.dedup();
+            assert_eq!(
+                listing(dir),
+                inputs,
+                "{what}: a failed run left files behind"
+            );
+        }
+        other => panic!("{what}: exit code {other:?}: {stderr}"),
+    }
+    for (file, bytes) in files {
+        assert!(
+            std::fs::read(file).ok().as_deref() == Some(&bytes[..]),
+            "{what}: {} was changed",
+            file.display()
+        );
+    }
+}
+
+/// The images among the samples: one entry per image, the files it is made of.
+fn sample_images() -> Vec<Vec<PathBuf>> {
+    let mut images = Vec::new();
+    for path in files_below(&samples()) {
+        if path
+            .components()
+            .any(|c| c.as_os_str() == "bad" || c.as_os_str() == "recipes")
+        {
+            continue;
+        }
+        let Ok(opened) = discus::open(&path) else {
+            continue;
+        };
+        let files = opened.source.files();
+        // An image made of several files is listed once, from its first file (the sheet).
+        if files.first() == Some(&path) || (files.len() == 1 && files[0] != path) {
+            images.push(files);
+        }
+    }
+    images.sort();
+    images.dedup();
+    images
+}
+
+#[test]
+fn every_sample_cut_short_fails_cleanly_or_converts() {
+    let images = sample_images();
+    assert!(images.len() >= 3, "too few sample images: {images:?}");
+    for files in images {
+        let sheet = &files[0];
+        for (victim_index, victim) in files.iter().enumerate() {
+            let len = std::fs::metadata(victim).expect("size").len();
+            let mut cuts = vec![0, 1, 16, 2047, 2353, len / 2, len.saturating_sub(1)];
+            cuts.retain(|&c| c < len);
+            cuts.dedup();
+            for cut in cuts {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let mut copies = Vec::new();
+                for (i, file) in files.iter().enumerate() {
+                    let copy = dir.path().join(file.file_name().expect("file name"));
+                    let mut bytes = std::fs::read(file).expect("read sample");
+                    if i == victim_index {
+                        bytes.truncate(cut as usize);
+                    }
+                    std::fs::write(&copy, &bytes).expect("write copy");
+                    copies.push((copy, bytes));
+                }
+                let input = dir.path().join(sheet.file_name().expect("name"));
+                let what = format!("{} cut to {cut} bytes", victim.display());
+                let info = limited(&[OsStr::new("info"), input.as_os_str()], dir.path());
+                assert_clean_outcome(&info, &input, &copies, dir.path(), &what);
+                let out = dir.path().join("out-of-test.iso");
+                let convert = limited(
+                    &[
+                        OsStr::new("convert"),
+                        input.as_os_str(),
+                        out.as_os_str(),
+                        OsStr::new("--allow-lossy"),
+                    ],
+                    dir.path(),
+                );
+                if convert.status.success() {
+                    std::fs::remove_file(&out).expect("a successful conversion wrote its output");
+                }
+                assert_clean_outcome(&convert, &input, &copies, dir.path(), &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_broken_file_fails_cleanly() {
+    let mut broken: Vec<PathBuf> = files_below(&samples().join("bad"));
+    if let Some(dir) = corpus("libcdio") {
+        broken.extend(files_below(&dir).into_iter().filter(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy().starts_with("bad-")
+                    || n.to_string_lossy().starts_with("malformed")
+            })
+        }));
+    }
+    assert!(broken.len() >= 4);
+    for path in broken {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let copy = dir.path().join(path.file_name().expect("name"));
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&copy, &bytes).expect("copy");
+        let files = vec![(copy.clone(), bytes)];
+        let what = path.display().to_string();
+        let info = limited(&[OsStr::new("info"), copy.as_os_str()], dir.path());
+        assert_clean_outcome(&info, &copy, &files, dir.path(), &what);
+        let out = dir.path().join("out-of-test.cue");
+        let convert = limited(
+            &[OsStr::new("convert"), copy.as_os_str(), out.as_os_str()],
+            dir.path(),
+        );
+        if convert.status.success() {
+            for name in listing(dir.path()) {
+                if name.starts_with("out-of-test") {
+                    std::fs::remove_file(dir.path().join(name)).expect("remove output");
+                }
+            }
+        }
+        assert_clean_outcome(&convert, &copy, &files, dir.path(), &what);
+    }
+}
