@@ -5,3 +5,4 @@ mod cue;
 mod foundation;
 mod hardening;
 mod probe;
+mod properties;

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub mod bench_disc;
+pub mod harness;
 
 /// The repository's top folder.
 pub fn repo() -> PathBuf {
