@@ -4,5 +4,6 @@
 mod cue;
 mod foundation;
 mod hardening;
+mod matrix;
 mod probe;
 mod properties;

@@ -1,0 +1,115 @@
+//! The conversion matrix: every sample disc to every format discus writes and back. Where the
+//! target holds the disc, every sector comes back; where it cannot, the conversion is refused
+//! before writing with a message naming what would be lost, and goes through with --allow-lossy.
+//! The table prints with `cargo test matrix -- --nocapture`.
+
+use std::path::{Path, PathBuf};
+
+use discus::core::{Check, Form, read_sectors};
+use discus::{ConvertOptions, WriteOptions};
+use discus_tests::{files_below, listing, samples};
+
+/// One sample image per disc: sheets and single-file images, not the data files of a sheet.
+fn sample_discs() -> Vec<PathBuf> {
+    let mut discs = Vec::new();
+    let mut data_files = Vec::new();
+    for path in files_below(&samples()) {
+        if path.components().any(|c| c.as_os_str() == "bad" || c.as_os_str() == "recipes") {
+            continue;
+        }
+        let Ok(opened) = discus::open(&path) else { continue };
+        let files = opened.source.files();
+        if files.first() == Some(&path) {
+            data_files.extend(files.into_iter().skip(1));
+            discs.push(path);
+        }
+    }
+    discs.retain(|d| !data_files.contains(d));
+    discs
+}
+
+/// Every sector of every track (stored or generated pregap included) as raw bytes, with the layout.
+fn sectors(path: &Path) -> (Vec<(u8, i32, u32)>, Vec<Vec<u8>>) {
+    let mut source = discus::open(path).expect("open").source;
+    let disc = source.disc().clone();
+    let mut data = Vec::new();
+    for (index, track) in disc.tracks().enumerate() {
+        let count = track.length as usize;
+        let mut buf = vec![0u8; count * Form::Raw.size()];
+        read_sectors(&mut *source, index, track.start, count, Form::Raw, &mut buf, &mut Vec::new(), &mut Check::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        data.push(buf);
+    }
+    let layout = disc.tracks().map(|t| (t.number, t.start.0, t.length)).collect();
+    (layout, data)
+}
+
+fn convert(input: &Path, output: &Path, allow_lossy: bool) -> discus::Result<discus::Outcome> {
+    let options = ConvertOptions {
+        write: WriteOptions { allow_lossy, ..WriteOptions::default() },
+        ..ConvertOptions::default()
+    };
+    discus::convert(input, output, &options)
+}
+
+#[test]
+fn every_sample_converts_to_every_format_and_back_or_is_refused_before_writing() {
+    let discs = sample_discs();
+    assert!(discs.len() >= 5, "too few sample discs: {discs:?}");
+    let writers: Vec<_> = discus::formats().iter().filter(|f| f.writer.is_some()).collect();
+    let mut table = vec![format!("| sample | {} |", writers.iter().map(|w| w.name).collect::<Vec<_>>().join(" | "))];
+    table.push(format!("|---|{}", "---|".repeat(writers.len())));
+    let mut failures = Vec::new();
+    for disc in &discs {
+        let from = discus::probe(disc).expect("probe");
+        let name = disc.strip_prefix(samples()).unwrap_or(disc).display().to_string();
+        let original = sectors(disc);
+        let mut row = vec![name.clone()];
+        for writer in &writers {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let there = dir.path().join(format!("there.{}", writer.extensions[0]));
+            let cell = match convert(disc, &there, false) {
+                Ok(_) => {
+                    // Back into the sample's own format, then compare every sector and the layout.
+                    let back = dir.path().join(format!("back.{}", from.extensions[0]));
+                    match convert(&there, &back, false) {
+                        Ok(_) if sectors(&back) == original && sectors(&there) == original => "kept",
+                        Ok(_) => {
+                            failures.push(format!("{name} -> {} -> {}: sectors or layout differ", writer.name, from.name));
+                            "DIFFERS"
+                        }
+                        Err(e) => {
+                            failures.push(format!("{name} -> {} -> {}: {e}", writer.name, from.name));
+                            "FAILS BACK"
+                        }
+                    }
+                }
+                Err(discus::Error::Lossy { losses, .. }) => {
+                    // Refused before writing: nothing may be there, and --allow-lossy goes through.
+                    if !listing(dir.path()).is_empty() {
+                        failures.push(format!("{name} -> {}: refused but left {:?}", writer.name, listing(dir.path())));
+                    }
+                    if losses.is_empty() {
+                        failures.push(format!("{name} -> {}: refused without naming a loss", writer.name));
+                    }
+                    match convert(disc, &there, true) {
+                        Ok(_) => "lossy",
+                        Err(e) => {
+                            failures.push(format!("{name} -> {} with --allow-lossy: {e}", writer.name));
+                            "FAILS LOSSY"
+                        }
+                    }
+                }
+                Err(discus::Error::Unsupported { .. }) => "cannot hold",
+                Err(e) => {
+                    failures.push(format!("{name} -> {}: {e}", writer.name));
+                    "FAILS"
+                }
+            };
+            row.push(cell.to_string());
+        }
+        table.push(format!("| {} |", row.join(" | ")));
+    }
+    println!("{}", table.join("\n"));
+    assert!(failures.is_empty(), "matrix failures:\n{}", failures.join("\n"));
+}
