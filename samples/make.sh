@@ -33,7 +33,7 @@ with open(os.path.join(root, "data", "table.bin"), "wb") as f:
 PY
 find "$work/tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 rm -f iso/data.iso
-xorriso -as mkisofs -quiet -J -r -V DISCUS_SAMPLE -o iso/data.iso "$work/tree" 2>/dev/null
+xorriso -as mkisofs -quiet -no-pad -J -r -V DISCUS_SAMPLE -o iso/data.iso "$work/tree" 2>/dev/null
 
 # img/: the same disc as raw images without a sheet, written by discus.
 discus convert iso/data.iso img/data-2048.img --force

@@ -5,5 +5,6 @@ mod cue;
 mod foundation;
 mod hardening;
 mod matrix;
+mod mds_ccd;
 mod probe;
 mod properties;

@@ -14,10 +14,15 @@ fn sample_discs() -> Vec<PathBuf> {
     let mut discs = Vec::new();
     let mut data_files = Vec::new();
     for path in files_below(&samples()) {
-        if path.components().any(|c| c.as_os_str() == "bad" || c.as_os_str() == "recipes") {
+        if path
+            .components()
+            .any(|c| c.as_os_str() == "bad" || c.as_os_str() == "recipes")
+        {
             continue;
         }
-        let Ok(opened) = discus::open(&path) else { continue };
+        let Ok(opened) = discus::open(&path) else {
+            continue;
+        };
         let files = opened.source.files();
         if files.first() == Some(&path) {
             data_files.extend(files.into_iter().skip(1));
@@ -28,25 +33,47 @@ fn sample_discs() -> Vec<PathBuf> {
     discs
 }
 
-/// Every sector of every track (stored or generated pregap included) as raw bytes, with the layout.
-fn sectors(path: &Path) -> (Vec<(u8, i32, u32)>, Vec<Vec<u8>>) {
+/// Whether an image holds a subchannel read from its source (not one generated from the layout).
+fn stored_subchannel(path: &Path) -> bool {
+    discus::open(path)
+        .is_ok_and(|o| o.source.disc().subchannel == Some(discus::core::Subchannel::Stored))
+}
+
+/// The body of every track as raw bytes (with the subchannel when `subchannel`), and the layout.
+fn sectors(path: &Path, subchannel: bool) -> (Vec<(u8, i32, u32)>, Vec<Vec<u8>>) {
+    let form = if subchannel { Form::RawSub } else { Form::Raw };
     let mut source = discus::open(path).expect("open").source;
     let disc = source.disc().clone();
     let mut data = Vec::new();
     for (index, track) in disc.tracks().enumerate() {
         let count = track.length as usize;
-        let mut buf = vec![0u8; count * Form::Raw.size()];
-        read_sectors(&mut *source, index, track.start, count, Form::Raw, &mut buf, &mut Vec::new(), &mut Check::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut buf = vec![0u8; count * form.size()];
+        read_sectors(
+            &mut *source,
+            index,
+            track.start,
+            count,
+            form,
+            &mut buf,
+            &mut Vec::new(),
+            &mut Check::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         data.push(buf);
     }
-    let layout = disc.tracks().map(|t| (t.number, t.start.0, t.length)).collect();
+    let layout = disc
+        .tracks()
+        .map(|t| (t.number, t.start.0, t.length))
+        .collect();
     (layout, data)
 }
 
 fn convert(input: &Path, output: &Path, allow_lossy: bool) -> discus::Result<discus::Outcome> {
     let options = ConvertOptions {
-        write: WriteOptions { allow_lossy, ..WriteOptions::default() },
+        write: WriteOptions {
+            allow_lossy,
+            ..WriteOptions::default()
+        },
         ..ConvertOptions::default()
     };
     discus::convert(input, output, &options)
@@ -56,14 +83,29 @@ fn convert(input: &Path, output: &Path, allow_lossy: bool) -> discus::Result<dis
 fn every_sample_converts_to_every_format_and_back_or_is_refused_before_writing() {
     let discs = sample_discs();
     assert!(discs.len() >= 5, "too few sample discs: {discs:?}");
-    let writers: Vec<_> = discus::formats().iter().filter(|f| f.writer.is_some()).collect();
-    let mut table = vec![format!("| sample | {} |", writers.iter().map(|w| w.name).collect::<Vec<_>>().join(" | "))];
+    let writers: Vec<_> = discus::formats()
+        .iter()
+        .filter(|f| f.writer.is_some())
+        .collect();
+    let mut table = vec![format!(
+        "| sample | {} |",
+        writers
+            .iter()
+            .map(|w| w.name)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    )];
     table.push(format!("|---|{}", "---|".repeat(writers.len())));
     let mut failures = Vec::new();
     for disc in &discs {
         let from = discus::probe(disc).expect("probe");
-        let name = disc.strip_prefix(samples()).unwrap_or(disc).display().to_string();
-        let original = sectors(disc);
+        let name = disc
+            .strip_prefix(samples())
+            .unwrap_or(disc)
+            .display()
+            .to_string();
+        let with_sub = stored_subchannel(disc);
+        let original = sectors(disc, false);
         let mut row = vec![name.clone()];
         for writer in &writers {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -72,14 +114,27 @@ fn every_sample_converts_to_every_format_and_back_or_is_refused_before_writing()
                 Ok(_) => {
                     // Back into the sample's own format, then compare every sector and the layout.
                     let back = dir.path().join(format!("back.{}", from.extensions[0]));
+                    // Subchannel is compared too where the target keeps the stored one.
+                    let sub_kept = with_sub && stored_subchannel(&there);
+                    let same_sub = !sub_kept || sectors(&there, true) == sectors(disc, true);
                     match convert(&there, &back, false) {
-                        Ok(_) if sectors(&back) == original && sectors(&there) == original => "kept",
+                        Ok(_)
+                            if sectors(&back, false) == original
+                                && sectors(&there, false) == original
+                                && same_sub =>
+                        {
+                            "kept"
+                        }
                         Ok(_) => {
-                            failures.push(format!("{name} -> {} -> {}: sectors or layout differ", writer.name, from.name));
+                            failures.push(format!(
+                                "{name} -> {} -> {}: sectors or layout differ",
+                                writer.name, from.name
+                            ));
                             "DIFFERS"
                         }
                         Err(e) => {
-                            failures.push(format!("{name} -> {} -> {}: {e}", writer.name, from.name));
+                            failures
+                                .push(format!("{name} -> {} -> {}: {e}", writer.name, from.name));
                             "FAILS BACK"
                         }
                     }
@@ -87,15 +142,23 @@ fn every_sample_converts_to_every_format_and_back_or_is_refused_before_writing()
                 Err(discus::Error::Lossy { losses, .. }) => {
                     // Refused before writing: nothing may be there, and --allow-lossy goes through.
                     if !listing(dir.path()).is_empty() {
-                        failures.push(format!("{name} -> {}: refused but left {:?}", writer.name, listing(dir.path())));
+                        failures.push(format!(
+                            "{name} -> {}: refused but left {:?}",
+                            writer.name,
+                            listing(dir.path())
+                        ));
                     }
                     if losses.is_empty() {
-                        failures.push(format!("{name} -> {}: refused without naming a loss", writer.name));
+                        failures.push(format!(
+                            "{name} -> {}: refused without naming a loss",
+                            writer.name
+                        ));
                     }
                     match convert(disc, &there, true) {
                         Ok(_) => "lossy",
                         Err(e) => {
-                            failures.push(format!("{name} -> {} with --allow-lossy: {e}", writer.name));
+                            failures
+                                .push(format!("{name} -> {} with --allow-lossy: {e}", writer.name));
                             "FAILS LOSSY"
                         }
                     }
@@ -111,5 +174,9 @@ fn every_sample_converts_to_every_format_and_back_or_is_refused_before_writing()
         table.push(format!("| {} |", row.join(" | ")));
     }
     println!("{}", table.join("\n"));
-    assert!(failures.is_empty(), "matrix failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "matrix failures:\n{}",
+        failures.join("\n")
+    );
 }

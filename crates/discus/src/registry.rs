@@ -19,6 +19,11 @@ static FORMATS: &[&Format] = &[
     &discus_cso::DAX,
     #[cfg(feature = "iso")]
     &discus_iso::FORMAT,
+    // Sheets before the raw reader: a lone `.mdf` or a CloneCD `.img` also looks raw.
+    #[cfg(feature = "mds")]
+    &discus_mds::FORMAT,
+    #[cfg(feature = "img")]
+    &discus_img::ccd::FORMAT,
     #[cfg(feature = "img")]
     &discus_img::FORMAT,
 ];
