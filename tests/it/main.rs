@@ -6,5 +6,6 @@ mod foundation;
 mod hardening;
 mod matrix;
 mod mds_ccd;
+mod nrg;
 mod probe;
 mod properties;

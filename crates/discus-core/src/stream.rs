@@ -114,7 +114,7 @@ pub fn read_sectors(
                 );
             }
         } else {
-            generate(disc_track.mode, at, form, dst, generator.as_ref(), scratch);
+            generate(disc_track.mode, at, form, dst, generator.as_ref());
         }
         done += run;
     }
@@ -140,7 +140,7 @@ pub fn check_dropped(
     let mut stored = vec![0u8; count * size];
     source.read(track, lba, &mut stored)?;
     let mut generated = vec![0u8; count * size];
-    generate(mode, lba, form, &mut generated, None, &mut Vec::new());
+    generate(mode, lba, form, &mut generated, None);
     for (i, (s, g)) in stored
         .chunks_exact(size)
         .zip(generated.chunks_exact(size))
@@ -157,32 +157,32 @@ pub fn check_dropped(
     Ok(())
 }
 
-/// Fills `out` with sectors that exist on disc but not in the source: silence for audio, empty
-/// user data with valid sync, header, EDC and ECC for data.
-fn generate(
+/// Fills `out` with sectors that exist on disc but not in the source, in `form`: silence for audio,
+/// empty user data with valid sync, header, EDC and ECC for data, and (with a `generator`) P/Q
+/// subchannel. This is the one definition of a generated sector: readers that must tell whether a
+/// stored gap holds only what would be generated compare against it.
+pub fn generate(
     mode: TrackMode,
     first: Lba,
     form: Form,
     out: &mut [u8],
     generator: Option<&Generator>,
-    scratch: &mut Vec<u8>,
 ) {
     let count = out.len() / form.size();
-    let (from, size) = if mode == TrackMode::Audio {
-        (Form::Raw, crate::sector::RAW_SIZE)
+    let from = if mode == TrackMode::Audio {
+        Form::Raw
     } else {
-        (Form::Cooked, crate::sector::USER_SIZE)
+        Form::Cooked
     };
-    scratch.clear();
-    scratch.resize(count * size, 0);
     if from == form {
         out.fill(0);
     } else {
+        let zeros = vec![0u8; count * from.size()];
         transcode(
             mode,
             first,
             from,
-            scratch,
+            &zeros,
             form,
             out,
             generator,
