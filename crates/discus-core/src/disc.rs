@@ -275,4 +275,40 @@ impl Disc {
     pub fn lead_out(&self) -> Option<Lba> {
         self.sessions.last().and_then(Session::lead_out)
     }
+
+    /// Checks what every TOC-writing format needs: sessions in increasing order and not empty,
+    /// track numbers 1–99 increasing across the disc, and no track starting before the previous
+    /// one ends. Says what is wrong otherwise.
+    pub fn check_layout(&self) -> Result<(), String> {
+        let mut last_number = 0u8;
+        let mut last_session = 0u8;
+        let mut last_end: Option<Lba> = None;
+        for session in &self.sessions {
+            if session.number <= last_session || session.tracks.is_empty() {
+                return Err(format!(
+                    "session {} is empty or out of order",
+                    session.number
+                ));
+            }
+            last_session = session.number;
+            for track in &session.tracks {
+                if track.number == 0 || track.number > 99 || track.number <= last_number {
+                    return Err(format!(
+                        "track number {} after {last_number}: track numbers must increase within 1-99",
+                        track.number
+                    ));
+                }
+                last_number = track.number;
+                if last_end.is_some_and(|end| track.first_lba() < end) {
+                    return Err(format!(
+                        "track {} begins at LBA {}, before the previous track ends",
+                        track.number,
+                        track.first_lba()
+                    ));
+                }
+                last_end = Some(track.end_lba());
+            }
+        }
+        Ok(())
+    }
 }

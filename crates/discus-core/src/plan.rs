@@ -210,9 +210,15 @@ pub fn sectors_delivered(plan: &TrackPlan, track: &Track) -> u64 {
     u64::from(pregap) + u64::from(track.length) + u64::from(postgap)
 }
 
-/// The plan of a format that keeps every track in the form the caller picks, honouring the
-/// user's choice to convert lossily.
+/// Checks a plan before anything is written: one entry per track of a well laid-out disc
+/// ([`Disc::check_layout`]), and no loss unless the user allowed lossy conversions.
 pub fn check(plan: &Plan, options: &WriteOptions, path: &std::path::Path) -> crate::Result<()> {
+    if plan.tracks.is_empty() || plan.tracks.len() != plan.disc.track_count() {
+        return Err(crate::Error::Usage(
+            "the plan's tracks do not match its disc".to_string(),
+        ));
+    }
+    plan.disc.check_layout().map_err(crate::Error::Usage)?;
     if !plan.losses.is_empty() && !options.allow_lossy {
         return Err(crate::Error::Lossy {
             path: path.to_path_buf(),

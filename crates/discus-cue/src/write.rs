@@ -346,11 +346,6 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    if plan.tracks.len() != plan.disc.track_count() || plan.tracks.is_empty() {
-        return Err(Error::Usage(
-            "the plan's tracks do not match its disc".to_string(),
-        ));
-    }
     let names = names(destination, &plan.disc, options.single_file)?;
     let cd_text_path = plan
         .disc

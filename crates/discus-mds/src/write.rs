@@ -85,7 +85,6 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
             }
         }
     }
-    check_layout(&plan.disc)?;
     plan.notes.extend(notes);
     Ok(plan)
 }
@@ -141,46 +140,6 @@ pub(crate) fn close_holes(disc: &mut Disc) -> Result<Vec<String>> {
         }
     }
     Ok(notes)
-}
-
-/// Track numbers 1–99 in increasing order, sessions in increasing order and address.
-fn check_layout(disc: &Disc) -> Result<()> {
-    let mut last_number = 0u8;
-    let mut last_session = 0u8;
-    let mut last_end: Option<Lba> = None;
-    for session in &disc.sessions {
-        if session.number <= last_session {
-            return Err(Error::Usage(format!(
-                "session {} follows session {last_session}",
-                session.number
-            )));
-        }
-        last_session = session.number;
-        if session.tracks.is_empty() {
-            return Err(Error::Usage(format!(
-                "session {} has no track",
-                session.number
-            )));
-        }
-        for track in &session.tracks {
-            if track.number == 0 || track.number > 99 || track.number <= last_number {
-                return Err(Error::Usage(format!(
-                    "track number {} after {last_number}: MDS needs increasing numbers 1-99",
-                    track.number
-                )));
-            }
-            last_number = track.number;
-            if last_end.is_some_and(|end| track.first_lba() < end) {
-                return Err(Error::Usage(format!(
-                    "track {} begins at LBA {}, before the previous track ends",
-                    track.number,
-                    track.first_lba()
-                )));
-            }
-            last_end = Some(track.end_lba());
-        }
-    }
-    Ok(())
 }
 
 /// The mode byte Alcohol writes for a track.
@@ -357,12 +316,6 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    if plan.tracks.len() != plan.disc.track_count() || plan.tracks.is_empty() {
-        return Err(Error::Usage(
-            "the plan's tracks do not match its disc".to_string(),
-        ));
-    }
-    check_layout(&plan.disc)?;
     let mdf_path = destination.sibling("mdf");
     // Alcohol names the data file with a wildcard for the descriptor's own stem.
     let (descriptor, expected) = layout(plan, "*.mdf")?;

@@ -68,7 +68,6 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         plan.disc.subchannel = Some(Subchannel::Generated);
     }
     let notes = close_holes(&mut plan.disc)?;
-    check_layout(&plan.disc)?;
     plan.notes.extend(notes);
     Ok(plan)
 }
@@ -114,40 +113,6 @@ fn close_holes(disc: &mut Disc) -> Result<Vec<String>> {
         }
     }
     Ok(notes)
-}
-
-/// Track numbers 1–99 in increasing order, sessions in increasing order and address.
-fn check_layout(disc: &Disc) -> Result<()> {
-    let mut last_number = 0u8;
-    let mut last_session = 0u8;
-    let mut last_end: Option<Lba> = None;
-    for session in &disc.sessions {
-        if session.number <= last_session || session.tracks.is_empty() {
-            return Err(Error::Usage(format!(
-                "session {} is empty or out of order",
-                session.number
-            )));
-        }
-        last_session = session.number;
-        for track in &session.tracks {
-            if track.number == 0 || track.number > 99 || track.number <= last_number {
-                return Err(Error::Usage(format!(
-                    "track number {} after {last_number}: CloneCD needs increasing numbers 1-99",
-                    track.number
-                )));
-            }
-            last_number = track.number;
-            if last_end.is_some_and(|end| track.first_lba() < end) {
-                return Err(Error::Usage(format!(
-                    "track {} begins at LBA {}, before the previous track ends",
-                    track.number,
-                    track.first_lba()
-                )));
-            }
-            last_end = Some(track.end_lba());
-        }
-    }
-    Ok(())
 }
 
 /// `[TRACK] MODE`: 0 audio, 1 Mode 1, 2 Mode 2.
@@ -322,12 +287,6 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    if plan.tracks.len() != plan.disc.track_count() || plan.tracks.is_empty() {
-        return Err(Error::Usage(
-            "the plan's tracks do not match its disc".to_string(),
-        ));
-    }
-    check_layout(&plan.disc)?;
     let mut expected = Vec::with_capacity(plan.tracks.len());
     for (track_plan, track) in plan.tracks.iter().zip(plan.disc.tracks()) {
         if track_plan.form != Form::RawSub || !track_plan.pregap || !track_plan.postgap {
