@@ -357,7 +357,7 @@ fn audio_tracks_are_refused_in_an_iso_and_kept_as_wav_when_asked() {
     std::fs::remove_file(&iso).expect("remove");
     // cdda.cue is audio only: there is no data track for an ISO at all.
     let refused = discus::convert(&dir.join("cdda.cue"), &iso, &ConvertOptions::default());
-    let message = refused.err().expect("audio-only disc refused").to_string();
+    let message = refused.expect_err("audio-only disc refused").to_string();
     assert!(message.contains("no data track"), "{message}");
     assert!(discus_tests::listing(out.path()).is_empty());
 }
@@ -381,10 +381,7 @@ fn a_mixed_disc_is_refused_as_iso_then_kept_whole_with_audio_wav() {
     let dir = tempfile::tempdir().expect("temp dir");
     let iso = dir.path().join("ours.iso");
     let refused = discus::convert(&cue, &iso, &ConvertOptions::default());
-    let message = refused
-        .err()
-        .expect("audio in an ISO is refused")
-        .to_string();
+    let message = refused.expect_err("audio in an ISO is refused").to_string();
     assert!(message.contains("track 2 (audio"), "{message}");
     assert!(message.contains("--allow-lossy"), "{message}");
     assert!(discus_tests::listing(dir.path()).is_empty());
@@ -468,8 +465,7 @@ fn a_dropped_pregap_that_is_not_silence_is_refused_with_its_address() {
         ..ConvertOptions::default()
     };
     let message = discus::convert(&copy, &iso, &options)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     let lba = track2.first_lba().0 + track2.pregap.sectors as i32 / 2;
     assert!(

@@ -1,6 +1,7 @@
 //! The one integration-test binary of discus: every module tests one area against committed
 //! samples, the shared corpus (skipped when absent) and real peer tools (required in CI).
 
+mod batch;
 mod cue;
 mod foundation;
 mod hardening;
@@ -9,3 +10,4 @@ mod mds_ccd;
 mod nrg;
 mod probe;
 mod properties;
+mod verify;

@@ -39,8 +39,11 @@ fn stored_subchannel(path: &Path) -> bool {
         .is_ok_and(|o| o.source.disc().subchannel == Some(discus::core::Subchannel::Stored))
 }
 
+/// The layout (number, start, length of each track) and the sectors of each track.
+type Tracks = (Vec<(u8, i32, u32)>, Vec<Vec<u8>>);
+
 /// The body of every track as raw bytes (with the subchannel when `subchannel`), and the layout.
-fn sectors(path: &Path, subchannel: bool) -> (Vec<(u8, i32, u32)>, Vec<Vec<u8>>) {
+fn sectors(path: &Path, subchannel: bool) -> Tracks {
     let form = if subchannel { Form::RawSub } else { Form::Raw };
     let mut source = discus::open(path).expect("open").source;
     let disc = source.disc().clone();

@@ -4,6 +4,7 @@
 //! failed or a check found a mismatch, 2 a usage error or a fatal error. A closed stdout (a pipe
 //! into `head`) ends the program quietly.
 
+mod batch;
 mod cmd;
 mod progress;
 
@@ -38,6 +39,12 @@ enum Command {
     Info(cmd::info::Args),
     /// List the formats discus reads and writes.
     Formats(cmd::formats::Args),
+    /// Convert many images: files, folders and archives, in parallel and resumably.
+    Batch(cmd::batch::Args),
+    /// Check every sector of an image and print its Redump hashes.
+    Verify(cmd::verify::Args),
+    /// Compare two images sector by sector.
+    Compare(cmd::compare::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -78,6 +85,9 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(args, &context, &mut out),
         Command::Info(args) => cmd::info::run(args, &context, &mut out),
         Command::Formats(args) => cmd::formats::run(args, &context, &mut out),
+        Command::Batch(args) => cmd::batch::run(args, &context, &mut out),
+        Command::Verify(args) => cmd::verify::run(args, &context, &mut out),
+        Command::Compare(args) => cmd::compare::run(args, &context, &mut out),
     };
     let result = result.and_then(|status| {
         out.flush()?;

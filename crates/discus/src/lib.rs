@@ -16,12 +16,20 @@
 
 mod registry;
 
+pub mod compare;
+pub mod dat;
+pub mod verify;
+
 pub use discus_core as core;
 pub use discus_core::{
     Compression, Confidence, Disc, Error, Form, Format, Report, Result, SectorSource, Track,
     TrackMode, WriteOptions,
 };
 pub use registry::{find, formats, probe, target_for};
+
+pub use compare::{CompareOptions, Comparison, compare};
+pub use dat::Dat;
+pub use verify::{Verification, VerifyOptions, verify};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -58,6 +58,10 @@ pub struct Args {
     /// Compressed formats: store a block uncompressed unless compression saves this many percent.
     #[arg(long, value_name = "PERCENT")]
     pub orig_cost: Option<f64>,
+    /// Re-read the output and compare it sector by sector with the input; a mismatch removes
+    /// the output and exits 1.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// Runs `convert`.
@@ -112,5 +116,14 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         outcome.to.name,
         outcome.report.sectors
     )?;
+    if args.verify {
+        return crate::cmd::compare::verify_conversion(
+            &args.input,
+            &args.output,
+            args.allow_lossy,
+            context,
+            out,
+        );
+    }
     Ok(Status::Success)
 }

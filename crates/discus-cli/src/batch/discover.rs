@@ -1,0 +1,384 @@
+//! From INPUT arguments to items: files and folders are walked, a multi-file image (a sheet and
+//! its data files) becomes one item named by its descriptor, archives are items of their own, and
+//! each item gets its output path and a stable key for sharding and the journal.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::archive;
+
+/// Extensions of files that describe other files: opened first, so their data files are known
+/// before anything is taken for an image of its own.
+const DESCRIPTORS: &[&str] = &["cue", "mds", "ccd", "toc", "gdi"];
+
+/// Extensions of files that are only ever data of a descriptor; alone they are not items.
+const DATA_ONLY: &[&str] = &["sub", "wav", "cdt"];
+
+/// Extensions of data files a broken descriptor is assumed to own (so they are not converted
+/// on their own when the descriptor cannot be read).
+const DATA_FILES: &[&str] = &["bin", "img", "mdf", "sub", "wav", "cdt"];
+
+/// Extensions worth looking at in a folder or an archive: every format's, plus data files.
+pub fn image_extensions() -> Vec<String> {
+    let mut list: Vec<String> = discus::formats()
+        .iter()
+        .flat_map(|f| f.extensions.iter().map(|e| e.to_string()))
+        .collect();
+    for ext in DESCRIPTORS.iter().chain(DATA_FILES) {
+        list.push(ext.to_string());
+    }
+    list.sort();
+    list.dedup();
+    list
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// What an item is.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A disc image; its main file (the descriptor of a multi-file image).
+    Image(PathBuf),
+    /// An archive whose images are extracted and converted.
+    Archive(PathBuf, archive::Kind),
+    /// An INPUT that does not exist or cannot be read.
+    Missing(PathBuf, String),
+}
+
+/// One unit of work.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Stable across machines and runs of the same command: the INPUT as given, then the path
+    /// below it. Items are sorted and sharded by it.
+    pub key: String,
+    /// What to convert.
+    pub source: Source,
+    /// Every input file of the item (all files of a multi-file image), known at discovery.
+    pub files: Vec<PathBuf>,
+    /// The folder the outputs go to.
+    pub out_folder: PathBuf,
+    /// The main output (for an archive: the output its one image gets, named after the archive).
+    pub output: PathBuf,
+}
+
+impl Item {
+    /// The main input file.
+    pub fn input(&self) -> &Path {
+        match &self.source {
+            Source::Image(p) | Source::Archive(p, _) | Source::Missing(p, _) => p,
+        }
+    }
+}
+
+/// Where outputs go and what they are called.
+pub struct Naming<'a> {
+    /// `--out-dir`, or `None` for beside each input.
+    pub out_dir: Option<&'a Path>,
+    /// The output extension (the target format's first).
+    pub extension: &'a str,
+}
+
+impl Naming<'_> {
+    /// The folder for an input at `relative_folder` below its INPUT folder, or beside `input`.
+    pub fn folder(&self, input: &Path, relative_folder: &Path) -> PathBuf {
+        match self.out_dir {
+            Some(dir) => dir.join(relative_folder),
+            None => input
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+        }
+    }
+
+    /// The output file for an image whose main file is `input`.
+    pub fn output(&self, folder: &Path, input: &Path) -> PathBuf {
+        let stem = input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "disc".to_string());
+        folder.join(format!("{stem}.{}", self.extension))
+    }
+}
+
+/// A file found under an INPUT, before grouping.
+struct Found {
+    key: String,
+    path: PathBuf,
+    relative_folder: PathBuf,
+    explicit: bool,
+}
+
+fn key_of(input: &Path, relative: Option<&Path>) -> String {
+    let mut key = input.to_string_lossy().replace('\\', "/");
+    if let Some(relative) = relative {
+        for part in relative.components() {
+            key.push('/');
+            key.push_str(&part.as_os_str().to_string_lossy());
+        }
+    }
+    key
+}
+
+/// Files below `root` (only its own files unless `recursive`), sorted, skipping discus's own
+/// temporary files and journals and anything in `skip`.
+fn walk(root: &Path, recursive: bool, skip: &HashSet<PathBuf>) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".discus-") {
+                continue;
+            }
+            let path = entry.path();
+            if skip.contains(&absolute(&path)) {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
+                if recursive {
+                    pending.push(path);
+                }
+            } else if path.is_file() {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `path` made absolute and canonical where it exists, so the same file always compares equal.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Turns INPUT arguments into items, in key order. `skip` holds files never to take as inputs
+/// (outputs of earlier runs, absolute paths), `out_dir_abs` is kept out of folder walks.
+pub fn discover(
+    inputs: &[PathBuf],
+    recursive: bool,
+    naming: &Naming<'_>,
+    skip: &HashSet<PathBuf>,
+) -> Vec<Item> {
+    let wanted = image_extensions();
+    let mut found = Vec::new();
+    let mut items = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            for path in walk(input, recursive, skip) {
+                let ext = extension(&path);
+                if archive::Kind::of(&path).is_none() && !wanted.contains(&ext) {
+                    continue;
+                }
+                let relative = path.strip_prefix(input).unwrap_or(&path).to_path_buf();
+                let relative_folder = relative.parent().map(Path::to_path_buf).unwrap_or_default();
+                found.push(Found {
+                    key: key_of(input, Some(&relative)),
+                    path,
+                    relative_folder,
+                    explicit: false,
+                });
+            }
+        } else if input.is_file() {
+            found.push(Found {
+                key: key_of(input, None),
+                path: input.clone(),
+                relative_folder: PathBuf::new(),
+                explicit: true,
+            });
+        } else {
+            items.push(Item {
+                key: key_of(input, None),
+                source: Source::Missing(input.clone(), "no such file or folder".to_string()),
+                files: Vec::new(),
+                out_folder: PathBuf::new(),
+                output: PathBuf::new(),
+            });
+        }
+    }
+    // Descriptors first: the files they name are theirs.
+    found.sort_by_key(|f| !DESCRIPTORS.contains(&extension(&f.path).as_str()));
+    let mut claimed: HashSet<PathBuf> = HashSet::new();
+    for f in found {
+        let abs = absolute(&f.path);
+        if claimed.contains(&abs) {
+            continue;
+        }
+        let ext = extension(&f.path);
+        let folder = naming.folder(&f.path, &f.relative_folder);
+        if let Some(kind) = archive::Kind::of(&f.path) {
+            claimed.insert(abs);
+            items.push(Item {
+                key: f.key,
+                // The output of an archive of one image; one of several images goes to a
+                // folder of the archive's name.
+                output: naming.output(&folder, &f.path),
+                out_folder: folder,
+                source: Source::Archive(f.path.clone(), kind),
+                files: vec![f.path],
+            });
+            continue;
+        }
+        if DATA_ONLY.contains(&ext.as_str()) && !f.explicit {
+            continue;
+        }
+        let mut files = vec![f.path.clone()];
+        if DESCRIPTORS.contains(&ext.as_str()) {
+            match discus::open(&f.path) {
+                Ok(opened) => files = opened.source.files(),
+                Err(_) => files.extend(siblings(&f.path)),
+            }
+            if !files.iter().any(|p| absolute(p) == abs) {
+                files.insert(0, f.path.clone());
+            }
+        }
+        for file in &files {
+            claimed.insert(absolute(file));
+        }
+        items.push(Item {
+            key: f.key,
+            output: naming.output(&folder, &f.path),
+            out_folder: folder,
+            source: Source::Image(f.path),
+            files,
+        });
+    }
+    items.sort_by(|a, b| a.key.cmp(&b.key));
+    items
+}
+
+/// Same-stem data files beside a descriptor that could not be read.
+fn siblings(descriptor: &Path) -> Vec<PathBuf> {
+    let Some(stem) = descriptor.file_stem() else {
+        return Vec::new();
+    };
+    let Some(parent) = descriptor.parent() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    }) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_stem() == Some(stem)
+                && p != descriptor
+                && DATA_FILES.contains(&extension(p).as_str())
+        })
+        .collect()
+}
+
+/// Items whose outputs collide: every item after the first to claim an output, by key order.
+pub fn collisions(items: &[Item]) -> BTreeMap<usize, String> {
+    let mut seen: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut clashes = BTreeMap::new();
+    for (index, item) in items.iter().enumerate() {
+        if matches!(item.source, Source::Missing(..)) {
+            continue;
+        }
+        let out = absolute(&item.output);
+        match seen.get(&out) {
+            Some(&first) => {
+                clashes.insert(
+                    index,
+                    format!(
+                        "{} would also write {}; only {} is converted",
+                        item.input().display(),
+                        item.output.display(),
+                        items[first].input().display()
+                    ),
+                );
+            }
+            None => {
+                seen.insert(out, index);
+            }
+        }
+    }
+    clashes
+}
+
+/// `K/N`, K from 1 to N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which slice, from 1.
+    pub index: usize,
+    /// How many slices.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("'{text}' is not K/N (for example 2/8)"))?;
+        let index: usize = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{k}' is not a number"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{n}' is not a number"))?;
+        if count == 0 || index == 0 || index > count {
+            return Err(format!(
+                "shard {index}/{count}: K runs from 1 to N, and N is at least 1"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Whether the item at `position` of the key-sorted list belongs to this slice: a
+    /// round-robin deal, so slices differ in size by at most one item.
+    pub fn takes(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_cover_everything_once() {
+        assert!("0/3".parse::<Shard>().is_err());
+        assert!("4/3".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+        let shards: Vec<Shard> = (1..=3)
+            .map(|k| {
+                format!("{k}/3")
+                    .parse()
+                    .unwrap_or(Shard { index: 1, count: 1 })
+            })
+            .collect();
+        for position in 0..10 {
+            assert_eq!(shards.iter().filter(|s| s.takes(position)).count(), 1);
+        }
+    }
+
+    #[test]
+    fn keys_use_forward_slashes() {
+        let key = key_of(Path::new("in"), Some(&Path::new("a").join("b.iso")));
+        assert_eq!(key, "in/a/b.iso");
+    }
+}

@@ -1,0 +1,396 @@
+//! The batch journal: JSON lines in the output folder, one line per event of an item (started,
+//! done with its outputs' sizes and hashes, failed, deleted). A rerun of the same command reads it
+//! to skip what is done and still intact, and to know which outputs are its own to redo.
+//!
+//! Each shard writes its own file (`discus-batch.jsonl`, `discus-batch.shard-2-of-8.jsonl`) and
+//! holds an advisory lock on it while it runs; every run reads all of them. Another batch holding
+//! a lock is how a run knows not to remove temporary files that may still be being written.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use serde_json::{Value, json};
+use sha1::Digest;
+
+use super::discover::{Shard, absolute};
+
+/// An output file as the journal records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputRecord {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time (ns since the epoch) when recorded.
+    pub mtime_ns: u64,
+    /// CRC32 of its bytes.
+    pub crc32: u32,
+    /// SHA-1 of its bytes, lower-case hex.
+    pub sha1: String,
+}
+
+/// An input file as the journal records it (to delete only what was verified).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputRecord {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time (ns since the epoch).
+    pub mtime_ns: u64,
+}
+
+/// What the journals say about an item, by its last event.
+#[derive(Clone, Debug)]
+pub enum State {
+    /// Finished.
+    Done {
+        /// Its inputs.
+        inputs: Vec<InputRecord>,
+        /// Its outputs.
+        outputs: Vec<OutputRecord>,
+        /// Whether the outputs were compared with the inputs.
+        verified: bool,
+    },
+    /// Started and never finished: whatever output exists was being written by discus.
+    Started,
+    /// Failed: it left no output.
+    Failed,
+}
+
+/// The size and modification time of a file.
+pub fn stamp(path: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    Some((meta.len(), mtime))
+}
+
+/// CRC32 and SHA-1 of a file.
+pub fn hash(path: &Path) -> anyhow::Result<(u32, String)> {
+    let mut file = File::open(path).with_context(|| path.display().to_string())?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut sha = sha1::Sha1::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| path.display().to_string()),
+        };
+        crc.update(&buf[..n]);
+        sha.update(&buf[..n]);
+    }
+    let sha: String = sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok((crc.finalize(), sha))
+}
+
+/// Records an output as it is now.
+pub fn record_output(path: &Path) -> anyhow::Result<OutputRecord> {
+    let (size, mtime_ns) =
+        stamp(path).with_context(|| format!("{}: output vanished", path.display()))?;
+    let (crc32, sha1) = hash(path)?;
+    Ok(OutputRecord {
+        path: path.to_path_buf(),
+        size,
+        mtime_ns,
+        crc32,
+        sha1,
+    })
+}
+
+impl OutputRecord {
+    /// Whether the file is still what was recorded: same size, and the same modification time or
+    /// (if something touched it) the same CRC32.
+    pub fn intact(&self) -> bool {
+        match stamp(&self.path) {
+            Some((size, _)) if size != self.size => false,
+            Some((_, mtime)) if mtime == self.mtime_ns => true,
+            Some(_) => hash(&self.path).is_ok_and(|(crc, _)| crc == self.crc32),
+            None => false,
+        }
+    }
+}
+
+/// The journal file's name for a run.
+pub fn file_name(shard: Option<Shard>) -> String {
+    match shard {
+        Some(s) => format!("discus-batch.shard-{}-of-{}.jsonl", s.index, s.count),
+        None => "discus-batch.jsonl".to_string(),
+    }
+}
+
+fn journals_in(folder: &Path) -> Vec<PathBuf> {
+    let mut list: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        n.starts_with("discus-batch") && n.ends_with(".jsonl")
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    list.sort();
+    list
+}
+
+/// What every journal in a folder says.
+#[derive(Debug, Default)]
+pub struct Known {
+    folder: PathBuf,
+    states: HashMap<String, State>,
+    outputs: HashSet<PathBuf>,
+}
+
+fn state_key(key: &str, to: &str) -> String {
+    format!("{to}\u{0}{key}")
+}
+
+fn path_field(folder: &Path, value: &Value) -> Option<PathBuf> {
+    value.as_str().map(|p| folder.join(p))
+}
+
+fn u64_field(value: &Value, name: &str) -> u64 {
+    value.get(name).and_then(Value::as_u64).unwrap_or(0)
+}
+
+impl Known {
+    /// Reads every journal in `folder` (none is fine). Lines that do not parse — the last line
+    /// of a run killed while writing it — are ignored.
+    pub fn read(folder: &Path) -> Known {
+        let folder = absolute(folder);
+        let mut known = Known {
+            folder: folder.clone(),
+            ..Known::default()
+        };
+        for path in journals_in(&folder) {
+            let Ok(file) = File::open(&path) else {
+                continue;
+            };
+            for line in BufReader::new(file).lines() {
+                let Ok(line) = line else { break };
+                let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                known.apply(&value);
+            }
+        }
+        known
+    }
+
+    fn apply(&mut self, value: &Value) {
+        let (Some(event), Some(key), Some(to)) = (
+            value.get("event").and_then(Value::as_str),
+            value.get("key").and_then(Value::as_str),
+            value.get("to").and_then(Value::as_str),
+        ) else {
+            return;
+        };
+        let state = match event {
+            "started" => State::Started,
+            "failed" => State::Failed,
+            "done" => {
+                let list = |name: &str| {
+                    value
+                        .get(name)
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let outputs: Vec<OutputRecord> = list("outputs")
+                    .iter()
+                    .filter_map(|o| {
+                        Some(OutputRecord {
+                            path: path_field(&self.folder, o.get("path")?)?,
+                            size: u64_field(o, "size"),
+                            mtime_ns: u64_field(o, "mtime_ns"),
+                            crc32: u32::from_str_radix(o.get("crc32")?.as_str()?, 16).ok()?,
+                            sha1: o.get("sha1")?.as_str()?.to_string(),
+                        })
+                    })
+                    .collect();
+                let inputs = list("inputs")
+                    .iter()
+                    .filter_map(|o| {
+                        Some(InputRecord {
+                            path: path_field(&self.folder, o.get("path")?)?,
+                            size: u64_field(o, "size"),
+                            mtime_ns: u64_field(o, "mtime_ns"),
+                        })
+                    })
+                    .collect();
+                for output in &outputs {
+                    self.outputs.insert(absolute(&output.path));
+                }
+                State::Done {
+                    inputs,
+                    outputs,
+                    verified: value.get("verified").and_then(Value::as_bool) == Some(true),
+                }
+            }
+            _ => return,
+        };
+        self.states.insert(state_key(key, to), state);
+    }
+
+    /// The last state the journals give an item converted to `to`.
+    pub fn state(&self, key: &str, to: &str) -> Option<&State> {
+        self.states.get(&state_key(key, to))
+    }
+
+    /// Every output any journal recorded (absolute): never taken as inputs.
+    pub fn outputs(&self) -> &HashSet<PathBuf> {
+        &self.outputs
+    }
+}
+
+/// The journal a run writes, locked while the run lasts.
+pub struct Journal {
+    folder: PathBuf,
+    file: Mutex<File>,
+    /// Whether another batch held a lock on a journal of this folder when this one opened.
+    pub others_running: bool,
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl Journal {
+    /// Opens (or creates) this run's journal in `folder` and locks it.
+    pub fn open(folder: &Path, shard: Option<Shard>) -> anyhow::Result<Journal> {
+        std::fs::create_dir_all(folder).with_context(|| folder.display().to_string())?;
+        let folder = absolute(folder);
+        let path = folder.join(file_name(shard));
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| path.display().to_string())?;
+        // Called through the trait: std's own File::try_lock is newer than discus's minimum Rust.
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => bail!(
+                "{}: another discus batch is running with this journal (same output folder and shard)",
+                path.display()
+            ),
+            Err(fs4::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("{}: locking", path.display()));
+            }
+        }
+        // A run killed while writing a line leaves it unfinished; start on a fresh line.
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))
+                .and_then(|_| file.read_exact(&mut last))
+                .with_context(|| path.display().to_string())?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")
+                    .with_context(|| path.display().to_string())?;
+            }
+        }
+        let others_running = journals_in(&folder)
+            .into_iter()
+            .filter(|p| *p != path)
+            .any(|other| {
+                File::open(&other).is_ok_and(|f| {
+                    matches!(
+                        fs4::FileExt::try_lock_shared(&f),
+                        Err(fs4::TryLockError::WouldBlock)
+                    )
+                })
+            });
+        Ok(Journal {
+            folder,
+            file: Mutex::new(file),
+            others_running,
+        })
+    }
+
+    /// A path as the journal writes it: relative to the journal's folder when inside it.
+    fn path_text(&self, path: &Path) -> String {
+        let abs = absolute(path);
+        abs.strip_prefix(&self.folder)
+            .unwrap_or(&abs)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Appends one event for item `key` converted to `to`, with `fields` added.
+    pub fn record(&self, event: &str, key: &str, to: &str, fields: Value) -> anyhow::Result<()> {
+        let mut line = json!({ "event": event, "key": key, "to": to, "time": now() });
+        if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), fields) {
+            line.extend(extra);
+        }
+        let mut text = serde_json::to_string(&line)?;
+        text.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        file.write_all(text.as_bytes())?;
+        file.flush()?;
+        Ok(())
+    }
+
+    /// The JSON of an output record.
+    pub fn output_json(&self, output: &OutputRecord) -> Value {
+        json!({
+            "path": self.path_text(&output.path),
+            "size": output.size,
+            "mtime_ns": output.mtime_ns,
+            "crc32": format!("{:08x}", output.crc32),
+            "sha1": output.sha1,
+        })
+    }
+
+    /// The JSON of an input file as it is now.
+    pub fn input_json(&self, path: &Path) -> Value {
+        let (size, mtime_ns) = stamp(path).unwrap_or((0, 0));
+        json!({ "path": self.path_text(path), "size": size, "mtime_ns": mtime_ns })
+    }
+}
+
+/// Removes what killed runs left in `folder`: `.discus-*.part` files (outputs never finished)
+/// and `.discus-*.extract` folders (archives being extracted). Returns what it removed.
+pub fn clean_leftovers(folder: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(".discus-") {
+            continue;
+        }
+        let path = entry.path();
+        let done = if name.ends_with(".part") && path.is_file() {
+            std::fs::remove_file(&path).is_ok()
+        } else if name.ends_with(".extract") && path.is_dir() {
+            std::fs::remove_dir_all(&path).is_ok()
+        } else {
+            false
+        };
+        if done {
+            removed.push(path);
+        }
+    }
+    removed
+}

@@ -1,0 +1,341 @@
+//! `discus batch`: converts whole folders and archives. Items are found and grouped
+//! ([`discover`]), sliced (`--shard`), checked against the journal ([`journal`]), and run on a
+//! pool of workers ([`worker`]) while one thread draws progress and writes results ([`report`]).
+//! One item's failure never stops the others.
+
+pub mod archive;
+pub mod discover;
+pub mod journal;
+pub mod report;
+pub mod worker;
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, PoisonError, mpsc};
+
+use discover::{Item, Naming, Shard, Source, absolute};
+use journal::{Journal, Known, State};
+use report::{Reporter, Totals};
+use worker::{Event, ItemResult, Shared};
+
+/// Everything a batch run needs, resolved from the command line.
+pub struct Options {
+    /// Files and folders.
+    pub inputs: Vec<PathBuf>,
+    /// The target format.
+    pub to: &'static discus::Format,
+    /// Where outputs go; `None`: beside each input.
+    pub out_dir: Option<PathBuf>,
+    /// Walk folders into subfolders.
+    pub recursive: bool,
+    /// Items run at once.
+    pub jobs: usize,
+    /// Say what would be done; touch nothing.
+    pub dry_run: bool,
+    /// Skip items whose output exists.
+    pub skip_existing: bool,
+    /// Replace outputs that exist.
+    pub force: bool,
+    /// Compare each output with its input before counting it done.
+    pub verify: bool,
+    /// Delete verified inputs.
+    pub delete_source: bool,
+    /// JSON events on stdout.
+    pub json: bool,
+    /// Only this slice of the items.
+    pub shard: Option<Shard>,
+    /// How to write.
+    pub write: discus::WriteOptions,
+    /// No warnings, no progress.
+    pub quiet: bool,
+}
+
+/// What to do with an item.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Convert it; `force` replaces outputs (those of an item the journal shows discus started).
+    Convert {
+        /// Replace existing outputs.
+        force: bool,
+    },
+    /// Nothing to do.
+    Skip {
+        /// Why.
+        reason: String,
+        /// Input files to delete now (verified in an earlier run, `--delete-source` given now).
+        delete: Vec<PathBuf>,
+    },
+    /// Fails before it runs.
+    Fail(String),
+}
+
+/// The folder the journal lives in: `--out-dir`, else the first INPUT folder, else the folder of
+/// the first INPUT file.
+pub fn journal_folder(options: &Options) -> PathBuf {
+    if let Some(dir) = &options.out_dir {
+        return dir.clone();
+    }
+    match options.inputs.first() {
+        Some(first) if first.is_dir() => first.clone(),
+        Some(first) => first
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        None => PathBuf::from("."),
+    }
+}
+
+/// Decides each item's action from the journal and the outputs on disk.
+fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
+    let clashes = discover::collisions(items);
+    let to = options.to.name;
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            if let Source::Missing(path, why) = &item.source {
+                return Action::Fail(format!("{}: {why}", path.display()));
+            }
+            if let Some(clash) = clashes.get(&index) {
+                return Action::Fail(clash.clone());
+            }
+            match known.state(&item.key, to) {
+                Some(State::Done {
+                    inputs,
+                    outputs,
+                    verified,
+                }) => {
+                    let intact = !outputs.is_empty() && outputs.iter().all(|o| o.intact());
+                    if intact && (*verified || !options.verify) {
+                        // Delete only inputs exactly as they were when verified.
+                        let delete = if options.delete_source && *verified {
+                            inputs
+                                .iter()
+                                .filter(|i| journal::stamp(&i.path) == Some((i.size, i.mtime_ns)))
+                                .map(|i| i.path.clone())
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        return Action::Skip {
+                            reason: "done in an earlier run".to_string(),
+                            delete,
+                        };
+                    }
+                    // Outputs the journal says discus wrote but that changed, or not verified
+                    // when verification is asked for now: made again.
+                    Action::Convert { force: true }
+                }
+                Some(State::Started) => Action::Convert { force: true },
+                Some(State::Failed) | None => {
+                    if options.skip_existing
+                        && matches!(item.source, Source::Image(_))
+                        && item.output.exists()
+                    {
+                        return Action::Skip {
+                            reason: format!("{} exists", item.output.display()),
+                            delete: Vec::new(),
+                        };
+                    }
+                    Action::Convert {
+                        force: options.force,
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// Runs a batch; returns the counts (the caller turns failures into exit code 1).
+pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyhow::Result<Totals> {
+    let journal_dir = journal_folder(options);
+    let known = Known::read(&journal_dir);
+    let mut skip: HashSet<PathBuf> = known.outputs().clone();
+    if let Some(dir) = &options.out_dir {
+        // Outputs never become inputs, also when --out-dir lies inside an INPUT folder.
+        let dir = absolute(dir);
+        if !options.inputs.iter().any(|i| absolute(i) == dir) {
+            skip.insert(dir);
+        }
+    }
+    let naming = Naming {
+        out_dir: options.out_dir.as_deref(),
+        extension: options
+            .to
+            .extensions
+            .first()
+            .copied()
+            .unwrap_or(options.to.name),
+    };
+    let mut items = discover::discover(&options.inputs, options.recursive, &naming, &skip);
+    if let Some(shard) = options.shard {
+        items = items
+            .into_iter()
+            .enumerate()
+            .filter(|(position, _)| shard.takes(*position))
+            .map(|(_, item)| item)
+            .collect();
+    }
+    let actions = plan(options, &items, &known);
+    let labels: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
+    let to_run = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Convert { .. }))
+        .count();
+    let inputs: Vec<String> = items
+        .iter()
+        .map(|i| i.input().display().to_string())
+        .collect();
+    let mut reporter = Reporter::new(out, options.json, options.quiet, labels, inputs, to_run);
+
+    if options.dry_run {
+        for (index, (item, action)) in items.iter().zip(&actions).enumerate() {
+            let what = match action {
+                Action::Convert { force: true } => "convert (replacing)".to_string(),
+                Action::Convert { force: false } => match &item.source {
+                    // Listing reads only the archive's directory.
+                    Source::Archive(path, kind) => match archive::list(path, *kind) {
+                        Ok(members) => {
+                            let wanted = discover::image_extensions();
+                            let images = members
+                                .iter()
+                                .filter(|m| {
+                                    Path::new(m.as_str())
+                                        .extension()
+                                        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                                        .is_some_and(|e| wanted.contains(&e))
+                                })
+                                .count();
+                            format!("extract {images} image file(s) and convert")
+                        }
+                        Err(e) => format!("fail ({e:#})"),
+                    },
+                    _ if item.files.len() > 1 => {
+                        format!("convert ({} files)", item.files.len())
+                    }
+                    _ => "convert".to_string(),
+                },
+                Action::Skip { reason, delete } if delete.is_empty() => format!("skip ({reason})"),
+                Action::Skip { reason, delete } => {
+                    format!("skip ({reason}), delete {} input file(s)", delete.len())
+                }
+                Action::Fail(why) => format!("fail ({why})"),
+            };
+            reporter.planned(index, &what, &item.output.display().to_string())?;
+        }
+        return Ok(reporter.finish(true)?);
+    }
+
+    let journal = Journal::open(&journal_dir, options.shard)?;
+    // Leftovers of a killed run: only when no other batch is writing into the same folder.
+    let folders: BTreeSet<PathBuf> = items
+        .iter()
+        .filter(|i| !matches!(i.source, Source::Missing(..)))
+        .map(|i| i.out_folder.clone())
+        .chain(std::iter::once(journal_dir.clone()))
+        .collect();
+    if journal.others_running {
+        if !options.quiet && !options.json {
+            eprintln!(
+                "discus: warning: another discus batch is running in {}; temporary files of killed runs are left for later",
+                journal_dir.display()
+            );
+        }
+    } else {
+        for folder in &folders {
+            for removed in journal::clean_leftovers(folder) {
+                if !options.quiet && !options.json {
+                    eprintln!(
+                        "discus: warning: removed {} left by an interrupted run",
+                        removed.display()
+                    );
+                }
+            }
+        }
+    }
+
+    let mut queue = VecDeque::new();
+    for (index, (item, action)) in items.iter().zip(&actions).enumerate() {
+        match action {
+            Action::Convert { .. } => queue.push_back((index, item, action)),
+            Action::Skip { reason, delete } => {
+                let mut deleted = Vec::new();
+                for file in delete {
+                    if std::fs::remove_file(file).is_ok() {
+                        deleted.push(file.clone());
+                    }
+                }
+                if !deleted.is_empty() {
+                    journal.record(
+                        "deleted",
+                        &item.key,
+                        options.to.name,
+                        serde_json::json!({ "files": deleted }),
+                    )?;
+                }
+                reporter.event(Event::Finished {
+                    index,
+                    result: ItemResult::Skipped {
+                        reason: reason.clone(),
+                        deleted,
+                    },
+                })?;
+            }
+            Action::Fail(why) => reporter.event(Event::Finished {
+                index,
+                result: ItemResult::Failed {
+                    error: why.clone(),
+                    interrupted: false,
+                },
+            })?,
+        }
+    }
+    let queue = Mutex::new(queue);
+    let shared = Shared {
+        options,
+        journal: &journal,
+        cancel,
+    };
+    let workers = options.jobs.max(1).min(to_run.max(1));
+    let (sender, receiver) = mpsc::channel::<Event>();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (queue, shared) = (&queue, &shared);
+            scope.spawn(move || {
+                loop {
+                    // After Ctrl-C, items not yet started are left for the next run.
+                    if shared.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .pop_front();
+                    let Some((index, item, action)) = next else {
+                        break;
+                    };
+                    let _ = sender.send(Event::Stage {
+                        index,
+                        stage: "starting",
+                    });
+                    let result = worker::run_item(shared, index, item, action, &sender);
+                    let _ = sender.send(Event::Finished { index, result });
+                }
+            });
+        }
+        drop(sender);
+        for event in receiver {
+            if let Err(e) = reporter.event(event) {
+                // Nobody reads the results any more (a closed pipe): stop the workers too.
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    })?;
+    Ok(reporter.finish(false)?)
+}

@@ -1,0 +1,185 @@
+//! `discus batch INPUT... --to FORMAT`: converts files, folders and archives, in parallel,
+//! resumably, with a summary. The work is in `crate::batch`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail};
+
+use crate::batch::discover::Shard;
+use crate::batch::{self, Options};
+use crate::cmd::convert::AudioFiles;
+use crate::{CANCEL, Context, Status};
+
+/// The format options `convert` takes, for every item of a batch.
+#[derive(clap::Args, Clone, Debug)]
+pub struct FormatArgs {
+    /// Convert even if the target cannot hold everything (audio tracks in an ISO, subchannel …).
+    #[arg(long)]
+    pub allow_lossy: bool,
+    /// Bytes per sector where the target offers a choice (IMG: 2048 or 2352).
+    #[arg(long, value_name = "BYTES")]
+    pub sector_size: Option<u32>,
+    /// BIN/CUE: one BIN for the whole disc instead of one per track.
+    #[arg(long)]
+    pub single_bin: bool,
+    /// BIN/CUE: write Mode 1 data as MODE1/2048 instead of regenerated MODE1/2352.
+    #[arg(long)]
+    pub cooked: bool,
+    /// ISO: also write audio tracks to files beside the ISO.
+    #[arg(long, value_name = "KIND")]
+    pub audio: Option<AudioFiles>,
+    /// Compressed formats: block size in bytes (a power of two).
+    #[arg(long, value_name = "BYTES")]
+    pub block_size: Option<u32>,
+    /// CSO: format version (1 or 2).
+    #[arg(long, value_name = "N")]
+    pub cso_version: Option<u8>,
+    /// Compressed formats: the encoder (CSO: zlib, libdeflate; ZSO: lz4hc, lz4).
+    #[arg(long, value_name = "NAME")]
+    pub encoder: Option<String>,
+    /// Compressed formats: try every encoder per block and keep the smallest.
+    #[arg(long)]
+    pub best: bool,
+    /// Compressed formats: store a block uncompressed unless compression saves this many percent.
+    #[arg(long, value_name = "PERCENT")]
+    pub orig_cost: Option<f64>,
+}
+
+impl FormatArgs {
+    /// The write options these arguments give, with `threads` for compression.
+    pub fn write_options(&self, threads: usize) -> anyhow::Result<discus::WriteOptions> {
+        let sector_size = match (self.cooked, self.sector_size) {
+            (true, Some(size)) if size != 2048 => {
+                bail!("--cooked writes 2048-byte sectors and cannot go with --sector-size {size}")
+            }
+            (true, _) => Some(2048),
+            (false, size) => size,
+        };
+        Ok(discus::WriteOptions {
+            allow_lossy: self.allow_lossy,
+            threads,
+            sector_size,
+            single_file: self.single_bin,
+            audio_files: self.audio.is_some(),
+            compression: discus::Compression {
+                block_size: self.block_size,
+                version: self.cso_version,
+                encoder: self.encoder.clone(),
+                min_saving: self.orig_cost.map(|p| p / 100.0),
+                best: self.best,
+            },
+        })
+    }
+}
+
+/// Arguments of `batch`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Images, folders and .zip/.7z archives. A multi-file image (a .cue and its BINs) is one
+    /// item; its data files are never converted on their own.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The output format.
+    #[arg(long, value_name = "FORMAT")]
+    pub to: String,
+    /// Where outputs go, keeping each input's folder below its INPUT folder (default: beside
+    /// each input). The journal is kept here too.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Also look in the subfolders of INPUT folders.
+    #[arg(long, short)]
+    pub recursive: bool,
+    /// Items converted at once (default: two per core; use 1 or 2 on a spinning disk).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Say what would be done and touch nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Skip items whose output exists (default: such items fail, unless --force).
+    #[arg(long, conflicts_with = "force")]
+    pub skip_existing: bool,
+    /// Replace outputs that exist.
+    #[arg(long, short)]
+    pub force: bool,
+    /// Re-read each output and compare it sector by sector with its input before counting it done.
+    #[arg(long)]
+    pub verify: bool,
+    /// Delete each input (all its files) once its output is verified; implies --verify.
+    #[arg(long)]
+    pub delete_source: bool,
+    /// One JSON event per line on stdout instead of text and bars.
+    #[arg(long)]
+    pub json: bool,
+    /// Convert only the K-th of N slices of the items (K from 1), for splitting an archive over
+    /// machines or array jobs without coordination.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Format options, as `convert` takes them.
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Runs `batch`.
+pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let to = discus::find(&args.to).ok_or_else(|| {
+        let names: Vec<&str> = discus::formats()
+            .iter()
+            .filter(|f| f.writer.is_some())
+            .map(|f| f.name)
+            .collect();
+        anyhow!(
+            "unknown format '{}'; discus writes {}",
+            args.to,
+            names.join(", ")
+        )
+    })?;
+    if to.writer.is_none() {
+        bail!("discus reads {} but does not write it", to.name);
+    }
+    if args.delete_source && args.format.allow_lossy {
+        bail!(
+            "--delete-source cannot go with --allow-lossy: an output that lost something cannot replace its input"
+        );
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let jobs = match args.jobs {
+        Some(0) => bail!("--jobs must be at least 1"),
+        Some(n) => n,
+        // Twice the cores: while one item waits for its output to reach the disk (every output
+        // is synced before it is renamed), another keeps the core busy.
+        None => cores * 2,
+    };
+    // Items already run side by side; each one's compression gets its share of the cores.
+    let threads = match context.threads {
+        0 => (cores / jobs).max(1),
+        n => n,
+    };
+    let options = Options {
+        inputs: args.inputs,
+        to,
+        out_dir: args.out_dir,
+        recursive: args.recursive,
+        jobs,
+        dry_run: args.dry_run,
+        skip_existing: args.skip_existing,
+        force: args.force,
+        verify: args.verify || args.delete_source,
+        delete_source: args.delete_source,
+        json: args.json,
+        shard: args.shard,
+        write: args.format.write_options(threads)?,
+        quiet: context.quiet,
+    };
+    let totals = batch::run(&options, &CANCEL, out)?;
+    if totals.interrupted {
+        bail!("interrupted; finished items are kept and recorded, a rerun does the rest");
+    }
+    Ok(if totals.failed > 0 {
+        Status::Partial
+    } else {
+        Status::Success
+    })
+}
