@@ -114,6 +114,19 @@ fn verify_hashes_equal_md5sum_sha1sum_and_zlib_of_the_written_bins() {
             assert_eq!(d["size"], bytes.len() as u64);
             all.extend(bytes);
         }
+        // Named as the image, the sheet verify hashes is the very sheet convert wrote.
+        if image.file_stem().is_some_and(|stem| stem == name) {
+            assert_eq!(v["cue"]["file"], format!("{name}.cue"), "{v}");
+            assert_eq!(
+                v["cue"]["digests"]["sha1"],
+                tool_hash(&sha1sum, &cue),
+                "{name}"
+            );
+            for (track, bin) in tracks.iter().zip(&bins) {
+                let file = bin.file_name().map(|n| n.to_string_lossy().into_owned());
+                assert_eq!(track["file"].as_str(), file.as_deref(), "{name}");
+            }
+        }
         // The whole image is the tracks one after another (the single-BIN layout).
         let merged = dir.path().join(format!("{name}-all.bin"));
         std::fs::write(&merged, &all).expect("write merged");
@@ -263,7 +276,7 @@ fn the_facade_verifies_without_writing_anything() {
     let v = discus::verify(&copy, &discus::VerifyOptions::default()).expect("verify");
     assert!(v.passed());
     assert_eq!(v.tracks.len(), 1);
-    assert_eq!(v.tracks[0].file, "disc (Track 1).bin");
+    assert_eq!(v.tracks[0].file, "disc.bin");
     assert_eq!(v.image.size, sample_sectors() * 2352);
     assert_eq!(discus_tests::listing(dir.path()), ["disc.iso"]);
 }

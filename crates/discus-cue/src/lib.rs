@@ -22,6 +22,8 @@ mod sheet;
 mod wave;
 mod write;
 
+pub use write::{bin_names, sheet};
+
 use std::path::Path;
 
 use discus_core::{Confidence, Format, Probe, Result, SectorSource, Writer};

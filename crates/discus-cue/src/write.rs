@@ -194,21 +194,21 @@ struct Names {
     bin_of: Vec<usize>,
 }
 
-fn names(destination: &Destination, disc: &Disc, single: bool) -> Result<Names> {
-    let stem = destination.stem();
+/// Names of the data files for a sheet called `stem`.cue: Redump's names, one BIN per track
+/// (`stem (Track N).bin`, two digits when any track reaches 10) or `stem.bin` for a one-track
+/// disc or a single-file sheet.
+fn names(stem: &str, disc: &Disc, single: bool) -> Result<Names> {
     if stem.contains('"') {
         return Err(Error::Usage(format!(
-            "{}: a cue sheet cannot name a file with a double quote in it",
-            destination.path.display()
+            "{stem}: a cue sheet cannot name a file with a double quote in it"
         )));
     }
-    if single {
+    if single || disc.track_count() == 1 {
         return Ok(Names {
             bins: vec![format!("{stem}.bin")],
             bin_of: vec![0; disc.track_count()],
         });
     }
-    // Redump pads track numbers to two digits when any track reaches 10.
     let pad = disc.tracks().any(|t| t.number >= 10);
     let bins = disc
         .tracks()
@@ -224,6 +224,29 @@ fn names(destination: &Destination, disc: &Disc, single: bool) -> Result<Names> 
         bins,
         bin_of: (0..disc.track_count()).collect(),
     })
+}
+
+/// The name of the CD-TEXT file beside a sheet called `stem`.cue, when the disc has packs.
+fn cd_text_name(stem: &str, disc: &Disc) -> Option<String> {
+    disc.cd_text_packs.as_ref().map(|_| format!("{stem}.cdt"))
+}
+
+/// The file name of each track's BIN when discus writes `disc` as `stem`.cue, one BIN per track:
+/// what `discus verify` names the tracks it hashes.
+pub fn bin_names(stem: &str, disc: &Disc) -> Result<Vec<String>> {
+    let names = names(stem, disc, false)?;
+    Ok(names
+        .bin_of
+        .iter()
+        .map(|&i| names.bins[i].clone())
+        .collect())
+}
+
+/// The text of the sheet discus writes for `plan` as `stem`.cue (CRLF line endings), without
+/// writing anything: what `discus verify` hashes as the image's cue sheet.
+pub fn sheet(plan: &Plan, stem: &str, single_file: bool) -> Result<String> {
+    let names = names(stem, &plan.disc, single_file)?;
+    sheet_text(plan, &names, cd_text_name(stem, &plan.disc).as_deref())
 }
 
 /// The sheet for `plan` with the given names, CRLF line endings.
@@ -346,16 +369,12 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    let names = names(destination, &plan.disc, options.single_file)?;
-    let cd_text_path = plan
-        .disc
-        .cd_text_packs
-        .as_ref()
-        .map(|_| destination.sibling("cdt"));
-    let cd_text_name = cd_text_path
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned());
+    let stem = destination.stem();
+    let names = names(&stem, &plan.disc, options.single_file)?;
+    let cd_text_name = cd_text_name(&stem, &plan.disc);
+    let cd_text_path = cd_text_name
+        .as_deref()
+        .map(|name| destination.in_folder(name));
     let text = sheet_text(plan, &names, cd_text_name.as_deref())?;
     let tracks = plan
         .tracks
@@ -470,6 +489,28 @@ mod tests {
     use super::*;
     use discus_core::{Gap, Index, Lba, Session, TrackPlan};
 
+    #[test]
+    fn bins_are_named_as_redump_names_them() {
+        let track = |n: u8, start: i32| Track::new(n, TrackMode::Audio, Lba(start), 10);
+        let one = Disc::single_session(vec![track(1, 0)]);
+        assert_eq!(bin_names("G", &one).unwrap(), ["G.bin"]);
+        let two = Disc::single_session(vec![track(1, 0), track(2, 10)]);
+        assert_eq!(
+            bin_names("G", &two).unwrap(),
+            ["G (Track 1).bin", "G (Track 2).bin"]
+        );
+        let ten = Disc::single_session(
+            (1..=10)
+                .map(|n| track(n, 10 * (i32::from(n) - 1)))
+                .collect(),
+        );
+        let names = bin_names("G", &ten).unwrap();
+        assert_eq!(
+            (names[0].as_str(), names[9].as_str()),
+            ("G (Track 01).bin", "G (Track 10).bin")
+        );
+    }
+
     fn plan_of(disc: Disc, forms: &[Form], pregaps: &[bool]) -> Plan {
         let tracks = forms
             .iter()
@@ -522,7 +563,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
         };
-        let names = names(&destination, &plan.disc, false).unwrap();
+        let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[2], "Disc (Track 3).bin");
         let text = sheet_text(&plan, &names, Some("Disc.cdt")).unwrap();
         let expected = [
@@ -568,7 +609,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
         };
-        let names = names(&destination, &plan.disc, true).unwrap();
+        let names = names(&destination.stem(), &plan.disc, true).unwrap();
         let text = sheet_text(&plan, &names, None).unwrap();
         assert!(
             text.contains("FILE \"Disc.bin\" BINARY\r\n  TRACK 01 MODE1/2048"),
@@ -610,7 +651,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
         };
-        let names = names(&destination, &plan.disc, false).unwrap();
+        let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[0], "X (Track 01).bin");
         let text = sheet_text(&plan, &names, None).unwrap();
         assert!(
@@ -638,7 +679,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
         };
-        let names = names(&destination, &plan.disc, true).unwrap();
+        let names = names(&destination.stem(), &plan.disc, true).unwrap();
         assert!(sheet_text(&plan, &names, None).is_err());
     }
 }

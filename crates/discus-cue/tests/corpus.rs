@@ -262,7 +262,7 @@ fn cooked_mode1_is_the_user_data() {
     .unwrap();
     let text = std::fs::read_to_string(work.path().join("m1.cue")).unwrap();
     assert!(text.contains("TRACK 01 MODE1/2048"), "{text}");
-    let cooked = std::fs::read(work.path().join("m1 (Track 1).bin")).unwrap();
+    let cooked = std::fs::read(work.path().join("m1.bin")).unwrap();
     let raw = std::fs::read(dir.join("isofs-m1.bin")).unwrap();
     let user: Vec<u8> = raw
         .chunks(2352)
@@ -277,10 +277,7 @@ fn cooked_mode1_is_the_user_data() {
         &WriteOptions::default(),
     )
     .unwrap();
-    assert_eq!(
-        std::fs::read(back.path().join("m1 (Track 1).bin")).unwrap(),
-        raw
-    );
+    assert_eq!(std::fs::read(back.path().join("m1.bin")).unwrap(), raw);
 }
 
 fn probe_file(path: &Path) -> Confidence {

@@ -243,7 +243,7 @@ pub struct Verification {
     pub tracks: Vec<TrackVerification>,
     /// Digests of all tracks' BINs one after another (the single-BIN image).
     pub image: Digests,
-    /// The cue sheet's name and digests, once discus can render a sheet without writing it.
+    /// The cue sheet's name and digests: the sheet discus writes beside the track BINs.
     pub cue: Option<(String, Digests)>,
     /// What the reader tolerated while opening.
     pub warnings: Vec<String>,
@@ -311,16 +311,27 @@ pub fn redump_plan(source: &dyn SectorSource) -> Result<Plan> {
     Ok(plan)
 }
 
-/// The names the BIN/CUE writer gives each track's BIN.
-fn bin_names(stem: &str, numbers: &[u8]) -> Vec<String> {
-    let pad = numbers.iter().any(|&n| n >= 10);
-    numbers
-        .iter()
-        .map(|n| match pad {
-            true => format!("{stem} (Track {n:02}).bin"),
-            false => format!("{stem} (Track {n}).bin"),
-        })
+/// The names the BIN/CUE writer gives each track's BIN (its own rule, when it is compiled in).
+fn bin_names(stem: &str, disc: &discus_core::Disc) -> Vec<String> {
+    #[cfg(feature = "cue")]
+    if let Ok(names) = discus_cue::bin_names(stem, disc) {
+        return names;
+    }
+    disc.tracks()
+        .map(|t| format!("{stem} track {}", t.number))
         .collect()
+}
+
+/// The cue sheet the BIN/CUE writer would write beside those BINs, with its digests.
+fn cue_sheet(plan: &Plan, stem: &str) -> Option<(String, Digests)> {
+    #[cfg(feature = "cue")]
+    if let Ok(text) = discus_cue::sheet(plan, stem, false) {
+        let mut hashers = Hashers::default();
+        hashers.update(text.as_bytes());
+        return Some((format!("{stem}.cue"), hashers.finish()));
+    }
+    let _ = (plan, stem);
+    None
 }
 
 struct TrackState {
@@ -433,8 +444,7 @@ pub fn verify_source(
         .map_err(|_| Error::Usage("the hashing sink outlived the conversion".to_string()))?
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
-    let numbers: Vec<u8> = plan.disc.tracks().map(|t| t.number).collect();
-    let names = bin_names(stem, &numbers);
+    let names = bin_names(stem, &plan.disc);
     let mut results = Vec::new();
     for (((state, track), name), stored) in tracks
         .into_iter()
@@ -468,7 +478,7 @@ pub fn verify_source(
         format,
         tracks: results,
         image,
-        cue: None,
+        cue: cue_sheet(&plan, stem),
         warnings: source.warnings(),
         dat,
     })
@@ -571,8 +581,5 @@ mod tests {
         assert_eq!(d.crc32_hex(), "352441c2");
         assert_eq!(d.md5_hex(), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(d.sha1_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        let names = bin_names("G", &[1, 2]);
-        assert_eq!(names, ["G (Track 1).bin", "G (Track 2).bin"]);
-        assert_eq!(bin_names("G", &[9, 10])[0], "G (Track 09).bin");
     }
 }

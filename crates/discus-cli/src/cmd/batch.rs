@@ -8,70 +8,8 @@ use anyhow::{anyhow, bail};
 
 use crate::batch::discover::Shard;
 use crate::batch::{self, Options};
-use crate::cmd::convert::AudioFiles;
+use crate::cmd::write_args::WriteArgs;
 use crate::{CANCEL, Context, Status};
-
-/// The format options `convert` takes, for every item of a batch.
-#[derive(clap::Args, Clone, Debug)]
-pub struct FormatArgs {
-    /// Convert even if the target cannot hold everything (audio tracks in an ISO, subchannel …).
-    #[arg(long)]
-    pub allow_lossy: bool,
-    /// Bytes per sector where the target offers a choice (IMG: 2048 or 2352).
-    #[arg(long, value_name = "BYTES")]
-    pub sector_size: Option<u32>,
-    /// BIN/CUE: one BIN for the whole disc instead of one per track.
-    #[arg(long)]
-    pub single_bin: bool,
-    /// BIN/CUE: write Mode 1 data as MODE1/2048 instead of regenerated MODE1/2352.
-    #[arg(long)]
-    pub cooked: bool,
-    /// ISO: also write audio tracks to files beside the ISO.
-    #[arg(long, value_name = "KIND")]
-    pub audio: Option<AudioFiles>,
-    /// Compressed formats: block size in bytes (a power of two).
-    #[arg(long, value_name = "BYTES")]
-    pub block_size: Option<u32>,
-    /// CSO: format version (1 or 2).
-    #[arg(long, value_name = "N")]
-    pub cso_version: Option<u8>,
-    /// Compressed formats: the encoder (CSO: zlib, libdeflate; ZSO: lz4hc, lz4).
-    #[arg(long, value_name = "NAME")]
-    pub encoder: Option<String>,
-    /// Compressed formats: try every encoder per block and keep the smallest.
-    #[arg(long)]
-    pub best: bool,
-    /// Compressed formats: store a block uncompressed unless compression saves this many percent.
-    #[arg(long, value_name = "PERCENT")]
-    pub orig_cost: Option<f64>,
-}
-
-impl FormatArgs {
-    /// The write options these arguments give, with `threads` for compression.
-    pub fn write_options(&self, threads: usize) -> anyhow::Result<discus::WriteOptions> {
-        let sector_size = match (self.cooked, self.sector_size) {
-            (true, Some(size)) if size != 2048 => {
-                bail!("--cooked writes 2048-byte sectors and cannot go with --sector-size {size}")
-            }
-            (true, _) => Some(2048),
-            (false, size) => size,
-        };
-        Ok(discus::WriteOptions {
-            allow_lossy: self.allow_lossy,
-            threads,
-            sector_size,
-            single_file: self.single_bin,
-            audio_files: self.audio.is_some(),
-            compression: discus::Compression {
-                block_size: self.block_size,
-                version: self.cso_version,
-                encoder: self.encoder.clone(),
-                min_saving: self.orig_cost.map(|p| p / 100.0),
-                best: self.best,
-            },
-        })
-    }
-}
 
 /// Arguments of `batch`.
 #[derive(clap::Args)]
@@ -117,7 +55,7 @@ pub struct Args {
     pub shard: Option<Shard>,
     /// Format options, as `convert` takes them.
     #[command(flatten)]
-    pub format: FormatArgs,
+    pub format: WriteArgs,
 }
 
 /// Runs `batch`.

@@ -1,4 +1,5 @@
-//! One module per subcommand, each with its `Args` and its `run`.
+//! One module per subcommand, each with its `Args` and its `run`; `write_args` holds the output
+//! options `convert` and `batch` share.
 
 pub mod batch;
 pub mod compare;
@@ -6,3 +7,4 @@ pub mod convert;
 pub mod formats;
 pub mod info;
 pub mod verify;
+pub mod write_args;
