@@ -571,3 +571,70 @@ fn a_killed_batch_resumes_without_redoing_or_leaving_partial_outputs() {
     );
     assert_eq!(names.iter().filter(|n| n.ends_with(".img")).count(), total);
 }
+
+#[test]
+fn ctrl_c_during_a_batch_leaves_no_temporary_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let mut iso = std::fs::read(samples().join("iso").join("data.iso")).expect("iso");
+    iso.resize(4 << 20, 0);
+    let total = 24;
+    for n in 0..total {
+        iso[4 << 19] = n as u8;
+        std::fs::write(input.join(format!("disc{n:02}.iso")), &iso).expect("write");
+    }
+    let out = dir.path().join("out");
+    let mut child = Command::new(discus_bin())
+        .args([
+            "batch",
+            "in",
+            "--to",
+            "img",
+            "--sector-size",
+            "2352",
+            "--out-dir",
+            "out",
+            "--jobs",
+            "2",
+            "--quiet",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("discus starts");
+    let done_before = wait_for_done(&out, 2, Duration::from_secs(120));
+    assert!(done_before >= 2);
+    let interrupt = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupt.success());
+    let output = child.wait_with_output().expect("wait");
+    assert_ne!(
+        output.status.code(),
+        Some(0),
+        "an interrupted batch does not report success"
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+    let done = wait_for_done(&out, 0, Duration::ZERO);
+    assert!(done < total, "the run ended before it could be interrupted");
+    for file in files_below(&out) {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            !name.starts_with(".discus-"),
+            "left a temporary file: {name}"
+        );
+        if name.ends_with(".img") {
+            assert_eq!(
+                std::fs::metadata(&file).map(|m| m.len()).ok(),
+                Some((4u64 << 20) / 2048 * 2352),
+                "{name}"
+            );
+        }
+    }
+}

@@ -174,3 +174,126 @@ fn every_broken_file_fails_cleanly() {
         assert_clean_outcome(&convert, &copy, &files, dir.path(), &what);
     }
 }
+
+/// A source that fails with an I/O error at one address, as a disk with a bad block would.
+struct FailingSource {
+    inner: Box<dyn discus::SectorSource>,
+    fail_at: discus::core::Lba,
+}
+
+impl discus::SectorSource for FailingSource {
+    fn disc(&self) -> &discus::Disc {
+        self.inner.disc()
+    }
+
+    fn stored_form(&self, track: usize) -> discus::Form {
+        self.inner.stored_form(track)
+    }
+
+    fn read(&mut self, track: usize, lba: discus::core::Lba, buf: &mut [u8]) -> discus::Result<()> {
+        let count = (buf.len() / self.stored_form(track).size()) as i32;
+        if (lba.0..lba.0 + count).contains(&self.fail_at.0) {
+            let error = std::io::Error::other("injected read error");
+            return Err(discus::Error::io("injected.bin", error));
+        }
+        self.inner.read(track, lba, buf)
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        self.inner.files()
+    }
+}
+
+#[test]
+fn a_read_error_in_the_middle_leaves_no_output_in_any_format() {
+    let input = samples().join("cue").join("mixed").join("mixed.cue");
+    for format in discus::formats().iter().filter(|f| f.writer.is_some()) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opened = discus::open(&input).expect("open sample");
+        let mut source = FailingSource {
+            inner: opened.source,
+            fail_at: discus::core::Lba(20),
+        };
+        let writer = format.writer.expect("filtered");
+        let options = discus::WriteOptions {
+            allow_lossy: true,
+            ..discus::WriteOptions::default()
+        };
+        let destination = discus::core::Destination {
+            path: dir.path().join(format!("out.{}", format.extensions[0])),
+            force: false,
+            inputs: Vec::new(),
+        };
+        let plan = (writer.plan)(&source, &options).expect("plan");
+        let sink = (writer.create)(&destination, &plan, &options).expect("create");
+        let result = discus::core::convert(
+            &mut source,
+            &plan,
+            sink,
+            &discus::core::ConvertOptions::default(),
+        );
+        let message = result
+            .expect_err("the read error stops the conversion")
+            .to_string();
+        assert!(
+            message.contains("injected read error"),
+            "{}: {message}",
+            format.name
+        );
+        assert!(
+            listing(dir.path()).is_empty(),
+            "{}: left {:?}",
+            format.name,
+            listing(dir.path())
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_leaves_no_partial_output() {
+    // A 256 KiB tmpfs in a private mount namespace: the conversion runs out of space half way.
+    let Some(unshare) = ["/usr/bin/unshare", "/bin/unshare"]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+    else {
+        eprintln!("skipped: unshare is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("small");
+    std::fs::create_dir(&out).expect("mount point");
+    let input = samples().join("iso").join("data.iso");
+    let script = format!(
+        "mount -t tmpfs -o size=256k tmpfs '{out}' || exit 77; '{bin}' convert '{input}' '{out}/x.img' --sector-size 2352; echo \"rc=$?\"; ls -A '{out}'",
+        out = out.display(),
+        bin = discus_bin().display(),
+        input = input.display()
+    );
+    let output = Command::new(unshare)
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare starts");
+    if output.status.code() == Some(77)
+        || String::from_utf8_lossy(&output.stderr).contains("unshare failed")
+    {
+        eprintln!("skipped: this machine allows no private tmpfs mount");
+        return;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stdout.starts_with("rc=2\n"),
+        "stdout: {stdout} stderr: {stderr}"
+    );
+    assert_eq!(
+        stdout.trim_end(),
+        "rc=2",
+        "files were left on the full disk: {stdout}"
+    );
+    assert!(
+        stderr.contains("x.img") && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+}

@@ -74,8 +74,36 @@ fn is_windows_path(name: &str) -> bool {
 /// The file a FILE line means. Tried in order: the name as written (relative to the sheet), the
 /// same name in another letter case, and — for a sheet with a single BINARY/MOTOROLA file only,
 /// where no other file can be meant — the sheet's own stem with `.bin`, then the only `.bin` of
-/// the folder. Windows paths keep only their last component.
+/// the folder. Windows paths keep only their last component. A file found outside the sheet's
+/// folder (through `..` or an absolute path) is read, but with a warning, since a sheet normally
+/// names only its neighbours and anything else may not be what the user meant to convert.
 pub(crate) fn locate(
+    cue: &Path,
+    name: &str,
+    kind: FileType,
+    only_file: bool,
+    pos: Pos,
+    warnings: &mut Vec<String>,
+) -> Result<PathBuf> {
+    let found = search(cue, name, kind, only_file, pos, warnings)?;
+    let folder = folder_of(cue);
+    let inside = match (folder.canonicalize(), found.canonicalize()) {
+        (Ok(folder), Ok(file)) => file.starts_with(folder),
+        _ => found.starts_with(folder) && !name.contains(".."),
+    };
+    if !inside {
+        warnings.push(pos.warning(
+            cue,
+            format!(
+                "FILE '{name}' is outside the sheet's folder; reading '{}'",
+                found.display()
+            ),
+        ));
+    }
+    Ok(found)
+}
+
+fn search(
     cue: &Path,
     name: &str,
     kind: FileType,
@@ -276,6 +304,29 @@ mod tests {
         let (got, w) = find(&cue, "sub/inner.bin", false);
         assert_eq!(got.unwrap(), inner);
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn a_file_outside_the_sheets_folder_is_read_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let sheet_folder = dir.path().join("sheet");
+        std::fs::create_dir(&sheet_folder).unwrap();
+        let outside = touch(dir.path(), "data.bin");
+        let (got, warnings) = find(&sheet_folder.join("x.cue"), "../data.bin", true);
+        assert_eq!(
+            got.unwrap().canonicalize().unwrap(),
+            outside.canonicalize().unwrap()
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("outside the sheet's folder")),
+            "{warnings:?}"
+        );
+        let inside = touch(&sheet_folder, "in.bin");
+        let (got, warnings) = find(&sheet_folder.join("x.cue"), "in.bin", true);
+        assert_eq!(got.unwrap(), inside);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]
