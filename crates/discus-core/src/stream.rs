@@ -50,14 +50,25 @@ pub trait SectorSink {
     fn finish(self: Box<Self>) -> Result<()>;
 }
 
-/// Which part of a track a run of sectors lies in.
-fn part_is_stored(track: &Track, lba: Lba) -> bool {
-    if lba < track.start {
+/// Whether the sector at `at` of `track` is stored (its part — pregap, body or postgap — is).
+pub(crate) fn part_is_stored(track: &Track, at: Lba) -> bool {
+    if at < track.start {
         track.pregap.stored
-    } else if lba >= track.data_end() {
+    } else if at >= track.data_end() {
         track.postgap.stored
     } else {
         true
+    }
+}
+
+/// Where the part of `track` that holds `at` ends, so a run stays all stored or all generated.
+pub(crate) fn part_end(track: &Track, at: Lba) -> Lba {
+    if at < track.start {
+        track.start
+    } else if at < track.data_end() {
+        track.data_end()
+    } else {
+        track.end_lba()
     }
 }
 
@@ -86,15 +97,8 @@ pub fn read_sectors(
     let mut done = 0usize;
     while done < count {
         let at = Lba(lba.0 + done as i32);
-        // A run stays within one part (pregap, body, postgap) so it is all stored or all generated.
-        let part_end = if at < disc_track.start {
-            disc_track.start
-        } else if at < disc_track.data_end() {
-            disc_track.data_end()
-        } else {
-            disc_track.end_lba()
-        };
-        let run = (count - done).min(part_end.distance_from(at).max(1) as usize);
+        let end = part_end(&disc_track, at);
+        let run = (count - done).min(end.distance_from(at).max(1) as usize);
         let dst = &mut out[done * form.size()..(done + run) * form.size()];
         if part_is_stored(&disc_track, at) {
             if stored == form {

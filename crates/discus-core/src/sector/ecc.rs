@@ -57,20 +57,19 @@ fn finish(a: &[u8], b: &[u8], count: usize, out: &mut [u8]) {
 }
 
 /// Runs the vectors of a parity as rows of `LANES` × 8 bytes: for each of `rows` rows, `load`
-/// fills the row's bytes, then every vector's sums advance together.
+/// gives the row as little-endian u64 lanes (built in registers: assembling a row in memory and
+/// reading it back as u64 stalls on store forwarding), then every vector's sums advance together.
 fn run_rows<const LANES: usize>(
     rows: usize,
-    mut load: impl FnMut(usize, &mut [u8; 88]),
+    mut load: impl FnMut(usize) -> [u64; LANES],
 ) -> ([u8; 88], [u8; 88]) {
     let mut a = [0u64; LANES];
     let mut b = [0u64; LANES];
-    let mut row = [0u8; 88];
     for k in 0..rows {
-        load(k, &mut row);
+        let row = load(k);
         for lane in 0..LANES {
-            let v = u64::from_le_bytes(row[lane * 8..lane * 8 + 8].try_into().expect("8 bytes"));
-            a[lane] = mul_alpha(a[lane] ^ v);
-            b[lane] ^= v;
+            a[lane] = mul_alpha(a[lane] ^ row[lane]);
+            b[lane] ^= row[lane];
         }
     }
     let mut a_bytes = [0u8; 88];
@@ -82,49 +81,56 @@ fn run_rows<const LANES: usize>(
     (a_bytes, b_bytes)
 }
 
-/// Where row `k` of Q's diagonals starts for each pair of vectors (2j, 2j+1): the byte offsets
-/// `(j × 86 + k × 88) mod 2236`, which are even, so a pair never wraps.
-static Q_OFFSETS: [[u16; 26]; 43] = build_q_offsets();
-
-const fn build_q_offsets() -> [[u16; 26]; 43] {
-    let mut table = [[0u16; 26]; 43];
-    let mut k = 0;
-    while k < 43 {
-        let mut j = 0;
-        while j < 26 {
-            table[k][j] = ((j * 86 + k * 88) % Q_BLOCK) as u16;
-            j += 1;
-        }
-        k += 1;
-    }
-    table
+/// Eight bytes of `block` at `at` as a little-endian u64.
+#[inline(always)]
+fn u64_at(block: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// P parity of `block` (the sector from offset 12, at least [`P_BLOCK`] bytes).
+/// P parity of `block` (the sector from offset 12, at least [`P_BLOCK`] + 2 bytes).
 ///
 /// P's 86 vectors are the columns of the block read as 24 rows of 86 bytes, so each row advances
 /// all of them together.
 pub fn p_parity(block: &[u8], out: &mut [u8; P_SIZE]) {
-    let (a, b) = run_rows::<11>(24, |k, row| {
-        row[..86].copy_from_slice(&block[k * 86..k * 86 + 86])
+    // The last lane of a row reads 2 bytes past its 86: of the next row, or for the last row of
+    // the header/data/EDC that follow P's block in the sector. Their sums are never used.
+    let (a, b) = run_rows::<11>(24, |k| {
+        std::array::from_fn(|lane| u64_at(block, k * 86 + lane * 8))
     });
     finish(&a, &b, 86, out);
 }
 
 /// Q parity of `block` (the sector from offset 12, at least [`Q_BLOCK`] bytes, P parity included).
 ///
-/// Q's 52 vectors are diagonals; row k gathers byte pairs at [`Q_OFFSETS`].
+/// Q's 52 vectors are diagonals: in Horner row k, vector pair (2j, 2j+1) takes the two bytes at
+/// `(k × 88 + j × 86) mod 2236`. Laid out three times in a row, the block needs no modulo: row k
+/// is 26 byte pairs 86 apart from `k × 88`, which stays below 5848.
 pub fn q_parity(block: &[u8], out: &mut [u8; Q_SIZE]) {
-    let block = &block[..Q_BLOCK];
-    let (a, b) = run_rows::<7>(43, |k, row| {
-        for (j, &offset) in Q_OFFSETS[k].iter().enumerate() {
-            let at = offset as usize;
-            row[2 * j] = block[at];
-            row[2 * j + 1] = block[at + 1];
-        }
+    let mut tripled = [0u8; TRIPLED];
+    tripled[..Q_BLOCK].copy_from_slice(&block[..Q_BLOCK]);
+    tripled[Q_BLOCK..2 * Q_BLOCK].copy_from_slice(&block[..Q_BLOCK]);
+    tripled[2 * Q_BLOCK..].copy_from_slice(&block[..TRIPLED - 2 * Q_BLOCK]);
+    let (a, b) = run_rows::<7>(43, |k| {
+        let pair = |j: usize| -> u64 {
+            let at = k * 88 + j * 86;
+            u64::from(u16::from_le_bytes([tripled[at], tripled[at + 1]]))
+        };
+        std::array::from_fn(|lane| {
+            let j = lane * 4;
+            // The last lane holds pairs 24 and 25 only.
+            let (p2, p3) = if j + 2 < 26 {
+                (pair(j + 2), pair(j + 3))
+            } else {
+                (0, 0)
+            };
+            pair(j) | (pair(j + 1) << 16) | (p2 << 32) | (p3 << 48)
+        })
     });
     finish(&a, &b, 52, out);
 }
+
+/// Bytes of the tripled Q block that row 42's last pair reaches: 42 × 88 + 25 × 86 + 2.
+const TRIPLED: usize = 42 * 88 + 25 * 86 + 2;
 
 /// Writes P then Q parity into a raw 2352-byte sector whose header, data and EDC are in place.
 pub fn write(sector: &mut [u8; 2352]) {
