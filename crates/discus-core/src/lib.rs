@@ -28,6 +28,6 @@ pub use disc::{Control, Disc, Gap, Index, Session, Subchannel, Text, Track, Trac
 pub use error::{Error, IoContext, Location, Result};
 pub use format::{Capabilities, Compression, Confidence, Format, Probe, WriteOptions, Writer};
 pub use output::{Destination, Output};
-pub use plan::{Plan, TrackPlan};
+pub use plan::{Arrivals, Plan, TrackPlan};
 pub use sector::{Check, Form};
 pub use stream::{SectorSink, SectorSource, read_sectors};

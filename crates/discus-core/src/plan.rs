@@ -199,6 +199,84 @@ impl Plan {
     }
 }
 
+/// Keeps a sink to what its plan promised: the sectors of each plan track arrive in track order,
+/// whole sectors only, never more than planned, and all of them before the sink commits.
+#[derive(Clone, Debug)]
+pub struct Arrivals {
+    /// Bytes each plan track must receive.
+    expected: Vec<u64>,
+    /// Bytes each plan track has received.
+    received: Vec<u64>,
+    /// Bytes per sector of each plan track.
+    sector: Vec<usize>,
+    current: usize,
+}
+
+impl Arrivals {
+    /// What `plan` promises each of its tracks: its delivered sectors in its form.
+    pub fn for_plan(plan: &Plan) -> Arrivals {
+        let expected = plan
+            .tracks
+            .iter()
+            .zip(plan.disc.tracks())
+            .map(|(t, track)| sectors_delivered(t, track) * t.form.size() as u64)
+            .collect();
+        Arrivals::new(
+            expected,
+            plan.tracks.iter().map(|t| t.form.size()).collect(),
+        )
+    }
+
+    /// Explicit byte counts and sector sizes per plan track, for a sink that lays tracks out itself.
+    pub fn new(expected: Vec<u64>, sector: Vec<usize>) -> Arrivals {
+        Arrivals {
+            received: vec![0; expected.len()],
+            expected,
+            sector,
+            current: 0,
+        }
+    }
+
+    /// Records `bytes` arriving for plan track `track`, refusing what breaks the promise.
+    pub fn accept(&mut self, track: usize, bytes: usize) -> crate::Result<()> {
+        if track < self.current {
+            return Err(crate::Error::Usage(format!(
+                "sectors of track {track} arrived after track {}",
+                self.current
+            )));
+        }
+        self.current = track;
+        let (Some(received), Some(&expected), Some(&sector)) = (
+            self.received.get_mut(track),
+            self.expected.get(track),
+            self.sector.get(track),
+        ) else {
+            return Err(crate::Error::Usage(format!(
+                "the plan has no track {track}"
+            )));
+        };
+        let total = *received + bytes as u64;
+        if sector == 0 || !bytes.is_multiple_of(sector) || total > expected {
+            return Err(crate::Error::Usage(format!(
+                "track {track} received {total} bytes, more than its planned {expected} or not whole sectors"
+            )));
+        }
+        *received = total;
+        Ok(())
+    }
+
+    /// Checks that every track received all it was promised, before the sink commits.
+    pub fn check_complete(&self) -> crate::Result<()> {
+        match (0..self.expected.len()).find(|&i| self.received[i] != self.expected[i]) {
+            Some(track) => Err(crate::Error::Usage(format!(
+                "track {track} received {} of its {} bytes",
+                self.received[track], self.expected[track]
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Sectors of `track` that `plan` delivers to the sink.
 pub fn sectors_delivered(plan: &TrackPlan, track: &Track) -> u64 {
     let pregap = if plan.pregap { track.pregap.sectors } else { 0 };

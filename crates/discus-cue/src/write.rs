@@ -6,8 +6,8 @@
 use discus_core::output::{self, Destination, Output};
 use discus_core::plan::{self, sectors_delivered};
 use discus_core::{
-    Capabilities, Control, Disc, Error, Form, Msf, Plan, Result, SectorSink, SectorSource,
-    Subchannel, Text, Track, TrackMode, WriteOptions,
+    Arrivals, Capabilities, Control, Disc, Error, Form, Msf, Plan, Result, SectorSink,
+    SectorSource, Subchannel, Text, Track, TrackMode, WriteOptions,
 };
 
 use crate::layout::implied_starts;
@@ -345,18 +345,12 @@ fn sheet_text(plan: &Plan, names: &Names, cd_text: Option<&str>) -> Result<Strin
 }
 
 /// One plan track's share of the outputs.
-struct TrackOut {
-    bin: usize,
-    sector: usize,
-    expected: u64,
-    written: u64,
-}
-
 /// Takes the sectors into the BINs and writes the sheet in `finish`.
 struct CueSink {
     bins: Vec<Output>,
-    tracks: Vec<TrackOut>,
-    current: usize,
+    /// For each plan track, the BIN it goes to.
+    bin_of: Vec<usize>,
+    arrivals: Arrivals,
     cd_text: Option<(Output, Vec<u8>)>,
     sheet: Output,
     text: String,
@@ -376,18 +370,6 @@ pub(crate) fn create(
         .as_deref()
         .map(|name| destination.in_folder(name));
     let text = sheet_text(plan, &names, cd_text_name.as_deref())?;
-    let tracks = plan
-        .tracks
-        .iter()
-        .zip(plan.disc.tracks())
-        .zip(&names.bin_of)
-        .map(|((track_plan, track), &bin)| TrackOut {
-            bin,
-            sector: track_plan.form.size(),
-            expected: sectors_delivered(track_plan, track) * track_plan.form.size() as u64,
-            written: 0,
-        })
-        .collect();
     let bin_paths: Vec<_> = names
         .bins
         .iter()
@@ -415,8 +397,8 @@ pub(crate) fn create(
     let sheet = destination.create(&destination.path)?;
     Ok(Box::new(CueSink {
         bins,
-        tracks,
-        current: 0,
+        bin_of: names.bin_of.clone(),
+        arrivals: Arrivals::for_plan(plan),
         cd_text,
         sheet,
         text,
@@ -425,29 +407,15 @@ pub(crate) fn create(
 
 impl SectorSink for CueSink {
     fn write(&mut self, track: usize, sectors: &[u8]) -> Result<()> {
-        if track < self.current {
-            return Err(Error::Usage(format!(
-                "sectors of track {track} arrived after track {}",
-                self.current
-            )));
-        }
-        self.current = track;
-        let out = self
-            .tracks
-            .get_mut(track)
+        self.arrivals.accept(track, sectors.len())?;
+        let bin = self
+            .bin_of
+            .get(track)
+            .copied()
             .ok_or_else(|| Error::Usage(format!("the plan has no track {track}")))?;
-        let len = sectors.len() as u64;
-        if sectors.len() % out.sector != 0 || out.written + len > out.expected {
-            return Err(Error::Usage(format!(
-                "track {track} received {} bytes more than its planned {}",
-                out.written + len,
-                out.expected
-            )));
-        }
-        out.written += len;
         let bin = self
             .bins
-            .get_mut(out.bin)
+            .get_mut(bin)
             .ok_or_else(|| Error::Usage(format!("no output for track {track}")))?;
         bin.put(sectors)
     }
@@ -455,22 +423,13 @@ impl SectorSink for CueSink {
     fn finish(self: Box<Self>) -> Result<()> {
         let CueSink {
             bins,
-            tracks,
+            arrivals,
             cd_text,
             mut sheet,
             text,
             ..
         } = *self;
-        if let Some((index, out)) = tracks
-            .iter()
-            .enumerate()
-            .find(|(_, t)| t.written != t.expected)
-        {
-            return Err(Error::Usage(format!(
-                "track {index} received {} of its {} bytes",
-                out.written, out.expected
-            )));
-        }
+        arrivals.check_complete()?;
         let mut outputs = bins;
         if let Some((mut file, packs)) = cd_text {
             file.put(&packs)?;

@@ -10,8 +10,8 @@
 use discus_core::output::{self, Destination, Output};
 use discus_core::plan::{self, sectors_delivered};
 use discus_core::{
-    Capabilities, Disc, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource, Subchannel,
-    TrackMode, WriteOptions,
+    Arrivals, Capabilities, Disc, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource,
+    Subchannel, TrackMode, WriteOptions,
 };
 
 use crate::descriptor::{
@@ -325,9 +325,10 @@ pub(crate) fn create(
         mdf,
         mds,
         descriptor,
-        written: vec![0; expected.len()],
-        expected,
-        current: 0,
+        arrivals: Arrivals::new(
+            expected,
+            plan.tracks.iter().map(|t| t.form.size()).collect(),
+        ),
     }))
 }
 
@@ -336,45 +337,18 @@ struct MdsSink {
     mdf: Output,
     mds: Output,
     descriptor: Vec<u8>,
-    expected: Vec<u64>,
-    written: Vec<u64>,
-    current: usize,
+    arrivals: Arrivals,
 }
 
 impl SectorSink for MdsSink {
     fn write(&mut self, track: usize, sectors: &[u8]) -> Result<()> {
-        if track < self.current {
-            return Err(Error::Usage(format!(
-                "sectors of track {track} arrived after track {}",
-                self.current
-            )));
-        }
-        self.current = track;
-        let (Some(written), Some(&expected)) =
-            (self.written.get_mut(track), self.expected.get(track))
-        else {
-            return Err(Error::Usage(format!("the plan has no track {track}")));
-        };
-        let len = sectors.len() as u64;
-        if *written + len > expected {
-            return Err(Error::Usage(format!(
-                "track {track} received {} bytes, more than its planned {expected}",
-                *written + len
-            )));
-        }
-        *written += len;
+        self.arrivals.accept(track, sectors.len())?;
         self.mdf.put(sectors)
     }
 
     fn finish(self: Box<Self>) -> Result<()> {
         let mut this = *self;
-        if let Some(track) = (0..this.expected.len()).find(|&i| this.written[i] != this.expected[i])
-        {
-            return Err(Error::Usage(format!(
-                "track {track} received {} of its {} bytes",
-                this.written[track], this.expected[track]
-            )));
-        }
+        this.arrivals.check_complete()?;
         this.mds.put(&this.descriptor)?;
         output::commit([this.mdf, this.mds])
     }

@@ -7,12 +7,12 @@
 use std::fmt::Write as _;
 
 use discus_core::output::{self, Destination, Output};
-use discus_core::plan::{self, sectors_delivered};
+use discus_core::plan;
 use discus_core::sector::subchannel::deinterleave;
 use discus_core::sector::{RAW_SIZE, RAW_SUB_SIZE, SUBCHANNEL_SIZE};
 use discus_core::{
-    Capabilities, Disc, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource, Subchannel,
-    TrackMode, WriteOptions,
+    Arrivals, Capabilities, Disc, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource,
+    Subchannel, TrackMode, WriteOptions,
 };
 
 use super::{DISCUS_POSTGAP, DISCUS_PREGAP, DISCUS_SUBCHANNEL};
@@ -287,7 +287,6 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    let mut expected = Vec::with_capacity(plan.tracks.len());
     for (track_plan, track) in plan.tracks.iter().zip(plan.disc.tracks()) {
         if track_plan.form != Form::RawSub || !track_plan.pregap || !track_plan.postgap {
             return Err(Error::Usage(format!(
@@ -295,7 +294,6 @@ pub(crate) fn create(
                 track.number
             )));
         }
-        expected.push(sectors_delivered(track_plan, track) * RAW_SUB_SIZE as u64);
     }
     let text = descriptor(plan);
     let img = destination.create(&destination.sibling("img"))?;
@@ -306,9 +304,7 @@ pub(crate) fn create(
         sub,
         ccd,
         text,
-        written: vec![0; expected.len()],
-        expected,
-        current: 0,
+        arrivals: Arrivals::for_plan(plan),
         main: Vec::new(),
         packed: Vec::new(),
     }))
@@ -320,35 +316,14 @@ struct CcdSink {
     sub: Output,
     ccd: Output,
     text: String,
-    expected: Vec<u64>,
-    written: Vec<u64>,
-    current: usize,
+    arrivals: Arrivals,
     main: Vec<u8>,
     packed: Vec<u8>,
 }
 
 impl SectorSink for CcdSink {
     fn write(&mut self, track: usize, sectors: &[u8]) -> Result<()> {
-        if track < self.current {
-            return Err(Error::Usage(format!(
-                "sectors of track {track} arrived after track {}",
-                self.current
-            )));
-        }
-        self.current = track;
-        let (Some(written), Some(&expected)) =
-            (self.written.get_mut(track), self.expected.get(track))
-        else {
-            return Err(Error::Usage(format!("the plan has no track {track}")));
-        };
-        let len = sectors.len() as u64;
-        if sectors.len() % RAW_SUB_SIZE != 0 || *written + len > expected {
-            return Err(Error::Usage(format!(
-                "track {track} received {} bytes, more than its planned {expected}",
-                *written + len
-            )));
-        }
-        *written += len;
+        self.arrivals.accept(track, sectors.len())?;
         let count = sectors.len() / RAW_SUB_SIZE;
         self.main.clear();
         self.packed.resize(count * SUBCHANNEL_SIZE, 0);
@@ -366,13 +341,7 @@ impl SectorSink for CcdSink {
 
     fn finish(self: Box<Self>) -> Result<()> {
         let mut this = *self;
-        if let Some(track) = (0..this.expected.len()).find(|&i| this.written[i] != this.expected[i])
-        {
-            return Err(Error::Usage(format!(
-                "track {track} received {} of its {} bytes",
-                this.written[track], this.expected[track]
-            )));
-        }
+        this.arrivals.check_complete()?;
         this.ccd.put(this.text.as_bytes())?;
         output::commit([this.img, this.sub, this.ccd])
     }
