@@ -585,7 +585,7 @@ fn ctrl_c_during_a_batch_leaves_no_temporary_files() {
         std::fs::write(input.join(format!("disc{n:02}.iso")), &iso).expect("write");
     }
     let out = dir.path().join("out");
-    let mut child = Command::new(discus_bin())
+    let child = Command::new(discus_bin())
         .args([
             "batch",
             "in",

@@ -167,19 +167,16 @@ fn read_cd_text(path: &Path) -> std::result::Result<Vec<u8>, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let mut packs: &[u8] = &bytes;
-    if packs.len() % PACK >= 4 {
-        if let [hi, lo, _, _, rest @ ..] = packs {
-            if usize::from(u16::from_be_bytes([*hi, *lo])) == rest.len() + 2
-                || rest.len() % PACK <= 1
-            {
-                packs = rest;
-            }
-        }
+    if packs.len() % PACK >= 4
+        && let [hi, lo, _, _, rest @ ..] = packs
+        && (usize::from(u16::from_be_bytes([*hi, *lo])) == rest.len() + 2 || rest.len() % PACK <= 1)
+    {
+        packs = rest;
     }
     if packs.len() % PACK == 1 && packs.last() == Some(&0) {
         packs = &packs[..packs.len() - 1];
     }
-    if packs.is_empty() || packs.len() % PACK != 0 {
+    if packs.is_empty() || !packs.len().is_multiple_of(PACK) {
         return Err(format!(
             "is {} bytes, not a whole number of 18-byte packs",
             bytes.len()
@@ -219,7 +216,7 @@ impl SectorSource for CueSource {
         let file_size = kind.file_sector_size();
         let count = (buf.len() / size) as u64;
         let skip = lba.distance_from(storage.first);
-        if buf.len() % size != 0 || skip < 0 || skip as u64 + count > storage.sectors() {
+        if !buf.len().is_multiple_of(size) || skip < 0 || skip as u64 + count > storage.sectors() {
             return Err(Error::Usage(format!(
                 "{}: track {} stores no {count} sector(s) at LBA {lba}",
                 self.cue.display(),

@@ -403,13 +403,13 @@ impl Parser<'_> {
 
     /// Checks that the track just ended has its INDEX 01.
     fn end_track(&self) -> Result<()> {
-        if let Some(track) = self.sheet.tracks.last() {
-            if !track.indexes.iter().any(|i| i.number == 1) {
-                return Err(track.pos.error(
-                    self.path,
-                    format!("TRACK {:02} has no INDEX 01", track.number),
-                ));
-            }
+        if let Some(track) = self.sheet.tracks.last()
+            && !track.indexes.iter().any(|i| i.number == 1)
+        {
+            return Err(track.pos.error(
+                self.path,
+                format!("TRACK {:02} has no INDEX 01", track.number),
+            ));
         }
         Ok(())
     }
@@ -665,16 +665,16 @@ impl Parser<'_> {
                     format!("'{}' is not a track number (1-99)", value.text),
                 )
             })?;
-        if let Some(previous) = self.sheet.tracks.last() {
-            if track_number <= previous.number {
-                return Err(pos_of(number, value).error(
-                    path,
-                    format!(
-                        "TRACK {track_number:02} follows TRACK {:02}; track numbers must increase",
-                        previous.number
-                    ),
-                ));
-            }
+        if let Some(previous) = self.sheet.tracks.last()
+            && track_number <= previous.number
+        {
+            return Err(pos_of(number, value).error(
+                path,
+                format!(
+                    "TRACK {track_number:02} follows TRACK {:02}; track numbers must increase",
+                    previous.number
+                ),
+            ));
         }
         let kind = TrackKind::parse(mode.text).ok_or_else(|| {
             pos_of(number, mode).error(
@@ -740,9 +740,10 @@ impl Parser<'_> {
                 format!("the first INDEX of a track must be 00 or 01, not {index_number:02}"),
             ));
         }
-        if let Some(previous) = last_index.filter(|p| p.file == file) {
-            if frames <= previous.frames {
-                return Err(time_pos.error(
+        if let Some(previous) = last_index.filter(|p| p.file == file)
+            && frames <= previous.frames
+        {
+            return Err(time_pos.error(
                     path,
                     format!(
                         "INDEX {index_number:02} at {} is not after the previous INDEX at {} (line {}) in the same FILE: indexes overlap or go backwards",
@@ -751,7 +752,6 @@ impl Parser<'_> {
                         previous.pos.line
                     ),
                 ));
-            }
         }
         let index = SheetIndex {
             number: index_number,

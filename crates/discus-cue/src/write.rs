@@ -83,19 +83,18 @@ fn notes(disc: &Disc) -> Vec<String> {
                 .map(move |t| (s as u8, t.pregap.sectors, t.length, t.postgap.sectors))
         })
         .collect();
-    if let Some(implied) = implied_starts(&shape) {
-        if let Some((track, at)) = disc
+    if let Some(implied) = implied_starts(&shape)
+        && let Some((track, at)) = disc
             .tracks()
             .zip(implied)
             .find(|(track, at)| track.start != *at)
-        {
-            notes.push(format!(
+    {
+        notes.push(format!(
                 "track {} starts at LBA {} in the source; the cue sheet places it at LBA {at} (a sheet holds no space between tracks except their gaps, and sessions {} sectors apart)",
                 track.number,
                 track.start,
                 crate::layout::SECOND_SESSION_GAP
             ));
-        }
     }
     if disc.catalog.as_deref().is_some_and(|c| !valid_catalog(c)) {
         notes.push("the catalog number is not 13 digits and is not written".to_string());

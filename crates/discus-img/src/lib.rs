@@ -80,7 +80,7 @@ fn sniff(head: &[u8], len: u64) -> Option<(Form, Confidence)> {
     }
     [Form::Cooked, Form::Raw]
         .into_iter()
-        .find(|f| len > 0 && len % f.size() as u64 == 0)
+        .find(|f| len > 0 && len.is_multiple_of(f.size() as u64))
         .map(|f| (f, Confidence::Extension))
 }
 

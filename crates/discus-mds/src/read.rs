@@ -130,7 +130,10 @@ impl SectorSource for MdsSource {
         let size = storage.form.size() as u64;
         let count = buf.len() as u64 / size;
         let skip = lba.distance_from(storage.first);
-        if buf.len() as u64 % size != 0 || skip < 0 || skip as u64 + count > storage.sectors {
+        if !(buf.len() as u64).is_multiple_of(size)
+            || skip < 0
+            || skip as u64 + count > storage.sectors
+        {
             return Err(Error::Usage(format!(
                 "{}: track index {track} stores no {count} sector(s) at LBA {lba}",
                 self.mds.display()
@@ -652,10 +655,10 @@ fn place(
             (pre_stored, false)
         });
         pregap_stored[index] = pre_stored;
-        if let Some((p, _)) = *slot {
-            if let Some(flag) = postgap_stored.get_mut(p) {
-                *flag = post_stored;
-            }
+        if let Some((p, _)) = *slot
+            && let Some(flag) = postgap_stored.get_mut(p)
+        {
+            *flag = post_stored;
         }
         *slot = Some((index, body_end));
     }

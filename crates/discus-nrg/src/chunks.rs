@@ -326,7 +326,7 @@ impl CueEntry {
 /// Reads a CUEX/CUES payload. An error here is a sentence for a warning: the cue chunk only
 /// confirms what the track list says, so a damaged one is set aside rather than fatal.
 pub(crate) fn parse_cue(chunk: &Chunk) -> std::result::Result<Vec<CueEntry>, String> {
-    if chunk.payload.len() % 8 != 0 {
+    if !chunk.payload.len().is_multiple_of(8) {
         return Err(format!(
             "chunk {} at byte {} is {} bytes long, not a whole number of 8-byte entries",
             chunk.name(),
@@ -404,7 +404,7 @@ impl DaoChunk {
         let wide = &chunk.id == b"DAOX";
         let entry_size = if wide { DAOX_ENTRY } else { DAOI_ENTRY };
         let payload = &chunk.payload;
-        if payload.len() < DAO_HEADER || (payload.len() - DAO_HEADER) % entry_size != 0 {
+        if payload.len() < DAO_HEADER || !(payload.len() - DAO_HEADER).is_multiple_of(entry_size) {
             return Err(Error::at_offset(
                 path,
                 chunk.at,
@@ -511,7 +511,7 @@ pub(crate) fn parse_etn(chunk: &Chunk, path: &Path) -> Result<Vec<EtnEntry>> {
         b"ETNF" => 20,
         _ => 12,
     };
-    if chunk.payload.len() % size != 0 {
+    if !chunk.payload.len().is_multiple_of(size) {
         return Err(Error::at_offset(
             path,
             chunk.at,

@@ -38,25 +38,24 @@ impl Reader<'_> {
         counts: &[u32],
     ) -> Vec<Declaration> {
         let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
-        if let [only] = declarations.as_slice() {
-            if counts.len() > 1
-                && matches!(only.kind, Kind::TrackAtOnce)
-                && total == only.tracks.len() as u64
-                && counts.iter().all(|&c| c > 0)
-            {
-                let mut rest = only.tracks.clone();
-                let mut sessions = Vec::new();
-                for &count in counts {
-                    let tail = rest.split_off(count as usize);
-                    sessions.push(Declaration {
-                        kind: Kind::TrackAtOnce,
-                        tracks: rest,
-                        at: only.at,
-                    });
-                    rest = tail;
-                }
-                return sessions;
+        if let [only] = declarations.as_slice()
+            && counts.len() > 1
+            && matches!(only.kind, Kind::TrackAtOnce)
+            && total == only.tracks.len() as u64
+            && counts.iter().all(|&c| c > 0)
+        {
+            let mut rest = only.tracks.clone();
+            let mut sessions = Vec::new();
+            for &count in counts {
+                let tail = rest.split_off(count as usize);
+                sessions.push(Declaration {
+                    kind: Kind::TrackAtOnce,
+                    tracks: rest,
+                    at: only.at,
+                });
+                rest = tail;
             }
+            return sessions;
         }
         let declared: Vec<usize> = declarations.iter().map(|d| d.tracks.len()).collect();
         let agree = counts.len() == declared.len()
@@ -187,10 +186,10 @@ impl Reader<'_> {
                 session.tracks.push(track);
                 cursor = end;
             }
-            if let Some(lead_out) = cue.and_then(|_| lookup(LEAD_OUT, 1)) {
-                if i64::from(lead_out.0) != cursor {
-                    mismatches.push(format!("the lead-out at LBA {lead_out}, not {cursor}"));
-                }
+            if let Some(lead_out) = cue.and_then(|_| lookup(LEAD_OUT, 1))
+                && i64::from(lead_out.0) != cursor
+            {
+                mismatches.push(format!("the lead-out at LBA {lead_out}, not {cursor}"));
             }
             if !mismatches.is_empty() {
                 self.warnings.push(format!(
@@ -292,13 +291,13 @@ impl Reader<'_> {
                 0
             };
             track.control = Control(((entry.control_adr >> 4) & !Control::DATA) | data);
-            if let Some(lba) = entry.lba().filter(|_| entry.index == 1) {
-                if lba != track.start {
-                    mismatches.push(format!(
-                        "track {} at LBA {lba}, not {}",
-                        track.number, track.start
-                    ));
-                }
+            if let Some(lba) = entry.lba().filter(|_| entry.index == 1)
+                && lba != track.start
+            {
+                mismatches.push(format!(
+                    "track {} at LBA {lba}, not {}",
+                    track.number, track.start
+                ));
             }
         }
         for entry in mine().filter(|e| e.index >= 2) {

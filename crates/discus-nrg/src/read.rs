@@ -92,7 +92,7 @@ impl SectorSource for NrgSource {
             .get(track)
             .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?;
         let size = stored.form.size();
-        if buf.len() % size != 0 {
+        if !buf.len().is_multiple_of(size) {
             return Err(Error::Usage(format!(
                 "a read of {} bytes is not a whole number of {size}-byte sectors",
                 buf.len()
@@ -367,7 +367,7 @@ impl Reader<'_> {
                 ),
             ));
         }
-        if (to - from) % size as u64 != 0 {
+        if !(to - from).is_multiple_of(size as u64) {
             return Err(self.invalid(
                 at,
                 format!(
@@ -515,15 +515,15 @@ impl Reader<'_> {
         }
         extents.sort_unstable();
         for pair in extents.windows(2) {
-            if let [(a_start, a_end, a_at), (b_start, b_end, b_at)] = pair {
-                if b_start < a_end {
-                    return Err(self.invalid(
+            if let [(a_start, a_end, a_at), (b_start, b_end, b_at)] = pair
+                && b_start < a_end
+            {
+                return Err(self.invalid(
                         *b_at,
                         format!(
                             "the track of this entry (bytes {b_start}..{b_end}) overlaps the track of the entry at byte {a_at} (bytes {a_start}..{a_end})"
                         ),
                     ));
-                }
             }
         }
         Ok(())

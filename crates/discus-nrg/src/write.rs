@@ -107,10 +107,10 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         .sessions
         .first_mut()
         .and_then(|s| s.tracks.first_mut())
+        && !first.pregap.stored
+        && first.pregap.sectors < STANDARD_PREGAP
     {
-        if !first.pregap.stored && first.pregap.sectors < STANDARD_PREGAP {
-            first.pregap = Gap::generated(STANDARD_PREGAP);
-        }
+        first.pregap = Gap::generated(STANDARD_PREGAP);
     }
     close_gaps(&mut plan.disc, &path)?;
     let notes = metadata_notes(&plan.disc);
@@ -124,17 +124,17 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
 fn close_gaps(disc: &mut Disc, path: &Path) -> Result<()> {
     let mut previous_session_end: Option<Lba> = None;
     for session in &mut disc.sessions {
-        if let (Some(end), Some(first)) = (previous_session_end, session.tracks.first()) {
-            if first.first_lba() < end {
-                return Err(Error::unsupported(
-                    path,
-                    format!(
-                        "session {} begins at LBA {} before the previous session ends at LBA {end}",
-                        session.number,
-                        first.first_lba()
-                    ),
-                ));
-            }
+        if let (Some(end), Some(first)) = (previous_session_end, session.tracks.first())
+            && first.first_lba() < end
+        {
+            return Err(Error::unsupported(
+                path,
+                format!(
+                    "session {} begins at LBA {} before the previous session ends at LBA {end}",
+                    session.number,
+                    first.first_lba()
+                ),
+            ));
         }
         for k in 1..session.tracks.len() {
             let (before, after) = session.tracks.split_at_mut(k);
@@ -344,7 +344,7 @@ impl SectorSink for NrgSink {
         }
         self.current = track;
         let size = placed.form.size();
-        if sectors.len() % size != 0 {
+        if !sectors.len().is_multiple_of(size) {
             return Err(Error::Usage(format!(
                 "{} bytes are not a whole number of {size}-byte sectors",
                 sectors.len()

@@ -130,16 +130,16 @@ fn number_of(path: &Path, section: &Section, digits: &str) -> Result<u8> {
 }
 
 fn parse_disc(path: &Path, section: &Section, sheet: &mut Sheet) -> Result<()> {
-    if let Some(key) = section.get("datatracksscrambled") {
-        if key.number(path)? != 0 {
-            return Err(Error::unsupported(
-                path,
-                format!(
-                    "line {}: DataTracksScrambled={}: scrambled data tracks",
-                    key.line, key.value
-                ),
-            ));
-        }
+    if let Some(key) = section.get("datatracksscrambled")
+        && key.number(path)? != 0
+    {
+        return Err(Error::unsupported(
+            path,
+            format!(
+                "line {}: DataTracksScrambled={}: scrambled data tracks",
+                key.line, key.value
+            ),
+        ));
     }
     if let Some(key) = section.get("tocentries") {
         sheet.toc_entries = Some((key.number(path)?, key.line));
@@ -489,14 +489,14 @@ pub(crate) fn open(ccd: &Path) -> Result<CcdSource> {
             }
         }
     }
-    if let Some((count, line)) = sheet.toc_entries {
-        if count != sheet.entries.len() as i64 {
-            warnings.push(format!(
-                "{}: line {line}: TocEntries={count}, but the descriptor has {} [Entry] sections",
-                ccd.display(),
-                sheet.entries.len()
-            ));
-        }
+    if let Some((count, line)) = sheet.toc_entries
+        && count != sheet.entries.len() as i64
+    {
+        warnings.push(format!(
+            "{}: line {line}: TocEntries={count}, but the descriptor has {} [Entry] sections",
+            ccd.display(),
+            sheet.entries.len()
+        ));
     }
     let lead_out = |session: u8| -> Result<i64> {
         sheet
@@ -738,15 +738,13 @@ pub(crate) fn open(ccd: &Path) -> Result<CcdSource> {
             (Some(d), Some(f)) => d != f,
             _ => false,
         };
-        if disagrees {
-            if let Some((value, line)) = mode_key {
-                warnings.push(format!(
+        if disagrees && let Some((value, line)) = mode_key {
+            warnings.push(format!(
                     "{}: line {line}: track {} says MODE={value}, but its sectors are {}; the sectors are trusted",
                     ccd.display(),
                     track.number,
                     mode.name()
                 ));
-            }
         }
         track.mode = mode;
     }
