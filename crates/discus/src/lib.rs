@@ -27,6 +27,10 @@ pub use discus_core::{
 };
 pub use registry::{find, formats, probe, target_for};
 
+/// Settings for a device (format, block size, encoder, and why), from the compressed formats.
+#[cfg(feature = "cso")]
+pub use discus_cso::{PRESETS, Preset, preset};
+
 pub use compare::{CompareOptions, Comparison, compare};
 pub use dat::Dat;
 pub use verify::{Verification, VerifyOptions, verify};

@@ -18,9 +18,9 @@ pub struct Args {
     /// item; its data files are never converted on their own.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// The output format.
-    #[arg(long, value_name = "FORMAT")]
-    pub to: String,
+    /// The output format (may be left to a `--target` preset).
+    #[arg(long, value_name = "FORMAT", required_unless_present = "target")]
+    pub to: Option<String>,
     /// Where outputs go, keeping each input's folder below its INPUT folder (default: beside
     /// each input). The journal is kept here too.
     #[arg(long, short = 'o', value_name = "DIR")]
@@ -60,15 +60,18 @@ pub struct Args {
 
 /// Runs `batch`.
 pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let to = discus::find(&args.to).ok_or_else(|| {
+    let name = args
+        .format
+        .format_name(args.to.as_deref())?
+        .ok_or_else(|| anyhow!("name the output format with --to or --target"))?;
+    let to = discus::find(&name).ok_or_else(|| {
         let names: Vec<&str> = discus::formats()
             .iter()
             .filter(|f| f.writer.is_some())
             .map(|f| f.name)
             .collect();
         anyhow!(
-            "unknown format '{}'; discus writes {}",
-            args.to,
+            "unknown format '{name}'; discus writes {}",
             names.join(", ")
         )
     })?;

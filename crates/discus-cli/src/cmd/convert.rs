@@ -35,7 +35,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let progress = Progress::new(context.quiet, "converting");
     let report = |done: u64, total: u64| progress.update(done, total, 2352);
     let options = discus::ConvertOptions {
-        to: args.to.clone(),
+        to: args.write.format_name(args.to.as_deref())?,
         force: args.force,
         write,
         progress: Some(&report),

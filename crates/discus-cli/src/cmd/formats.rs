@@ -81,5 +81,16 @@ pub fn run(args: Args, _: &Context, out: &mut dyn Write) -> anyhow::Result<Statu
             f.description
         )?;
     }
+    writeln!(out)?;
+    writeln!(out, "presets (--target):")?;
+    for name in discus::PRESETS {
+        if let Some(preset) = discus::preset(name) {
+            writeln!(
+                out,
+                "  {name:<8} {:<4} {}",
+                preset.format.name, preset.reason
+            )?;
+        }
+    }
     Ok(Status::Success)
 }

@@ -79,8 +79,15 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             volume.bytes()
         )?;
     }
+    let width = info
+        .details
+        .iter()
+        .map(|(l, _)| l.len() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(10);
     for (label, value) in &info.details {
-        writeln!(out, "{:<10} {value}", format!("{label}:"))?;
+        writeln!(out, "{:<width$} {value}", format!("{label}:"))?;
     }
     writeln!(out)?;
     writeln!(

@@ -14,6 +14,10 @@ pub enum AudioFiles {
 /// How to write the output: every option of the target formats, shared by `convert` and `batch`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct WriteArgs {
+    /// Settings for a device: psp, ppsspp, ps2-opl or pcsx2 (format, block size and encoder;
+    /// other options given here still apply on top).
+    #[arg(long, value_name = "PRESET")]
+    pub target: Option<String>,
     /// Convert even if the target cannot hold everything (audio tracks in an ISO, subchannel …).
     #[arg(long)]
     pub allow_lossy: bool,
@@ -47,7 +51,31 @@ pub struct WriteArgs {
 }
 
 impl WriteArgs {
-    /// The write options these arguments give, with `threads` for compression.
+    /// The preset `--target` names, if any.
+    pub fn preset(&self) -> anyhow::Result<Option<discus::Preset>> {
+        let Some(name) = &self.target else {
+            return Ok(None);
+        };
+        match discus::preset(name) {
+            Some(preset) => Ok(Some(preset)),
+            None => bail!(
+                "unknown --target '{name}'; presets are {}",
+                discus::PRESETS.join(", ")
+            ),
+        }
+    }
+
+    /// The output format: the one named, else the preset's.
+    pub fn format_name(&self, to: Option<&str>) -> anyhow::Result<Option<String>> {
+        Ok(match (to, self.preset()?) {
+            (Some(to), _) => Some(to.to_string()),
+            (None, Some(preset)) => Some(preset.format.name.to_string()),
+            (None, None) => None,
+        })
+    }
+
+    /// The write options these arguments give, with `threads` for compression. A preset gives
+    /// the compression settings; options given explicitly override them one by one.
     pub fn write_options(&self, threads: usize) -> anyhow::Result<discus::WriteOptions> {
         let sector_size = match (self.cooked, self.sector_size) {
             (true, Some(size)) if size != 2048 => {
@@ -56,6 +84,7 @@ impl WriteArgs {
             (true, _) => Some(2048),
             (false, size) => size,
         };
+        let base = self.preset()?.map(|p| p.compression).unwrap_or_default();
         Ok(discus::WriteOptions {
             allow_lossy: self.allow_lossy,
             threads,
@@ -63,11 +92,11 @@ impl WriteArgs {
             single_file: self.single_bin,
             audio_files: self.audio.is_some(),
             compression: discus::Compression {
-                block_size: self.block_size,
-                version: self.cso_version,
-                encoder: self.encoder.clone(),
-                min_saving: self.orig_cost.map(|p| p / 100.0),
-                best: self.best,
+                block_size: self.block_size.or(base.block_size),
+                version: self.cso_version.or(base.version),
+                encoder: self.encoder.clone().or(base.encoder),
+                min_saving: self.orig_cost.map(|p| p / 100.0).or(base.min_saving),
+                best: self.best || base.best,
             },
         })
     }
