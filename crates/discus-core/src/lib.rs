@@ -21,6 +21,8 @@ pub mod output;
 pub mod plan;
 pub mod sector;
 pub mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use address::{Lba, Msf};
 pub use convert::{ConvertOptions, Report, convert};

@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use common::*;
 use discus_core::sector::subchannel::{Generator, deinterleave};
 use discus_core::sector::{RAW_SIZE, SUBCHANNEL_SIZE};
+use discus_core::testing::*;
 use discus_core::{
     Capabilities, Confidence, Form, Gap, Index, Lba, Plan, Probe, SectorSource, Subchannel,
     TrackMode, WriteOptions,
@@ -173,7 +173,7 @@ fn stored_subchannel_goes_to_the_sub_packed_and_comes_back() {
     let sub = std::fs::read(dir.path().join("sub.sub")).unwrap();
     // Sector 9 of track 1 is sector 9 of the files.
     let mut packed = [0u8; 96];
-    deinterleave(&common::sub(0, Lba(9)), &mut packed);
+    deinterleave(&discus_core::testing::sub(0, Lba(9)), &mut packed);
     assert_eq!(&sub[9 * 96..10 * 96], &packed[..]);
     let mut back = open(&ccd);
     assert_eq!(back.disc().subchannel, Some(Subchannel::Stored));
@@ -393,205 +393,5 @@ fn random_corruption_never_panics() {
                 let _ = source.read(index, track.start, &mut buf);
             }
         }
-    }
-}
-/// The synthetic disc shared with discus-mds's tests (a copy: test helpers are not shared between crates).
-#[allow(dead_code)]
-mod common {
-
-    use std::path::{Path, PathBuf};
-
-    use discus_core::sector::{DATA_SUBHEADER, RAW_SIZE, SUBCHANNEL_SIZE, USER_SIZE};
-    use discus_core::sector::{encode_form1, encode_mode1};
-    use discus_core::{
-        Check, Destination, Disc, Error, Form, Format, Gap, Lba, Result, SectorSource, Session,
-        Subchannel, Track, TrackMode, WriteOptions, read_sectors,
-    };
-
-    /// Bytes that depend on (seed, lba, salt) only.
-    fn noise(seed: u64, lba: Lba, salt: u64, out: &mut [u8]) {
-        let mut x = seed
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add((lba.0 as i64 as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9))
-            .wrapping_add(salt.wrapping_mul(0x94D0_49BB_1331_11EB))
-            | 1;
-        for byte in out.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *byte = (x >> 32) as u8;
-        }
-    }
-
-    /// The user data of a data sector.
-    pub fn user(track: usize, lba: Lba) -> Vec<u8> {
-        let mut data = vec![0u8; USER_SIZE];
-        noise(track as u64, lba, 1, &mut data);
-        data
-    }
-
-    /// The whole main channel of a sector.
-    pub fn raw(mode: TrackMode, track: usize, lba: Lba) -> Vec<u8> {
-        let mut sector = [0u8; RAW_SIZE];
-        match mode {
-            TrackMode::Audio => noise(track as u64, lba, 2, &mut sector),
-            TrackMode::Mode1 => encode_mode1(lba, &user(track, lba), &mut sector),
-            TrackMode::Mode2 | TrackMode::Mode2Xa => {
-                encode_form1(lba, DATA_SUBHEADER, &user(track, lba), &mut sector)
-            }
-        }
-        sector.to_vec()
-    }
-
-    /// The interleaved subchannel of a sector.
-    pub fn sub(track: usize, lba: Lba) -> Vec<u8> {
-        let mut data = vec![0u8; SUBCHANNEL_SIZE];
-        noise(track as u64, lba, 3, &mut data);
-        data
-    }
-
-    /// A sector in `form`.
-    pub fn sector(mode: TrackMode, track: usize, lba: Lba, form: Form) -> Vec<u8> {
-        match form {
-            Form::Cooked => user(track, lba),
-            Form::Mode2 => raw(mode, track, lba)[16..].to_vec(),
-            Form::Raw => raw(mode, track, lba),
-            Form::RawSub => {
-                let mut s = raw(mode, track, lba);
-                s.extend(sub(track, lba));
-                s
-            }
-        }
-    }
-
-    /// A source over a layout, storing every track in `forms[i]`.
-    pub struct Synthetic {
-        pub disc: Disc,
-        pub forms: Vec<Form>,
-        /// Reading this track fails (to test that nothing is left behind).
-        pub fail_on: Option<usize>,
-    }
-
-    impl SectorSource for Synthetic {
-        fn disc(&self) -> &Disc {
-            &self.disc
-        }
-
-        fn stored_form(&self, track: usize) -> Form {
-            self.forms[track]
-        }
-
-        fn read(&mut self, track: usize, lba: Lba, buf: &mut [u8]) -> Result<()> {
-            if self.fail_on == Some(track) {
-                return Err(Error::Usage("synthetic read failure".to_string()));
-            }
-            let form = self.forms[track];
-            let t = self.disc.track(track).unwrap().clone();
-            for (i, chunk) in buf.chunks_exact_mut(form.size()).enumerate() {
-                let at = Lba(lba.0 + i as i32);
-                assert!(
-                    at >= t.first_lba() && at < t.end_lba(),
-                    "read outside track"
-                );
-                if at < t.start {
-                    assert!(t.pregap.stored, "read of an unstored pregap at {at}");
-                }
-                if at >= t.data_end() {
-                    assert!(t.postgap.stored, "read of an unstored postgap at {at}");
-                }
-                chunk.copy_from_slice(&sector(t.mode, track, at, form));
-            }
-            Ok(())
-        }
-
-        fn files(&self) -> Vec<PathBuf> {
-            Vec::new()
-        }
-    }
-
-    pub fn track(number: u8, mode: TrackMode, start: i32, length: u32) -> Track {
-        Track::new(number, mode, Lba(start), length)
-    }
-
-    /// A disc of sessions of tracks.
-    pub fn disc(sessions: Vec<Vec<Track>>) -> Disc {
-        Disc {
-            sessions: sessions
-                .into_iter()
-                .enumerate()
-                .map(|(i, tracks)| Session {
-                    number: i as u8 + 1,
-                    tracks,
-                })
-                .collect(),
-            ..Disc::default()
-        }
-    }
-
-    /// A mixed-mode, two-session disc with every kind of gap: track 1 Mode 1; track 2 audio with a
-    /// stored pregap; track 3 audio with a generated pregap and postgap and an INDEX 02; session 2
-    /// a Mode 2 XA track 11400 sectors after session 1.
-    pub fn mixed_multisession() -> Disc {
-        let t1 = track(1, TrackMode::Mode1, 0, 300);
-        let mut t2 = track(2, TrackMode::Audio, 450, 200);
-        t2.pregap = Gap::stored(150);
-        let mut t3 = track(3, TrackMode::Audio, 725, 120);
-        t3.pregap = Gap::generated(75);
-        t3.postgap = Gap::generated(10);
-        let end = 725 + 120 + 10;
-        let t4 = track(4, TrackMode::Mode2Xa, end + 11_400, 100);
-        disc(vec![vec![t1, t2, t3], vec![t4]])
-    }
-
-    /// Runs a whole conversion of `source` into `format` at `path`.
-    pub fn convert(
-        source: &mut dyn SectorSource,
-        format: &Format,
-        path: &Path,
-        options: &WriteOptions,
-    ) -> Result<discus_core::Plan> {
-        let writer = format.writer.expect("the format writes");
-        let plan = (writer.plan)(&*source, options)?;
-        let destination = Destination {
-            path: path.to_path_buf(),
-            force: false,
-            inputs: source.files(),
-        };
-        let sink = (writer.create)(&destination, &plan, options)?;
-        discus_core::convert(source, &plan, sink, &Default::default())?;
-        Ok(plan)
-    }
-
-    /// Every sector of every track, gaps included, in `form`.
-    pub fn all_sectors(source: &mut dyn SectorSource, form: Form) -> Vec<Vec<u8>> {
-        let tracks: Vec<Track> = source.disc().tracks().cloned().collect();
-        let mut out = Vec::new();
-        let mut scratch = Vec::new();
-        let mut check = Check::default();
-        for (index, track) in tracks.iter().enumerate() {
-            let count = track.total_sectors() as usize;
-            let mut buf = vec![0u8; count * form.size()];
-            read_sectors(
-                source,
-                index,
-                track.first_lba(),
-                count,
-                form,
-                &mut buf,
-                &mut scratch,
-                &mut check,
-            )
-            .unwrap();
-            out.push(buf);
-        }
-        assert!(check.is_clean());
-        out
-    }
-
-    /// A stored-subchannel copy of `disc` (every track stored 2448 bytes a sector).
-    pub fn with_subchannel(mut disc: Disc) -> (Disc, Vec<Form>) {
-        disc.subchannel = Some(Subchannel::Stored);
-        let forms = vec![Form::RawSub; disc.track_count()];
-        (disc, forms)
     }
 }

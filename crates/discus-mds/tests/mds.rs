@@ -4,12 +4,10 @@
 // Helpers of a test crate unwrap like its tests do: a failure is the test failing.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
 use discus_core::sector::{RAW_SIZE, RAW_SUB_SIZE, USER_SIZE};
+use discus_core::testing::*;
 use discus_core::{Confidence, Form, Gap, Lba, Probe, Subchannel, TrackMode, WriteOptions};
 use discus_mds::FORMAT;
 

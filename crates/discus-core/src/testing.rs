@@ -1,14 +1,16 @@
-//! A synthetic disc for the tests: any layout, every sector's bytes computed from its track and
-//! address (valid sync, header, EDC and ECC on data sectors; noise for audio and subchannel), so
-//! round trips can be checked sector by sector without sample files.
+//! For the tests of format crates (behind the `testing` feature): a synthetic disc of any layout,
+//! every sector's bytes computed from its track and address (valid sync, header, EDC and ECC on
+//! data sectors; noise for audio and subchannel), so round trips can be checked sector by sector
+//! without sample files.
 
-#![allow(dead_code)]
+// Test support: a helper that fails is a failing test, so unwrapping is the right reaction.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
-use discus_core::sector::{DATA_SUBHEADER, RAW_SIZE, SUBCHANNEL_SIZE, USER_SIZE};
-use discus_core::sector::{encode_form1, encode_mode1};
-use discus_core::{
+use crate::sector::{DATA_SUBHEADER, RAW_SIZE, SUBCHANNEL_SIZE, USER_SIZE};
+use crate::sector::{encode_form1, encode_mode1};
+use crate::{
     Check, Destination, Disc, Error, Form, Format, Gap, Lba, Result, SectorSource, Session,
     Subchannel, Track, TrackMode, WriteOptions, read_sectors,
 };
@@ -71,7 +73,9 @@ pub fn sector(mode: TrackMode, track: usize, lba: Lba, form: Form) -> Vec<u8> {
 
 /// A source over a layout, storing every track in `forms[i]`.
 pub struct Synthetic {
+    /// The layout.
     pub disc: Disc,
+    /// The form each track is stored in.
     pub forms: Vec<Form>,
     /// Reading this track fails (to test that nothing is left behind).
     pub fail_on: Option<usize>,
@@ -114,6 +118,7 @@ impl SectorSource for Synthetic {
     }
 }
 
+/// A track with no gaps or metadata.
 pub fn track(number: u8, mode: TrackMode, start: i32, length: u32) -> Track {
     Track::new(number, mode, Lba(start), length)
 }
@@ -154,7 +159,7 @@ pub fn convert(
     format: &Format,
     path: &Path,
     options: &WriteOptions,
-) -> Result<discus_core::Plan> {
+) -> Result<crate::Plan> {
     let writer = format.writer.expect("the format writes");
     let plan = (writer.plan)(&*source, options)?;
     let destination = Destination {
@@ -163,7 +168,7 @@ pub fn convert(
         inputs: source.files(),
     };
     let sink = (writer.create)(&destination, &plan, options)?;
-    discus_core::convert(source, &plan, sink, &Default::default())?;
+    crate::convert(source, &plan, sink, &Default::default())?;
     Ok(plan)
 }
 
