@@ -158,19 +158,22 @@ impl Bench {
         all.extend(args.iter().map(|a| a.to_string()));
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
         let m = time(&self.discus, &all)?;
-        // Multi-file outputs (BIN/CUE) are counted whole: every file sharing the output's stem.
+        // Multi-file outputs (BIN/CUE) are counted whole: the files with the output's stem, and
+        // its Redump-named track files.
         let stem = output
             .rsplit_once('.')
             .map(|(s, _)| s)
             .unwrap_or(output)
             .to_string();
+        let tracks = format!("{stem} (Track ");
         let outputs: Vec<PathBuf> = std::fs::read_dir(&self.out)
             .map_err(|e| e.to_string())?
             .flatten()
             .map(|e| e.path())
             .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(&stem))
+                p.file_stem().is_some_and(|s| s.to_string_lossy() == stem)
+                    || p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(&tracks))
             })
             .collect();
         row(name, size(input), &outputs, &m, Some(cp));

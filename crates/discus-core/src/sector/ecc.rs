@@ -56,16 +56,15 @@ fn finish(a: &[u8], b: &[u8], count: usize, out: &mut [u8]) {
     }
 }
 
-/// Runs the vectors of a parity as rows of `LANES` × 8 bytes: for each of `rows` rows, `load`
+/// Runs the vectors of a parity as rows of `LANES` × 8 bytes: for each of `ROWS` rows, `load`
 /// gives the row as little-endian u64 lanes (built in registers: assembling a row in memory and
 /// reading it back as u64 stalls on store forwarding), then every vector's sums advance together.
-fn run_rows<const LANES: usize>(
-    rows: usize,
+fn run_rows<const LANES: usize, const ROWS: usize>(
     mut load: impl FnMut(usize) -> [u64; LANES],
 ) -> ([u8; 88], [u8; 88]) {
     let mut a = [0u64; LANES];
     let mut b = [0u64; LANES];
-    for k in 0..rows {
+    for k in 0..ROWS {
         let row = load(k);
         for lane in 0..LANES {
             a[lane] = mul_alpha(a[lane] ^ row[lane]);
@@ -94,9 +93,8 @@ fn u64_at(block: &[u8], at: usize) -> u64 {
 pub fn p_parity(block: &[u8], out: &mut [u8; P_SIZE]) {
     // The last lane of a row reads 2 bytes past its 86: of the next row, or for the last row of
     // the header/data/EDC that follow P's block in the sector. Their sums are never used.
-    let (a, b) = run_rows::<11>(24, |k| {
-        std::array::from_fn(|lane| u64_at(block, k * 86 + lane * 8))
-    });
+    let (a, b) =
+        run_rows::<11, 24>(|k| std::array::from_fn(|lane| u64_at(block, k * 86 + lane * 8)));
     finish(&a, &b, 86, out);
 }
 
@@ -110,10 +108,12 @@ pub fn q_parity(block: &[u8], out: &mut [u8; Q_SIZE]) {
     tripled[..Q_BLOCK].copy_from_slice(&block[..Q_BLOCK]);
     tripled[Q_BLOCK..2 * Q_BLOCK].copy_from_slice(&block[..Q_BLOCK]);
     tripled[2 * Q_BLOCK..].copy_from_slice(&block[..TRIPLED - 2 * Q_BLOCK]);
-    let (a, b) = run_rows::<7>(43, |k| {
+    let (a, b) = run_rows::<7, 43>(|k| {
         let pair = |j: usize| -> u64 {
             let at = k * 88 + j * 86;
-            u64::from(u16::from_le_bytes([tripled[at], tripled[at + 1]]))
+            u64::from(u16::from_le_bytes(
+                tripled[at..at + 2].try_into().expect("2 bytes"),
+            ))
         };
         std::array::from_fn(|lane| {
             let j = lane * 4;
