@@ -383,6 +383,7 @@ fn a_mixed_disc_is_refused_as_iso_then_kept_whole_with_audio_wav() {
     let refused = discus::convert(&cue, &iso, &ConvertOptions::default());
     let message = refused.expect_err("audio in an ISO is refused").to_string();
     assert!(message.contains("track 2 (audio"), "{message}");
+    assert!(message.contains("--audio wav keeps it"), "{message}");
     assert!(message.contains("--allow-lossy"), "{message}");
     assert!(discus_tests::listing(dir.path()).is_empty());
 

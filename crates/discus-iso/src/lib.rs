@@ -105,7 +105,14 @@ fn volume_check(source: &mut FlatSource, sectors: u32) -> Result<Option<String>>
 fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<Plan> {
     let path = source.files().into_iter().next().unwrap_or_default();
     if !options.audio_files {
-        return Plan::first_data_track(source, CAPABILITIES, Form::Cooked, &path);
+        let mut plan = Plan::first_data_track(source, CAPABILITIES, Form::Cooked, &path)?;
+        // The usual loss is audio, and the usual wish is to keep it beside the ISO.
+        for loss in &mut plan.losses {
+            if loss.contains("(audio,") {
+                loss.push_str(" (--audio wav keeps it as a WAV file)");
+            }
+        }
+        return Ok(plan);
     }
     // Audio tracks travel raw to WAV files beside the ISO, so they are kept rather than lost.
     let Some(first_data) = source.disc().tracks().position(|t| t.mode.is_data()) else {
