@@ -127,7 +127,10 @@ pub struct Track {
     pub start: Lba,
     /// Sectors from INDEX 01 to the end of the track, gaps excluded.
     pub length: u32,
-    /// Sectors before INDEX 01 (INDEX 00 when stored).
+    /// Sectors before INDEX 01 (INDEX 00 when stored). Track 1's standard 150-sector pregap
+    /// (LBA −150..−1) is on every disc, but the model names it only when the source stores it
+    /// (a Nero DAO image, a cue with INDEX 00 on track 1): a pregap nobody stored is not data, and
+    /// a writer that needs it (NRG) asks for it in its plan and gets it generated.
     pub pregap: Gap,
     /// Sectors after the track's data.
     pub postgap: Gap,
