@@ -175,47 +175,7 @@ fn chdman_reads_our_bin_cue_and_gives_back_the_same_sectors() {
                 ..WriteOptions::default()
             },
         );
-        let chd = dir.path().join("t.chd");
-        let made = run(
-            &chdman,
-            &[
-                OsStr::new("createcd"),
-                OsStr::new("-i"),
-                ours.as_os_str(),
-                OsStr::new("-o"),
-                chd.as_os_str(),
-                OsStr::new("-f"),
-            ],
-            dir.path(),
-        );
-        assert!(
-            made.status.success(),
-            "createcd {}: {}",
-            cue.display(),
-            String::from_utf8_lossy(&made.stderr)
-        );
-        let back = dir.path().join("back.cue");
-        let bin = dir.path().join("back.bin");
-        let extracted = run(
-            &chdman,
-            &[
-                OsStr::new("extractcd"),
-                OsStr::new("-i"),
-                chd.as_os_str(),
-                OsStr::new("-o"),
-                back.as_os_str(),
-                OsStr::new("-ob"),
-                bin.as_os_str(),
-                OsStr::new("-f"),
-            ],
-            dir.path(),
-        );
-        assert!(
-            extracted.status.success(),
-            "extractcd {}: {}",
-            cue.display(),
-            String::from_utf8_lossy(&extracted.stderr)
-        );
+        let back = discus_tests::chdman_round_trip(&chdman, &ours, dir.path());
         assert_same_sectors(&ours, &back);
     }
 }

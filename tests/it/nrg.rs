@@ -214,41 +214,7 @@ fn chdman_reads_our_nrg_and_gives_back_the_same_data_sectors() {
     let Some(chdman) = peer("chdman") else { return };
     let temp = tempfile::tempdir().expect("temp dir");
     for (nrg, _) in nrg_samples() {
-        let chd = temp.path().join("t.chd");
-        let made = run(
-            &chdman,
-            &[
-                OsStr::new("createcd"),
-                OsStr::new("-i"),
-                nrg.as_os_str(),
-                OsStr::new("-o"),
-                chd.as_os_str(),
-                OsStr::new("-f"),
-            ],
-            temp.path(),
-        );
-        assert!(
-            made.status.success(),
-            "createcd {}: {}",
-            nrg.display(),
-            String::from_utf8_lossy(&made.stderr)
-        );
-        let back = temp.path().join("back.cue");
-        let extracted = run(
-            &chdman,
-            &[
-                OsStr::new("extractcd"),
-                OsStr::new("-i"),
-                chd.as_os_str(),
-                OsStr::new("-o"),
-                back.as_os_str(),
-                OsStr::new("-ob"),
-                temp.path().join("back.bin").as_os_str(),
-                OsStr::new("-f"),
-            ],
-            temp.path(),
-        );
-        assert!(extracted.status.success(), "extractcd {}", nrg.display());
+        let back = discus_tests::chdman_round_trip(&chdman, &nrg, temp.path());
         let (ours, theirs) = (bodies(&nrg), bodies(&back));
         assert_eq!(ours.len(), theirs.len(), "{}", nrg.display());
         // chdman places track N at the sum of the earlier tracks' bodies plus N's own pregap,

@@ -142,3 +142,52 @@ pub fn listing(folder: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Feeds `image` (a cue sheet or an NRG) to `chdman createcd`, extracts the CHD again with
+/// `chdman extractcd` into `dir`, and returns the extracted sheet: what an image looks like after a
+/// round trip through MAME's reader. Fails the test when chdman refuses either step.
+pub fn chdman_round_trip(chdman: &Path, image: &Path, dir: &Path) -> PathBuf {
+    use std::ffi::OsStr;
+    let chd = dir.join("t.chd");
+    let made = run(
+        chdman,
+        &[
+            OsStr::new("createcd"),
+            OsStr::new("-i"),
+            image.as_os_str(),
+            OsStr::new("-o"),
+            chd.as_os_str(),
+            OsStr::new("-f"),
+        ],
+        dir,
+    );
+    assert!(
+        made.status.success(),
+        "createcd {}: {}",
+        image.display(),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let back = dir.join("back.cue");
+    let bin = dir.join("back.bin");
+    let extracted = run(
+        chdman,
+        &[
+            OsStr::new("extractcd"),
+            OsStr::new("-i"),
+            chd.as_os_str(),
+            OsStr::new("-o"),
+            back.as_os_str(),
+            OsStr::new("-ob"),
+            bin.as_os_str(),
+            OsStr::new("-f"),
+        ],
+        dir,
+    );
+    assert!(
+        extracted.status.success(),
+        "extractcd {}: {}",
+        image.display(),
+        String::from_utf8_lossy(&extracted.stderr)
+    );
+    back
+}
