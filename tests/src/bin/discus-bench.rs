@@ -248,21 +248,21 @@ fn run(dir: &Path, scenarios: &[String]) -> Result<(), String> {
         bench.convert("discus iso -> bin/cue", &iso, "iso2bin.cue", &[])?;
     }
     if want("cso") {
-        bench.convert("discus iso -> cso", &iso, "bench.cso", &[])?;
+        bench.convert("discus iso -> cso", &iso, "out-cso.cso", &[])?;
     }
     if want("cso-best") {
         bench.convert(
             "discus iso -> cso --best",
             &iso,
-            "bench-best.cso",
+            "out-best.cso",
             &["--best"],
         )?;
     }
     if want("zso") {
-        bench.convert("discus iso -> zso", &iso, "bench.zso", &[])?;
+        bench.convert("discus iso -> zso", &iso, "out-zso.zso", &[])?;
     }
     if want("cso2iso") {
-        let cso = out.join("bench.cso");
+        let cso = out.join("out-cso.cso");
         if !cso.is_file() {
             time(
                 &discus,
