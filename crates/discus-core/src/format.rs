@@ -57,6 +57,15 @@ impl Probe<'_> {
     }
 }
 
+/// The same-stem file with extension `extension` (as given or in upper case) beside `path`: the
+/// sheet of a data file (`game.mdf` → `game.mds`) or the data file of a sheet.
+pub fn sibling(path: &Path, extension: &str) -> Option<PathBuf> {
+    [extension.to_string(), extension.to_ascii_uppercase()]
+        .into_iter()
+        .map(|ext| path.with_extension(ext))
+        .find(|p| p.is_file())
+}
+
 /// The extension of `path` in lower case.
 pub fn extension_of(path: &Path) -> Option<String> {
     path.extension()

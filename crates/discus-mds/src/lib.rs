@@ -17,9 +17,9 @@ mod lone;
 mod read;
 mod write;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use discus_core::format::extension_of;
+use discus_core::format::{extension_of, sibling};
 use discus_core::{Confidence, Format, Probe, Result, SectorSource, Writer};
 
 /// The MDS/MDF format.
@@ -57,14 +57,6 @@ fn probe(probe: &Probe<'_>) -> Confidence {
     } else {
         Confidence::No
     }
-}
-
-/// The same-stem file with extension `extension` (either case) beside `path`.
-fn sibling(path: &Path, extension: &str) -> Option<PathBuf> {
-    [extension.to_string(), extension.to_ascii_uppercase()]
-        .into_iter()
-        .map(|ext| path.with_extension(ext))
-        .find(|p| p.is_file())
 }
 
 fn open(path: &Path) -> Result<Box<dyn SectorSource>> {

@@ -20,9 +20,9 @@ mod read;
 mod sheet;
 mod write;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use discus_core::format::extension_of;
+use discus_core::format::{extension_of, sibling};
 use discus_core::{Confidence, Format, Probe, Result, SectorSource, Writer};
 
 /// The CloneCD format.
@@ -69,14 +69,6 @@ fn probe(probe: &Probe<'_>) -> Confidence {
     } else {
         Confidence::No
     }
-}
-
-/// The same-stem file with extension `extension` (either case) beside `path`.
-fn sibling(path: &Path, extension: &str) -> Option<PathBuf> {
-    [extension.to_string(), extension.to_ascii_uppercase()]
-        .into_iter()
-        .map(|ext| path.with_extension(ext))
-        .find(|p| p.is_file())
 }
 
 fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
