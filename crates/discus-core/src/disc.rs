@@ -279,6 +279,60 @@ impl Disc {
         self.sessions.last().and_then(Session::lead_out)
     }
 
+    /// Gives the addresses between two tracks of a session that belong to no track to a gap: the
+    /// earlier track's postgap unless it is stored, else the later track's pregap. Formats that
+    /// describe every address of a session by its tracks (MDS, CloneCD) need this; it says what it
+    /// changed, as notes, and refuses overlapping tracks or a hole between two stored gaps.
+    pub fn close_holes(&mut self) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        for session in &mut self.sessions {
+            for pair in 1..session.tracks.len() {
+                let (before, after) = session.tracks.split_at_mut(pair);
+                let (Some(a), Some(b)) = (before.last_mut(), after.first_mut()) else {
+                    continue;
+                };
+                let hole = b.first_lba().distance_from(a.end_lba());
+                if hole < 0 {
+                    return Err(format!(
+                        "track {} begins at LBA {}, inside track {} (which ends at LBA {})",
+                        b.number,
+                        b.first_lba(),
+                        a.number,
+                        a.end_lba()
+                    ));
+                }
+                let Ok(hole) = u32::try_from(hole) else {
+                    return Err(format!(
+                        "track {} begins {hole} sectors after track {}",
+                        b.number, a.number
+                    ));
+                };
+                if hole == 0 {
+                    continue;
+                }
+                if !a.postgap.stored {
+                    a.postgap = Gap::generated(a.postgap.sectors + hole);
+                    notes.push(format!(
+                        "the {hole} sector(s) between tracks {} and {} become part of track {}'s postgap",
+                        a.number, b.number, a.number
+                    ));
+                } else if !b.pregap.stored {
+                    b.pregap = Gap::generated(b.pregap.sectors + hole);
+                    notes.push(format!(
+                        "the {hole} sector(s) between tracks {} and {} become part of track {}'s pregap",
+                        a.number, b.number, b.number
+                    ));
+                } else {
+                    return Err(format!(
+                        "{hole} sector(s) lie between tracks {} and {}, whose gaps are both stored; the target cannot describe them",
+                        a.number, b.number
+                    ));
+                }
+            }
+        }
+        Ok(notes)
+    }
+
     /// Checks what every TOC-writing format needs: sessions in increasing order and not empty,
     /// track numbers 1–99 increasing across the disc, and no track starting before the previous
     /// one ends. Says what is wrong otherwise.
@@ -313,5 +367,43 @@ impl Disc {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holes_between_tracks_go_to_a_gap_or_are_refused() {
+        let mut disc = Disc::single_session(vec![
+            Track::new(1, TrackMode::Mode1, Lba(0), 100),
+            Track::new(2, TrackMode::Audio, Lba(130), 50),
+        ]);
+        let notes = disc
+            .close_holes()
+            .expect("a hole between unstored gaps closes");
+        assert_eq!(disc.track(0).map(|t| t.postgap), Some(Gap::generated(30)));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(disc.check_layout(), Ok(()));
+
+        let mut stored = Disc::single_session(vec![
+            Track::new(1, TrackMode::Mode1, Lba(0), 100),
+            Track::new(2, TrackMode::Audio, Lba(130), 50),
+        ]);
+        stored.sessions[0].tracks[0].postgap = Gap::stored(10);
+        stored.sessions[0].tracks[1].pregap = Gap::stored(10);
+        assert!(stored.close_holes().is_err());
+
+        let mut overlapping = Disc::single_session(vec![
+            Track::new(1, TrackMode::Mode1, Lba(0), 100),
+            Track::new(2, TrackMode::Audio, Lba(90), 50),
+        ]);
+        assert!(
+            overlapping
+                .close_holes()
+                .unwrap_err()
+                .contains("inside track 1")
+        );
     }
 }

@@ -10,7 +10,7 @@
 use discus_core::output::{self, Destination, Output};
 use discus_core::plan::{self, sectors_delivered};
 use discus_core::{
-    Arrivals, Capabilities, Disc, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource,
+    Arrivals, Capabilities, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource,
     Subchannel, TrackMode, WriteOptions,
 };
 
@@ -73,7 +73,7 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
     if subchannel && plan.disc.subchannel.is_none() {
         plan.disc.subchannel = Some(Subchannel::Generated);
     }
-    let mut notes = close_holes(&mut plan.disc)?;
+    let mut notes = plan.disc.close_holes().map_err(Error::Usage)?;
     for session in &mut plan.disc.sessions {
         for track in &mut session.tracks {
             if !track.indexes.is_empty() {
@@ -87,59 +87,6 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
     }
     plan.notes.extend(notes);
     Ok(plan)
-}
-
-/// Gives the addresses between two tracks of a session that belong to neither to a gap the
-/// target can describe without storing it: the earlier track's postgap, else the later track's
-/// pregap. Returns what it changed, as notes.
-pub(crate) fn close_holes(disc: &mut Disc) -> Result<Vec<String>> {
-    let mut notes = Vec::new();
-    for session in &mut disc.sessions {
-        for pair in 1..session.tracks.len() {
-            let (before, after) = session.tracks.split_at_mut(pair);
-            let (Some(a), Some(b)) = (before.last_mut(), after.first_mut()) else {
-                continue;
-            };
-            let hole = b.first_lba().distance_from(a.end_lba());
-            if hole < 0 {
-                return Err(Error::Usage(format!(
-                    "track {} begins at LBA {}, inside track {} (which ends at LBA {})",
-                    b.number,
-                    b.first_lba(),
-                    a.number,
-                    a.end_lba()
-                )));
-            }
-            let Ok(hole) = u32::try_from(hole) else {
-                return Err(Error::Usage(format!(
-                    "track {} begins {hole} sectors after track {}",
-                    b.number, a.number
-                )));
-            };
-            if hole == 0 {
-                continue;
-            }
-            if !a.postgap.stored {
-                a.postgap = Gap::generated(a.postgap.sectors + hole);
-                notes.push(format!(
-                    "the {hole} sector(s) between tracks {} and {} become part of track {}'s postgap",
-                    a.number, b.number, a.number
-                ));
-            } else if !b.pregap.stored {
-                b.pregap = Gap::generated(b.pregap.sectors + hole);
-                notes.push(format!(
-                    "the {hole} sector(s) between tracks {} and {} become part of track {}'s pregap",
-                    a.number, b.number, b.number
-                ));
-            } else {
-                return Err(Error::Usage(format!(
-                    "{hole} sector(s) lie between tracks {} and {}, whose gaps are both stored; the target cannot describe them",
-                    a.number, b.number
-                )));
-            }
-        }
-    }
-    Ok(notes)
 }
 
 /// The mode byte Alcohol writes for a track.

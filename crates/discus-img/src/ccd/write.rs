@@ -11,8 +11,8 @@ use discus_core::plan;
 use discus_core::sector::subchannel::deinterleave;
 use discus_core::sector::{RAW_SIZE, RAW_SUB_SIZE, SUBCHANNEL_SIZE};
 use discus_core::{
-    Arrivals, Capabilities, Disc, Error, Form, Gap, Lba, Plan, Result, SectorSink, SectorSource,
-    Subchannel, TrackMode, WriteOptions,
+    Arrivals, Capabilities, Error, Form, Lba, Plan, Result, SectorSink, SectorSource, Subchannel,
+    TrackMode, WriteOptions,
 };
 
 use super::{DISCUS_POSTGAP, DISCUS_PREGAP, DISCUS_SUBCHANNEL};
@@ -67,52 +67,9 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
     if plan.disc.subchannel.is_none() {
         plan.disc.subchannel = Some(Subchannel::Generated);
     }
-    let notes = close_holes(&mut plan.disc)?;
+    let notes = plan.disc.close_holes().map_err(Error::Usage)?;
     plan.notes.extend(notes);
     Ok(plan)
-}
-
-/// Gives the addresses between two tracks of a session that belong to neither to the earlier
-/// track's postgap (else the later track's pregap) as generated sectors: a CloneCD image holds
-/// every sector between its tracks' starts. Returns what it changed, as notes.
-fn close_holes(disc: &mut Disc) -> Result<Vec<String>> {
-    let mut notes = Vec::new();
-    for session in &mut disc.sessions {
-        for pair in 1..session.tracks.len() {
-            let (before, after) = session.tracks.split_at_mut(pair);
-            let (Some(a), Some(b)) = (before.last_mut(), after.first_mut()) else {
-                continue;
-            };
-            let hole = b.first_lba().distance_from(a.end_lba());
-            let Ok(hole) = u32::try_from(hole) else {
-                return Err(Error::Usage(format!(
-                    "track {} begins at LBA {}, inside track {} (which ends at LBA {})",
-                    b.number,
-                    b.first_lba(),
-                    a.number,
-                    a.end_lba()
-                )));
-            };
-            if hole == 0 {
-                continue;
-            }
-            if !a.postgap.stored {
-                a.postgap = Gap::generated(a.postgap.sectors + hole);
-            } else if !b.pregap.stored {
-                b.pregap = Gap::generated(b.pregap.sectors + hole);
-            } else {
-                return Err(Error::Usage(format!(
-                    "{hole} sector(s) lie between tracks {} and {}, whose gaps are both stored; a CloneCD image cannot describe them",
-                    a.number, b.number
-                )));
-            }
-            notes.push(format!(
-                "the {hole} sector(s) between tracks {} and {} are written as generated gap sectors",
-                a.number, b.number
-            ));
-        }
-    }
-    Ok(notes)
 }
 
 /// `[TRACK] MODE`: 0 audio, 1 Mode 1, 2 Mode 2.
