@@ -464,13 +464,10 @@ fn wait_for_done(folder: &Path, count: usize, limit: Duration) -> usize {
     }
 }
 
-#[test]
-fn a_killed_batch_resumes_without_redoing_or_leaving_partial_outputs() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let input = dir.path().join("in");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    // Items big enough that the run is still going when it is killed: the sample ISO padded
-    // to 4 MiB, each a different copy.
+/// Fills `input` with items big enough that a batch is still running when it is stopped: the
+/// sample ISO padded to 4 MiB, each copy different. Returns how many.
+fn big_items(input: &Path) -> usize {
+    std::fs::create_dir_all(input).expect("mkdir");
     let mut iso = std::fs::read(samples().join("iso").join("data.iso")).expect("iso");
     iso.resize(4 << 20, 0);
     let total = 24;
@@ -478,6 +475,13 @@ fn a_killed_batch_resumes_without_redoing_or_leaving_partial_outputs() {
         iso[4 << 19] = n as u8;
         std::fs::write(input.join(format!("disc{n:02}.iso")), &iso).expect("write");
     }
+    total
+}
+
+#[test]
+fn a_killed_batch_resumes_without_redoing_or_leaving_partial_outputs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let total = big_items(&dir.path().join("in"));
     let out = dir.path().join("out");
     let args = [
         "batch",
@@ -575,15 +579,7 @@ fn a_killed_batch_resumes_without_redoing_or_leaving_partial_outputs() {
 #[test]
 fn ctrl_c_during_a_batch_leaves_no_temporary_files() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let input = dir.path().join("in");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    let mut iso = std::fs::read(samples().join("iso").join("data.iso")).expect("iso");
-    iso.resize(4 << 20, 0);
-    let total = 24;
-    for n in 0..total {
-        iso[4 << 19] = n as u8;
-        std::fs::write(input.join(format!("disc{n:02}.iso")), &iso).expect("write");
-    }
+    let total = big_items(&dir.path().join("in"));
     let out = dir.path().join("out");
     let child = Command::new(discus_bin())
         .args([
