@@ -265,13 +265,29 @@ fn a_tree_converts_with_summary_journal_and_exit_code_then_reruns_as_skips() {
         .collect();
     assert_eq!(before, after);
 
-    // An output changed behind discus's back is made again.
+    // An output changed behind discus's back is the user's now: kept, the item refused and
+    // journaled; --force makes it again.
     std::fs::write(out.join("a.cue"), "garbage").expect("spoil an output");
     let (_, events) = batch(&t.root, &["in", "-r", "--to", "cue", "--out-dir", "out"]);
-    assert_eq!(
-        items_with(&events, "finished", Some("converted")),
-        ["in/a.iso"]
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "failed" && e["item"] == "in/a.iso")
+        .expect("the changed output stops its item");
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("changed since discus wrote it")),
+        "{failed}"
     );
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.cue")).ok().as_deref(),
+        Some("garbage")
+    );
+    let (_, events) = batch(
+        &t.root,
+        &["in", "-r", "--to", "cue", "--out-dir", "out", "--force"],
+    );
+    assert!(items_with(&events, "finished", Some("converted")).contains(&"in/a.iso".to_string()));
 }
 
 #[test]

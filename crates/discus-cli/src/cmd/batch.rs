@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 
+use crate::batch::archive;
 use crate::batch::discover::Shard;
 use crate::batch::{self, Options};
 use crate::cmd::write_args::WriteArgs;
@@ -43,9 +44,18 @@ pub struct Args {
     /// Re-read each output and compare it sector by sector with its input before counting it done.
     #[arg(long)]
     pub verify: bool,
-    /// Delete each input (all its files) once its output is verified; implies --verify.
+    /// Delete each input once its output is verified and flushed to disk; implies --verify.
+    /// Only files inside the INPUT folder (or the archive) that no other item reads are deleted.
     #[arg(long)]
     pub delete_source: bool,
+    /// Let a sheet (cue, mds, ccd) in a plain folder read files outside its INPUT folder. Never
+    /// applies to sheets inside archives, and such files are never deleted.
+    #[arg(long)]
+    pub allow_outside_files: bool,
+    /// The most one archive may expand to (K, M, G, T: powers of 1024); extraction also stops
+    /// at the free space of the output folder.
+    #[arg(long, value_name = "SIZE", default_value = "64G", value_parser = archive::parse_size)]
+    pub max_extract: u64,
     /// One JSON event per line on stdout instead of text and bars.
     #[arg(long)]
     pub json: bool,
@@ -113,6 +123,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         shard: args.shard,
         write: args.format.write_options(threads)?,
         quiet: context.quiet,
+        allow_outside_files: args.allow_outside_files,
+        max_extract: args.max_extract,
     };
     let totals = batch::run(&options, &CANCEL, out)?;
     if totals.interrupted {
