@@ -12,11 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 use discus_tests::{discus, discus_bin, files_below, peer, run, samples};
 use serde_json::Value;
 
-fn os(s: &str) -> &OsStr {
+pub(super) fn os(s: &str) -> &OsStr {
     OsStr::new(s)
 }
 
-fn copy(from: &Path, to: &Path) {
+pub(super) fn copy(from: &Path, to: &Path) {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).expect("make folder");
     }
@@ -24,7 +24,7 @@ fn copy(from: &Path, to: &Path) {
 }
 
 /// A zip holding `members` (name in the archive, file), made by Python's zipfile (deflated).
-fn zip(archive: &Path, members: &[(&str, &Path)]) -> bool {
+pub(super) fn zip(archive: &Path, members: &[(&str, &Path)]) -> bool {
     let Some(python) = peer("python3") else {
         return false;
     };
@@ -142,7 +142,7 @@ fn tree() -> Tree {
 }
 
 /// Runs `discus batch` in `dir` with `args`, `--json`; returns the exit code and the events.
-fn batch(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
+pub(super) fn batch(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
     let output = Command::new(discus_bin())
         .arg("batch")
         .args(args)
@@ -157,14 +157,14 @@ fn batch(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
     (output.status.code().unwrap_or(-1), events)
 }
 
-fn summary(events: &[Value]) -> &Value {
+pub(super) fn summary(events: &[Value]) -> &Value {
     events
         .iter()
         .rfind(|e| e["event"] == "summary")
         .expect("a summary event")
 }
 
-fn items_with(events: &[Value], event: &str, status: Option<&str>) -> Vec<String> {
+pub(super) fn items_with(events: &[Value], event: &str, status: Option<&str>) -> Vec<String> {
     let mut list: Vec<String> = events
         .iter()
         .filter(|e| e["event"] == event && status.is_none_or(|s| e["status"] == s))
@@ -174,7 +174,7 @@ fn items_with(events: &[Value], event: &str, status: Option<&str>) -> Vec<String
     list
 }
 
-fn journal_lines(folder: &Path) -> Vec<Value> {
+pub(super) fn journal_lines(folder: &Path) -> Vec<Value> {
     let mut lines = Vec::new();
     for file in files_below(folder) {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());

@@ -2,6 +2,7 @@
 //! samples, the shared corpus (skipped when absent) and real peer tools (required in CI).
 
 mod batch;
+mod batch_trust;
 mod cso;
 mod cue;
 mod foundation;

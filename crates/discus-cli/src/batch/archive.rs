@@ -352,8 +352,12 @@ pub fn unpack(
         out_dir: Some(&several),
         extension,
     };
-    let mut images =
-        discover::discover(&[temp.path().to_path_buf()], true, &naming, &Default::default());
+    let mut images = discover::discover(
+        &[temp.path().to_path_buf()],
+        true,
+        &naming,
+        &Default::default(),
+    );
     if images.is_empty() {
         bail!("{}: holds no disc image", path.display());
     }

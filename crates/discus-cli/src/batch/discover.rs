@@ -314,9 +314,7 @@ fn mark_deletable(items: &mut [Item]) {
             .iter()
             .filter(|f| {
                 let real = absolute(f);
-                owners.get(&real) == Some(&1)
-                    && real.starts_with(&item.root)
-                    && seen.insert(real)
+                owners.get(&real) == Some(&1) && real.starts_with(&item.root) && seen.insert(real)
             })
             .cloned()
             .collect();

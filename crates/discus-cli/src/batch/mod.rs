@@ -123,7 +123,9 @@ fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
                     };
                 }
             }
-            let own_output = own.iter().any(|o| absolute(&o.path) == absolute(&item.output));
+            let own_output = own
+                .iter()
+                .any(|o| absolute(&o.path) == absolute(&item.output));
             if options.skip_existing
                 && matches!(item.source, Source::Image(_))
                 && item.output.exists()

@@ -502,9 +502,12 @@ fn finish_with_delete(
         done_fields(shared, inputs, outputs, true, true),
     )?;
     let (deleted, kept) = delete_inputs(item, inputs)?;
-    shared
-        .journal
-        .record("deleted", &item.key, to, json!({ "files": deleted, "kept": kept }))?;
+    shared.journal.record(
+        "deleted",
+        &item.key,
+        to,
+        json!({ "files": deleted, "kept": kept }),
+    )?;
     Ok((deleted, kept))
 }
 
