@@ -171,9 +171,12 @@ fn i11_2_a_sheet_inside_an_archive_names_only_members_of_that_archive() {
     let (code, events) = batch(root, &["in", "--to", "iso", "--out-dir", "out"]);
     assert_eq!(code, 1);
     assert_eq!(items_with(&events, "failed", None), archives);
-    for item in archives.iter().filter(|a| !a.contains("etc")) {
+    for item in &archives {
         let error = error_of(&events, item);
-        assert!(error.contains("game.cue: line 1"), "{error}");
+        assert!(
+            error.contains(&format!("{item}/game.cue: line 1")),
+            "{error}"
+        );
         assert!(error.contains("members of that archive"), "{error}");
     }
     // Nothing from outside reached an output, and no extraction folder is left.
@@ -594,4 +597,92 @@ fn i11_20_convert_of_an_archive_with_one_image_works_as_batch_does() {
     );
     assert!(!target.exists());
     assert!(listing(root).iter().all(|n| !n.starts_with(".discus-")));
+}
+
+#[test]
+fn i11_2_zip_members_with_absolute_names_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let archive = root.join("in").join("slip.zip");
+    let iso = samples().join("iso").join("data.iso");
+    // Python's zipfile strips a leading '/', so the name is written as '_' and patched.
+    if !zip(&archive, &[("_slip.iso", &iso)]) {
+        return;
+    }
+    let mut bytes = std::fs::read(&archive).expect("read zip");
+    let mut patched = 0;
+    for at in 0..bytes.len().saturating_sub(9) {
+        if &bytes[at..at + 9] == b"_slip.iso" {
+            bytes[at] = b'/';
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2, "local and central names");
+    std::fs::write(&archive, bytes).expect("write zip");
+    let (code, events) = batch(root, &["in", "--to", "cue", "--out-dir", "out"]);
+    assert_eq!(code, 1);
+    assert!(error_of(&events, "in/slip.zip").contains("absolute path"));
+    assert!(!Path::new("/slip.iso").exists() && !Path::new("/slip.cue").exists());
+    assert_eq!(listing(&root.join("out")), ["discus-batch.jsonl"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn i11_2_links_inside_the_folder_that_lead_out_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let elsewhere = root.join("elsewhere");
+    copy(
+        &samples().join("iso").join("data.iso"),
+        &elsewhere.join("deep").join("x.iso"),
+    );
+    copy(
+        &samples().join("iso").join("data.iso"),
+        &elsewhere.join("y.iso"),
+    );
+    std::fs::create_dir_all(root.join("in")).expect("mkdir");
+    std::os::unix::fs::symlink(elsewhere.join("y.iso"), root.join("in").join("y.iso"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(elsewhere.join("deep"), root.join("in").join("sub"))
+        .expect("symlink");
+    let (code, events) = batch(
+        root,
+        &[
+            "in",
+            "-r",
+            "--to",
+            "cue",
+            "--out-dir",
+            "out",
+            "--delete-source",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        items_with(&events, "failed", None),
+        ["in/sub/x.iso", "in/y.iso"]
+    );
+    for item in ["in/sub/x.iso", "in/y.iso"] {
+        assert!(error_of(&events, item).contains("--allow-outside-files"));
+    }
+    // Allowed, they convert; the file they lead to is never deleted.
+    let (_, events) = batch(
+        root,
+        &[
+            "in",
+            "-r",
+            "--to",
+            "cue",
+            "--out-dir",
+            "out",
+            "--delete-source",
+            "--allow-outside-files",
+        ],
+    );
+    assert_eq!(
+        items_with(&events, "finished", Some("converted")),
+        ["in/sub/x.iso", "in/y.iso"]
+    );
+    assert!(elsewhere.join("deep").join("x.iso").is_file());
+    assert!(elsewhere.join("y.iso").is_file());
 }

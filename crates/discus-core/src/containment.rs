@@ -78,13 +78,15 @@ pub fn escapes(sheet: &Path, files: &[PathBuf], root: &Path) -> Vec<Escape> {
         .collect()
 }
 
-/// Refuses, naming `sheet` and the line, if any file of `files` lies outside `root`. `rule` says
-/// which rule was broken and what to do (it ends the message).
-pub fn check(sheet: &Path, files: &[PathBuf], root: &Path, rule: &str) -> Result<()> {
+/// Refuses, naming the sheet and the line, if any file of `files` lies outside `root`. The sheet
+/// is read at `sheet` and named `shown` (an extracted sheet is better named by its place in
+/// the archive than by a temporary folder). `rule` says which rule was broken and what to do:
+/// the message is "reads FILE, RULE".
+pub fn check(sheet: &Path, shown: &Path, files: &[PathBuf], root: &Path, rule: &str) -> Result<()> {
     let Some(first) = escapes(sheet, files, root).into_iter().next() else {
         return Ok(());
     };
-    let shown = if first.resolved == first.file {
+    let shown_file = if first.resolved == first.file {
         format!("'{}'", first.file.display())
     } else {
         format!(
@@ -93,17 +95,14 @@ pub fn check(sheet: &Path, files: &[PathBuf], root: &Path, rule: &str) -> Result
             first.resolved.display()
         )
     };
-    let message = format!(
-        "reads {shown}, outside {}; refused: {rule}",
-        resolved(root).display()
-    );
+    let message = format!("reads {file}, {rule}", file = shown_file);
     Err(match first.line {
         Some(line) => Error::Invalid {
-            path: sheet.to_path_buf(),
+            path: shown.to_path_buf(),
             at: Location::Line { line, column: 1 },
             message,
         },
-        None => Error::Usage(format!("{}: {message}", sheet.display())),
+        None => Error::Usage(format!("{}: {message}", shown.display())),
     })
 }
 
@@ -172,11 +171,14 @@ mod tests {
         )
         .expect("write");
         let files = vec![sheet.clone(), PathBuf::from("/etc/services")];
-        let error = check(&sheet, &files, dir.path(), "not allowed").expect_err("refused");
+        let shown = Path::new("game.zip").join("game.cue");
+        let error = check(&sheet, &shown, &files, dir.path(), "not allowed").expect_err("refused");
         let text = error.to_string();
-        assert!(text.contains("game.cue: line 2"), "{text}");
-        assert!(text.contains("/etc/services"), "{text}");
-        assert!(text.contains("not allowed"), "{text}");
-        assert!(check(&sheet, &files[..1], dir.path(), "x").is_ok());
+        assert!(text.contains("game.zip/game.cue: line 2"), "{text}");
+        assert!(
+            text.contains("reads '/etc/services', not allowed"),
+            "{text}"
+        );
+        assert!(check(&sheet, &sheet, &files[..1], dir.path(), "x").is_ok());
     }
 }

@@ -18,10 +18,15 @@ use super::journal::{self, Journal, OutputRecord};
 use super::{Action, Options, archive};
 
 /// Why a sheet inside an archive may not read a file outside its extraction folder.
-pub const ARCHIVE_RULE: &str = "a sheet inside an archive may name only members of that archive";
+pub const ARCHIVE_RULE: &str = "which is no member of the archive; refused: a sheet inside an archive may name only members of that archive";
 
-/// Why a sheet in a plain folder may not read a file outside its INPUT folder.
-pub const FOLDER_RULE: &str = "batch reads only files inside the INPUT folder; pass --allow-outside-files to read it anyway (such files are never deleted)";
+/// Why a sheet in a plain folder may not read a file outside its INPUT folder `root`.
+fn folder_rule(root: &Path) -> String {
+    format!(
+        "outside the INPUT folder {}; refused: batch reads only files inside it unless --allow-outside-files is given (such files are never deleted)",
+        root.display()
+    )
+}
 
 /// What a worker tells the reporting thread.
 pub enum Event {
@@ -156,7 +161,9 @@ pub struct ImageJob<'a> {
     /// The folder every file it reads must lie in.
     pub root: &'a Path,
     /// The rule quoted when a file lies outside `root`; `None` lets it read anywhere.
-    pub rule: Option<&'a str>,
+    pub rule: Option<String>,
+    /// How to name the image in messages.
+    pub shown: PathBuf,
     /// Item key and format, to journal it as an item of its own (not for images in archives).
     pub journal_entry: Option<(&'a str, &'a str)>,
 }
@@ -197,8 +204,8 @@ pub fn convert_image(
     drop(opened);
     // Every file the reader resolved — the sheet's own names, links followed — not only what
     // discovery saw.
-    if let Some(rule) = job.rule {
-        containment::check(input, &inputs, job.root, rule)?;
+    if let Some(rule) = &job.rule {
+        containment::check(input, &job.shown, &inputs, job.root, rule)?;
     }
     if inputs
         .iter()
@@ -479,12 +486,6 @@ fn done_fields(
     })
 }
 
-/// The rule for an item's own files (a plain folder's), or `None` when the user allows
-/// reading outside.
-fn folder_rule(options: &Options) -> Option<&'static str> {
-    (!options.allow_outside_files).then_some(FOLDER_RULE)
-}
-
 /// Makes the outputs durable and deletes the item's own inputs, journaling both; returns the
 /// files deleted and notes on those kept.
 fn finish_with_delete(
@@ -526,7 +527,8 @@ fn image_item(
         output: &item.output,
         force,
         root: &item.root,
-        rule: folder_rule(options),
+        rule: (!options.allow_outside_files).then(|| folder_rule(&item.root)),
+        shown: path.to_path_buf(),
         journal_entry: Some((item.key.as_str(), to)),
     };
     let converted = match convert_image(shared, index, events, &job)? {
@@ -632,7 +634,8 @@ fn archive_item(
             output: &image.output,
             force,
             root: &image.root,
-            rule: Some(ARCHIVE_RULE),
+            rule: Some(ARCHIVE_RULE.to_string()),
+            shown: path.join(&name),
             journal_entry: None,
         };
         match convert_image(shared, index, events, &job) {

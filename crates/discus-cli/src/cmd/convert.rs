@@ -90,7 +90,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         );
     };
     let files = discus::open(path)?.source.files();
-    containment::check(path, &files, &image.root, ARCHIVE_RULE)?;
+    let shown = args.input.join(unpacked.name(path));
+    containment::check(path, &shown, &files, &image.root, ARCHIVE_RULE)?;
     convert(&args, path, to, context, out)
 }
 
