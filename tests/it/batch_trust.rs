@@ -686,3 +686,18 @@ fn i11_2_links_inside_the_folder_that_lead_out_are_refused() {
     assert!(elsewhere.join("deep").join("x.iso").is_file());
     assert!(elsewhere.join("y.iso").is_file());
 }
+
+#[cfg(unix)]
+#[test]
+fn i11_2_a_link_loop_in_the_folder_is_walked_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    copy(
+        &samples().join("iso").join("data.iso"),
+        &root.join("in").join("a.iso"),
+    );
+    std::os::unix::fs::symlink(root.join("in"), root.join("in").join("loop")).expect("symlink");
+    let (code, events) = batch(root, &["in", "-r", "--to", "cue", "--out-dir", "out", "-n"]);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(items_with(&events, "planned", None), ["in/a.iso"]);
+}

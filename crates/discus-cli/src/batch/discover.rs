@@ -152,7 +152,12 @@ fn folder_of(path: &Path) -> &Path {
 fn walk(root: &Path, recursive: bool, skip: &HashSet<PathBuf>) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
+    // A link to a folder above (`in/loop -> ..`) would be walked again and again.
+    let mut visited = HashSet::new();
     while let Some(dir) = pending.pop() {
+        if !visited.insert(absolute(&dir)) {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
