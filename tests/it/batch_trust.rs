@@ -701,3 +701,42 @@ fn i11_2_a_link_loop_in_the_folder_is_walked_once() {
     assert_eq!(code, 0, "{events:?}");
     assert_eq!(items_with(&events, "planned", None), ["in/a.iso"]);
 }
+
+#[test]
+fn i11_3_a_run_split_another_way_does_not_start_beside_running_shards() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    copy(
+        &samples().join("iso").join("data.iso"),
+        &root.join("in").join("a.iso"),
+    );
+    std::fs::create_dir_all(root.join("out")).expect("mkdir");
+    let Some(flock) = peer("flock") else {
+        return;
+    };
+    // Shard 1 of 2 is running (its journal locked).
+    let mut holder = Command::new(flock)
+        .arg(root.join("out").join("discus-batch.shard-1-of-2.jsonl"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock starts");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run_with = |extra: &[&str]| {
+        Command::new(discus_bin())
+            .args(["batch", "in", "--to", "cue", "--out-dir", "out"])
+            .args(extra)
+            .current_dir(root)
+            .output()
+            .expect("discus starts")
+    };
+    let unsharded = run_with(&[]);
+    let other_split = run_with(&["--shard", "1/3"]);
+    let same_split = run_with(&["--shard", "2/2"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    for output in [&unsharded, &other_split] {
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("another --shard split"));
+    }
+    assert_eq!(same_split.status.code(), Some(0), "{same_split:?}");
+}

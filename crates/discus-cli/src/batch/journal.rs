@@ -314,17 +314,39 @@ impl Journal {
                     .with_context(|| path.display().to_string())?;
             }
         }
-        let others_running = journals_in(&folder)
+        let running: Vec<PathBuf> = journals_in(&folder)
             .into_iter()
             .filter(|p| *p != path)
-            .any(|other| {
-                File::open(&other).is_ok_and(|f| {
+            .filter(|other| {
+                File::open(other).is_ok_and(|f| {
                     matches!(
                         fs4::FileExt::try_lock_shared(&f),
                         Err(fs4::TryLockError::WouldBlock)
                     )
                 })
-            });
+            })
+            .collect();
+        // Shards of one split share a folder by design: their items are disjoint. A run split
+        // another way (or not at all) would convert some of the same items at the same time.
+        let split = |name: &str| {
+            name.strip_prefix("discus-batch.shard-")
+                .and_then(|rest| rest.split_once("-of-"))
+                .and_then(|(_, n)| n.strip_suffix(".jsonl"))
+                .and_then(|n| n.parse::<usize>().ok())
+        };
+        if let Some(other) = running.iter().find(|other| {
+            let name = other
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            split(&name) != shard.map(|s| s.count)
+        }) {
+            bail!(
+                "{}: another discus batch is running into this folder with another --shard split; running both could convert the same items at once",
+                other.display()
+            );
+        }
+        let others_running = !running.is_empty();
         Ok(Journal {
             folder,
             file: Mutex::new(file),
