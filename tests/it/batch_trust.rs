@@ -522,6 +522,17 @@ fn i11_8_a_target_preset_never_contradicts_the_output_extension() {
     ]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(!zso.exists());
+    // `.img` holds plain sectors of any size: an ISO written as `x.img` is no contradiction.
+    let img = dir.path().join("plain.img");
+    let output = discus(&[
+        os("convert"),
+        iso.as_os_str(),
+        img.as_os_str(),
+        os("--to"),
+        os("iso"),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(std::fs::read(&img).ok(), std::fs::read(&iso).ok());
     // A preset that agrees converts.
     let cso = dir.path().join("psp.cso");
     let output = discus(&[

@@ -95,16 +95,21 @@ impl WriteArgs {
         output: &std::path::Path,
     ) -> anyhow::Result<Option<String>> {
         let chosen = self.format_name(to)?;
-        let by_extension = discus::target_for(output, None).ok();
+        // `.img`, `.bin` and `.raw` hold plain sectors of any size: an ISO written as `x.img`
+        // (`--to iso`) is common and not a contradiction. A preset is compressed data, which
+        // never belongs under them.
+        let by_extension = discus::target_for(output, None)
+            .ok()
+            .filter(|f| !(f.name == "img" && to.is_some()));
         if let (Some(chosen), Some(by_extension)) = (&chosen, by_extension) {
             let chosen_format = discus::find(chosen).map(|f| f.name);
             if chosen_format.is_some_and(|c| c != by_extension.name) {
                 let option = match (&self.target, to) {
                     (Some(target), None) => format!("--target {target} (a {chosen} preset)"),
-                    _ => format!("--to {chosen}"),
+                    _ => "--to".to_string(),
                 };
                 bail!(
-                    "{}: the extension says {} but {option} says {chosen}; name the output .{} or drop the option",
+                    "{}: the extension says {}, {option} says {chosen}; name the output .{} or drop the option",
                     output.display(),
                     by_extension.name,
                     discus::find(chosen)
