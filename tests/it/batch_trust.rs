@@ -65,6 +65,20 @@ fn i11_1_delete_source_deletes_only_files_of_this_item_inside_the_folder() {
     }
 
     let args = ["in", "--to", "iso", "--out-dir", "out", "--delete-source"];
+    // A dry run already shows the refusal.
+    let mut dry = args.to_vec();
+    dry.push("-n");
+    let (_, events) = batch(root, &dry);
+    let planned = events
+        .iter()
+        .find(|e| e["event"] == "planned" && e["item"] == "in/up.cue")
+        .expect("planned");
+    assert!(
+        planned["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("fail") && a.contains("up.cue: line 1")),
+        "{planned}"
+    );
     let (code, events) = batch(root, &args);
     assert_eq!(code, 1, "{events:?}");
     let mut outside = vec!["in/abs.cue", "in/up.cue"];

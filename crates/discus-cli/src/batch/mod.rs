@@ -108,6 +108,20 @@ fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
             if let Some(clash) = clashes.get(&index) {
                 return Action::Fail(clash.clone());
             }
+            // Known from discovery already, so a dry run shows it too; the worker checks again
+            // on the files the conversion itself opens.
+            if let Source::Image(path) = &item.source
+                && !options.allow_outside_files
+                && let Err(e) = discus::core::containment::check(
+                    path,
+                    path,
+                    &item.files,
+                    &item.root,
+                    &worker::folder_rule(&item.root),
+                )
+            {
+                return Action::Fail(e.to_string());
+            }
             let own = known.own(&item.key, to).to_vec();
             if let Some(State::Done {
                 outputs, verified, ..

@@ -21,7 +21,7 @@ use super::{Action, Options, archive};
 pub const ARCHIVE_RULE: &str = "which is no member of the archive; refused: a sheet inside an archive may name only members of that archive";
 
 /// Why a sheet in a plain folder may not read a file outside its INPUT folder `root`.
-fn folder_rule(root: &Path) -> String {
+pub fn folder_rule(root: &Path) -> String {
     format!(
         "outside the INPUT folder {}; refused: batch reads only files inside it unless --allow-outside-files is given (such files are never deleted)",
         root.display()
