@@ -765,3 +765,46 @@ fn i11_3_a_run_split_another_way_does_not_start_beside_running_shards() {
     }
     assert_eq!(same_split.status.code(), Some(0), "{same_split:?}");
 }
+
+#[test]
+fn i11_3_a_run_killed_after_writing_redoes_its_own_output_but_not_a_started_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    copy(
+        &samples().join("iso").join("data.iso"),
+        &root.join("in").join("a.iso"),
+    );
+    let args = ["in", "--to", "cue", "--out-dir", "out"];
+    let (code, _) = batch(root, &args);
+    assert_eq!(code, 0);
+    let journal_path = root.join("out").join("discus-batch.jsonl");
+    let journal = std::fs::read_to_string(&journal_path).expect("journal");
+    // Cut the journal as a kill after the first `written` line (size and time only) leaves it.
+    let cut: String = journal
+        .lines()
+        .take_while(|l| !l.contains("\"written\""))
+        .chain(journal.lines().find(|l| l.contains("\"written\"")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(cut.contains("\"sha1\":\"\""), "{cut}");
+    std::fs::write(&journal_path, &cut).expect("write journal");
+    let (code, events) = batch(root, &args);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(
+        items_with(&events, "finished", Some("converted")),
+        ["in/a.iso"]
+    );
+
+    // Cut after `started` only: the output under the final name is not taken for discus's.
+    let journal = std::fs::read_to_string(&journal_path).expect("journal");
+    let started: String = journal
+        .lines()
+        .filter(|l| l.contains("\"started\""))
+        .take(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&journal_path, started).expect("write journal");
+    let (code, events) = batch(root, &args);
+    assert_eq!(code, 1, "{events:?}");
+    assert!(error_of(&events, "in/a.iso").contains("already exists"));
+}

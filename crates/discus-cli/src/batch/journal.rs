@@ -87,6 +87,20 @@ pub fn hash(path: &Path) -> anyhow::Result<(u32, String)> {
     Ok((crc.finalize(), sha))
 }
 
+/// Records an output's size and time only, the moment it is in place: the hashes take a
+/// while, and a run killed meanwhile must still know the file for its own.
+pub fn stamp_output(path: &Path) -> anyhow::Result<OutputRecord> {
+    let (size, mtime_ns) =
+        stamp(path).with_context(|| format!("{}: output vanished", path.display()))?;
+    Ok(OutputRecord {
+        path: path.to_path_buf(),
+        size,
+        mtime_ns,
+        crc32: 0,
+        sha1: String::new(),
+    })
+}
+
 /// Records an output as it is now.
 pub fn record_output(path: &Path) -> anyhow::Result<OutputRecord> {
     let (size, mtime_ns) =
@@ -103,10 +117,11 @@ pub fn record_output(path: &Path) -> anyhow::Result<OutputRecord> {
 
 impl OutputRecord {
     /// Whether the file is exactly what discus recorded writing: same size, same modification
-    /// time and same SHA-1. Only such a file is replaced without `--force`.
+    /// time and the same SHA-1 (when one was recorded: a `written` line made the moment the file
+    /// was put in place has none yet). Only such a file is replaced without `--force`.
     pub fn unchanged(&self) -> bool {
         stamp(&self.path) == Some((self.size, self.mtime_ns))
-            && hash(&self.path).is_ok_and(|(_, sha)| sha == self.sha1)
+            && (self.sha1.is_empty() || hash(&self.path).is_ok_and(|(_, sha)| sha == self.sha1))
     }
 
     /// Whether the file is still what was recorded: same size, and the same modification time or

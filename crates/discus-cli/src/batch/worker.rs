@@ -164,8 +164,11 @@ pub struct ImageJob<'a> {
     pub rule: Option<String>,
     /// How to name the image in messages.
     pub shown: PathBuf,
-    /// Item key and format, to journal it as an item of its own (not for images in archives).
+    /// Item key and format, to journal its start as an item of its own (not for images in
+    /// archives: the archive is the item).
     pub journal_entry: Option<(&'a str, &'a str)>,
+    /// Journals the outputs as written, the moment they are in place and again once hashed.
+    pub on_written: &'a dyn Fn(&[OutputRecord]) -> anyhow::Result<()>,
 }
 
 /// Flushes `files` and their folders to the disk: an input is deleted only once its outputs
@@ -261,17 +264,18 @@ pub fn convert_image(
     {
         files.insert(0, output.to_path_buf());
     }
+    // Recorded at once and again with hashes, before verifying: a run killed while hashing or
+    // verifying leaves outputs the next run knows for its own (and replaces only if unchanged).
+    let stamped = files
+        .iter()
+        .map(|f| journal::stamp_output(f))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    (job.on_written)(&stamped)?;
     let outputs = files
         .iter()
         .map(|f| journal::record_output(f))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    // Recorded before verifying, so a run killed while verifying leaves outputs the next run
-    // knows for its own (and replaces only if they are unchanged).
-    if let Some((key, to)) = job.journal_entry {
-        shared
-            .journal
-            .record("written", key, to, outputs_field(shared, &outputs))?;
-    }
+    (job.on_written)(&outputs)?;
     if options.verify {
         let _ = events.send(Event::Stage {
             index,
@@ -522,6 +526,11 @@ fn image_item(
 ) -> anyhow::Result<ItemResult> {
     let options = shared.options;
     let to = options.to.name;
+    let on_written = |outputs: &[OutputRecord]| {
+        shared
+            .journal
+            .record("written", &item.key, to, outputs_field(shared, outputs))
+    };
     let job = ImageJob {
         input: path,
         output: &item.output,
@@ -530,6 +539,7 @@ fn image_item(
         rule: (!options.allow_outside_files).then(|| folder_rule(&item.root)),
         shown: path.to_path_buf(),
         journal_entry: Some((item.key.as_str(), to)),
+        on_written: &on_written,
     };
     let converted = match convert_image(shared, index, events, &job)? {
         ImageOutcome::Skipped(reason) => {
@@ -629,6 +639,14 @@ fn archive_item(
             continue;
         };
         let name = unpacked.name(image_path);
+        // The archive is the item: its line lists every image's outputs so far.
+        let on_written = |new: &[OutputRecord]| {
+            let mut all = outputs.clone();
+            all.extend_from_slice(new);
+            shared
+                .journal
+                .record("written", &item.key, to, outputs_field(shared, &all))
+        };
         let job = ImageJob {
             input: image_path,
             output: &image.output,
@@ -637,15 +655,11 @@ fn archive_item(
             rule: Some(ARCHIVE_RULE.to_string()),
             shown: path.join(&name),
             journal_entry: None,
+            on_written: &on_written,
         };
         match convert_image(shared, index, events, &job) {
             Ok(ImageOutcome::Converted(c)) => {
                 outputs.extend(c.outputs);
-                // Journaled as they come: a run killed or failing part way leaves outputs the
-                // next run knows for its own.
-                shared
-                    .journal
-                    .record("written", &item.key, to, outputs_field(shared, &outputs))?;
                 warnings.extend(c.warnings.into_iter().map(|w| format!("{name}: {w}")));
             }
             Ok(ImageOutcome::Skipped(reason)) => skipped.push(format!("{name}: {reason}")),
