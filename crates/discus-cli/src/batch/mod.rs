@@ -72,6 +72,10 @@ pub enum Action {
     Skip {
         /// Why.
         reason: String,
+        /// Whether to journal it: a decision about a file in the way is; an item done in an
+        /// earlier run is not (its `done` line says it all, and reruns of a large archive
+        /// would otherwise grow the journal by a line per item each time).
+        record: bool,
     },
     /// Fails before it runs.
     Fail(String),
@@ -134,6 +138,7 @@ fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
                 if intact && (*verified || !options.verify) && !delete_now {
                     return Action::Skip {
                         reason: "done in an earlier run".to_string(),
+                        record: false,
                     };
                 }
             }
@@ -147,6 +152,7 @@ fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
             {
                 return Action::Skip {
                     reason: format!("{} exists", item.output.display()),
+                    record: true,
                 };
             }
             Action::Convert {
@@ -229,7 +235,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
                     }
                     _ => "convert".to_string(),
                 },
-                Action::Skip { reason } => format!("skip ({reason})"),
+                Action::Skip { reason, .. } => format!("skip ({reason})"),
                 Action::Fail(why) => format!("fail ({why})"),
             };
             reporter.planned(index, &what, &item.output.display().to_string())?;
@@ -269,13 +275,15 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
     for (index, (item, action)) in items.iter().zip(&actions).enumerate() {
         match action {
             Action::Convert { .. } => queue.push_back((index, item, action)),
-            Action::Skip { reason } => {
-                journal.record(
-                    "skipped",
-                    &item.key,
-                    options.to.name,
-                    serde_json::json!({ "reason": reason }),
-                )?;
+            Action::Skip { reason, record } => {
+                if *record {
+                    journal.record(
+                        "skipped",
+                        &item.key,
+                        options.to.name,
+                        serde_json::json!({ "reason": reason }),
+                    )?;
+                }
                 reporter.event(Event::Finished {
                     index,
                     result: ItemResult::Skipped {
