@@ -502,6 +502,35 @@ fn i11_5_archive_bombs_stop_at_the_limit() {
     );
     // Nothing big was written and nothing is left behind.
     assert_eq!(listing(&root.join("out")), ["discus-batch.jsonl"]);
+    // A 7z is held to the same limit (its solid blocks decode members not extracted, too).
+    if let Some(sevenzip) = peer("7zz") {
+        let staging = root.join("staging");
+        std::fs::create_dir_all(&staging).expect("mkdir");
+        std::fs::write(staging.join("big.iso"), vec![0u8; real]).expect("write");
+        let archive = root.join("seven").join("big.7z");
+        let output = run(
+            &sevenzip,
+            &[os("a"), archive.as_os_str(), os("big.iso")],
+            &staging,
+        );
+        assert!(output.status.success(), "7zz a failed");
+        let (code, events) = batch(
+            root,
+            &[
+                "seven",
+                "--to",
+                "cue",
+                "--out-dir",
+                "out7",
+                "--max-extract",
+                "1M",
+            ],
+        );
+        assert_eq!(code, 1, "{events:?}");
+        let error = error_of(&events, "seven/big.7z");
+        assert!(error.contains("declare 16777216 bytes"), "{error}");
+        assert_eq!(listing(&root.join("out7")), ["discus-batch.jsonl"]);
+    }
     // Under the default limit the same honest archive converts (zeros read as an empty ISO).
     let (code, events) = batch(root, &["in/honest.zip", "--to", "iso", "--out-dir", "ok"]);
     assert_eq!(code, 0, "{events:?}");
