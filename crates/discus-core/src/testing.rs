@@ -166,6 +166,7 @@ pub fn convert(
         path: path.to_path_buf(),
         force: false,
         inputs: source.files(),
+        durable: false,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     crate::convert(source, &plan, sink, &Default::default())?;

@@ -520,6 +520,7 @@ mod tests {
             path: "out/Disc.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[2], "Disc (Track 3).bin");
@@ -566,6 +567,7 @@ mod tests {
             path: "Disc.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, true).unwrap();
         let text = sheet_text(&plan, &names, None).unwrap();
@@ -608,6 +610,7 @@ mod tests {
             path: "X.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[0], "X (Track 01).bin");
@@ -636,6 +639,7 @@ mod tests {
             path: "X.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, true).unwrap();
         assert!(sheet_text(&plan, &names, None).is_err());

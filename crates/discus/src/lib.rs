@@ -2,11 +2,38 @@
 //! [`Disc`] of sessions and tracks plus a stream of sectors — and every format encodes from it,
 //! so any format discus reads converts to any format it writes.
 //!
-//! ```no_run
-//! use discus::{ConvertOptions, convert};
+//! ```
 //! # fn main() -> discus::Result<()> {
-//! let outcome = convert("game.cue".as_ref(), "game.iso".as_ref(), &ConvertOptions::default())?;
-//! println!("{} sectors written", outcome.report.sectors);
+//! # let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+//! # let out = tempfile::tempdir().map_err(|e| discus::Error::io("temp", e))?;
+//! # let (cue, iso) = (samples.join("cue/data/data.cue"), out.path().join("data.iso"));
+//! use discus::{ConvertOptions, convert};
+//!
+//! // BIN/CUE to ISO: the target format comes from the output's extension.
+//! let outcome = convert(&cue, &iso, &ConvertOptions::default())?;
+//! assert_eq!(outcome.from.name, "cue");
+//! assert_eq!(outcome.report.sectors, 198);
+//!
+//! // What the ISO holds: one Mode 1 track with an ISO 9660 volume.
+//! let info = discus::info(&iso)?;
+//! assert_eq!(info.disc.track_count(), 1);
+//! assert!(info.volume.is_some());
+//! # Ok(()) }
+//! ```
+//!
+//! A device preset from code — the settings `--target psp` gives on the command line:
+//!
+//! ```
+//! # fn main() -> discus::Result<()> {
+//! # let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+//! # let out = tempfile::tempdir().map_err(|e| discus::Error::io("temp", e))?;
+//! # let (iso, cso) = (samples.join("iso/data.iso"), out.path().join("data.cso"));
+//! let psp = discus::preset("psp").expect("psp is a preset");
+//! let mut options = discus::ConvertOptions::default();
+//! options.to = Some(psp.format.name.to_string());
+//! options.write.compression = psp.compression;
+//! let outcome = discus::convert(&iso, &cso, &options)?;
+//! assert_eq!(outcome.to.name, "cso");
 //! # Ok(()) }
 //! ```
 //!
@@ -15,6 +42,11 @@
 //! re-exported as [`core`].
 
 mod registry;
+
+// The README's Rust examples run as doctests, so what a new user copies from it works.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
 
 pub mod compare;
 pub mod dat;
@@ -71,6 +103,9 @@ pub struct ConvertOptions<'a> {
     pub to: Option<String>,
     /// Replace outputs that exist.
     pub force: bool,
+    /// Flush the outputs to the disk before renaming them into place (see
+    /// [`Destination::durable`]): for callers that delete the source afterwards.
+    pub durable: bool,
     /// How to write (lossy conversions, sector size, layout, compression, threads).
     pub write: WriteOptions,
     /// Called with (sectors done, sectors in all) as the conversion goes.
@@ -98,6 +133,17 @@ pub struct Outcome {
 /// for losses before writing, outputs go to temporary files renamed at the end, and the input is
 /// only ever read.
 pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Result<Outcome> {
+    if output.is_dir() {
+        let example = input
+            .file_stem()
+            .map(|stem| output.join(stem).with_extension("iso"))
+            .unwrap_or_else(|| output.join("disc.iso"));
+        return Err(Error::Usage(format!(
+            "{}: is a folder; name the output file inside it, e.g. {}",
+            output.display(),
+            example.display()
+        )));
+    }
     let target = target_for(output, options.to.as_deref())?;
     let writer = target.writer.ok_or_else(|| {
         Error::Usage(format!(
@@ -110,6 +156,7 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
         path: output.to_path_buf(),
         force: options.force,
         inputs: source.files(),
+        durable: options.durable,
     };
     destination.check(output)?;
     let plan = (writer.plan)(&*source, &options.write)?;
