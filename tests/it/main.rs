@@ -9,6 +9,7 @@ mod hardening;
 mod matrix;
 mod mds_ccd;
 mod nrg;
+mod outputs;
 mod probe;
 mod properties;
 mod verify;

@@ -124,6 +124,27 @@ pub struct WriteOptions {
     pub compression: Compression,
 }
 
+impl WriteOptions {
+    /// The threads parallel work should use: `threads`, or one per core when it is 0, and never more
+    /// than [`max_threads`] — past a few per core threads only add switching.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => cores(),
+            n => n.min(max_threads()),
+        }
+    }
+}
+
+/// The processor cores this process may use (1 if the system does not say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most threads any parallel work of discus starts: four per core.
+pub fn max_threads() -> usize {
+    cores() * 4
+}
+
 /// The writing half of a format.
 #[derive(Clone, Copy, Debug)]
 pub struct Writer {
