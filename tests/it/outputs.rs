@@ -256,3 +256,29 @@ fn i14_1_a_durable_conversion_writes_the_same_bytes() {
     assert!(a == b, "a durable conversion wrote other bytes");
     assert_eq!(listing(dir.path()), ["durable.iso", "in.iso", "plain.iso"]);
 }
+
+#[test]
+fn i11_18_a_warning_repeated_on_100000_lines_is_said_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        samples().join("cue/data/data.bin"),
+        dir.path().join("data.bin"),
+    )
+    .expect("bin");
+    let mut sheet =
+        String::from("FILE \"data.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n");
+    for _ in 0..100_000 {
+        sheet.push_str("FROB 1\n");
+    }
+    let cue = dir.path().join("many.cue");
+    std::fs::write(&cue, sheet).expect("cue");
+    let result = discus(&[OsStr::new("info"), cue.as_os_str()]);
+    assert_eq!(result.status.code(), Some(0), "{}", stderr_of(&result));
+    let text = stderr_of(&result);
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].contains("lines 4, 5, 6 and 99997 more"),
+        "{text}"
+    );
+}

@@ -51,6 +51,7 @@ struct ReadmeExamples;
 pub mod compare;
 pub mod dat;
 pub mod verify;
+pub(crate) mod warnings;
 
 pub use discus_core as core;
 pub use discus_core::{
@@ -182,7 +183,7 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
         to: target,
         report,
         losses,
-        warnings,
+        warnings: warnings::group(warnings),
     })
 }
 
@@ -231,7 +232,7 @@ pub fn info(path: &Path) -> Result<Info> {
         files,
         volume,
         details: source.details(),
-        warnings: source.warnings(),
+        warnings: warnings::group(source.warnings()),
     })
 }
 

@@ -479,7 +479,7 @@ pub fn verify_source(
         tracks: results,
         image,
         cue: cue_sheet(&plan, stem),
-        warnings: source.warnings(),
+        warnings: crate::warnings::group(source.warnings()),
         dat,
     })
 }
