@@ -34,6 +34,7 @@ pub static FORMAT: Format = Format {
 };
 
 const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::ALL,
     multi_track: false,
     audio: false,
     sessions: false,
@@ -77,7 +78,7 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
     }
     let sectors = u32::try_from(len / USER_SIZE as u64)
         .map_err(|_| Error::unsupported(path, "more sectors than a disc can address"))?;
-    let disc = Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]);
+    let disc = Disc::user_data_image(sectors);
     let mut source = FlatSource::new(path, file, disc, Form::Cooked, 0);
     if let Some(note) = volume_check(&mut source, sectors)? {
         source = source.with_warning(note);
