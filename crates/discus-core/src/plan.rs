@@ -334,7 +334,10 @@ pub fn check(plan: &Plan, options: &WriteOptions, path: &std::path::Path) -> cra
     }
     plan.disc.check_layout().map_err(crate::Error::Usage)?;
     let mut refused = plan.refused.clone();
-    refused.extend(form_refusal(plan));
+    // A format that holds no DVD at all says so once; the sector size is then beside the point.
+    if refused.is_empty() {
+        refused.extend(form_refusal(plan));
+    }
     if !refused.is_empty() {
         return Err(crate::Error::unsupported(path, refused.join("; ")));
     }
