@@ -4,6 +4,7 @@
 mod batch;
 mod cso;
 mod cue;
+mod dvd;
 mod foundation;
 mod hardening;
 mod matrix;
