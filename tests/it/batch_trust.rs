@@ -837,3 +837,30 @@ fn i11_3_a_run_killed_after_writing_redoes_its_own_output_but_not_a_started_one(
     assert_eq!(code, 1, "{events:?}");
     assert!(error_of(&events, "in/a.iso").contains("already exists"));
 }
+
+#[test]
+fn i14_1_the_journal_says_which_items_were_made_durable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    copy(
+        &samples().join("iso").join("data.iso"),
+        &root.join("in").join("a.iso"),
+    );
+    for (out, extra, durable) in [
+        ("plain", None, false),
+        ("synced", Some("--sync"), true),
+        ("deleting", Some("--delete-source"), true),
+    ] {
+        let mut args = vec!["in", "--to", "cue", "--out-dir", out];
+        args.extend(extra);
+        let (code, events) = batch(root, &args);
+        assert_eq!(code, 0, "{out}: {events:?}");
+        let done: Vec<Value> = journal_lines(&root.join(out))
+            .into_iter()
+            .filter(|l| l["event"] == "done")
+            .collect();
+        assert_eq!(done.len(), 1, "{out}");
+        assert_eq!(done[0]["durable"], durable, "{out}: {}", done[0]);
+    }
+    assert!(!root.join("in").join("a.iso").exists());
+}

@@ -55,6 +55,16 @@ pub struct Options {
     pub allow_outside_files: bool,
     /// Most bytes one archive may expand to.
     pub max_extract: u64,
+    /// Flush every output to disk before it takes its name (`--sync`).
+    pub sync: bool,
+}
+
+impl Options {
+    /// Whether outputs are flushed to disk before they take their names: asked for, or always
+    /// when sources are deleted on the strength of their outputs.
+    pub fn durable(&self) -> bool {
+        self.sync || self.delete_source
+    }
 }
 
 /// What to do with an item.

@@ -171,28 +171,6 @@ pub struct ImageJob<'a> {
     pub on_written: &'a dyn Fn(&[OutputRecord]) -> anyhow::Result<()>,
 }
 
-/// Flushes `files` and their folders to the disk: an input is deleted only once its outputs
-/// would survive a crash.
-fn make_durable(files: &[OutputRecord]) -> anyhow::Result<()> {
-    let mut folders = std::collections::BTreeSet::new();
-    for file in files {
-        std::fs::File::open(&file.path)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("{}: flushing to disk", file.path.display()))?;
-        if let Some(folder) = file.path.parent() {
-            folders.insert(folder.to_path_buf());
-        }
-    }
-    // The renames that put the outputs in place live in their folders.
-    #[cfg(unix)]
-    for folder in folders {
-        std::fs::File::open(&folder)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("{}: flushing to disk", folder.display()))?;
-    }
-    Ok(())
-}
-
 /// Converts one image, then hashes, journals (`written`) and verifies the output.
 pub fn convert_image(
     shared: &Shared<'_>,
@@ -244,6 +222,9 @@ pub fn convert_image(
     let convert_options = discus::ConvertOptions {
         to: Some(options.to.name.to_string()),
         force: job.force,
+        // A source is deleted on the strength of its output: that output must be on the disk
+        // (the core flushes it and its folder before the rename).
+        durable: options.durable(),
         write: options.write.clone(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),
@@ -490,8 +471,8 @@ fn done_fields(
     })
 }
 
-/// Makes the outputs durable and deletes the item's own inputs, journaling both; returns the
-/// files deleted and notes on those kept.
+/// Deletes the item's own inputs (its outputs were flushed to disk before they took their
+/// names), journaling both; returns the files deleted and notes on those kept.
 fn finish_with_delete(
     shared: &Shared<'_>,
     item: &Item,
@@ -499,7 +480,6 @@ fn finish_with_delete(
     outputs: &[OutputRecord],
 ) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
     let to = shared.options.to.name;
-    make_durable(outputs)?;
     shared.journal.record(
         "done",
         &item.key,
@@ -566,7 +546,7 @@ fn image_item(
                 &converted.inputs,
                 &converted.outputs,
                 options.verify,
-                false,
+                options.durable(),
             ),
         )?;
     }
@@ -695,7 +675,7 @@ fn archive_item(
             "done",
             &item.key,
             to,
-            done_fields(shared, &inputs, &outputs, options.verify, false),
+            done_fields(shared, &inputs, &outputs, options.verify, options.durable()),
         )?;
     }
     Ok(ItemResult::Converted {

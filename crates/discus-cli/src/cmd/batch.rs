@@ -48,6 +48,10 @@ pub struct Args {
     /// Only files inside the INPUT folder (or the archive) that no other item reads are deleted.
     #[arg(long)]
     pub delete_source: bool,
+    /// Flush each output to the disk before it takes its name, so it survives a power cut once
+    /// reported done (always so with --delete-source; the journal says per item).
+    #[arg(long)]
+    pub sync: bool,
     /// Let a sheet (cue, mds, ccd) in a plain folder read files outside its INPUT folder. Never
     /// applies to sheets inside archives, and such files are never deleted.
     #[arg(long)]
@@ -99,8 +103,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
         Some(n) => n,
-        // Twice the cores: while one item waits for its output to reach the disk (every output
-        // is synced before it is renamed), another keeps the core busy.
+        // Twice the cores: while one item waits on the disk (reading, or flushing its output
+        // with --sync or --delete-source), another keeps the core busy.
         None => cores * 2,
     };
     // Items already run side by side; each one's compression gets its share of the cores.
@@ -125,6 +129,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,
         max_extract: args.max_extract,
+        sync: args.sync,
     };
     let totals = batch::run(&options, &CANCEL, out)?;
     if totals.interrupted {

@@ -30,6 +30,10 @@ pub struct Args {
     /// Replace OUTPUT if it exists.
     #[arg(long, short)]
     pub force: bool,
+    /// Flush the output to the disk before it takes its name, so it survives a power cut once
+    /// discus reports success (slower; `cp` and the other tools do not wait either).
+    #[arg(long)]
+    pub sync: bool,
     /// How to write the output.
     #[command(flatten)]
     pub write: WriteArgs,
@@ -109,6 +113,7 @@ fn convert(
     let options = discus::ConvertOptions {
         to,
         force: args.force,
+        durable: args.sync,
         write,
         progress: Some(&report),
         cancel: Some(&CANCEL),
