@@ -864,3 +864,26 @@ fn i14_1_the_journal_says_which_items_were_made_durable() {
     }
     assert!(!root.join("in").join("a.iso").exists());
 }
+
+#[test]
+fn i11_2_a_sheet_reads_only_its_own_folder_and_below() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let input = root.join("in");
+    // Below the sheet's folder: its own.
+    copy(&data_bin(), &input.join("tracks").join("below.bin"));
+    sheet(&input.join("below.cue"), "tracks/below.bin");
+    // Another folder of the same INPUT: not the sheet's to name.
+    copy(&data_bin(), &input.join("other").join("x.bin"));
+    sheet(&input.join("sub").join("side.cue"), "../other/x.bin");
+    let (code, events) = batch(root, &["in", "-r", "--to", "iso", "--out-dir", "out"]);
+    assert_eq!(code, 1, "{events:?}");
+    let error = error_of(&events, "in/sub/side.cue");
+    assert!(
+        error.contains("side.cue: line 1") && error.contains("outside the sheet's own folder"),
+        "{error}"
+    );
+    assert!(
+        items_with(&events, "finished", Some("converted")).contains(&"in/below.cue".to_string())
+    );
+}

@@ -65,6 +65,15 @@ impl Options {
     pub fn durable(&self) -> bool {
         self.sync || self.delete_source
     }
+
+    /// Which files an image in a plain folder may read.
+    pub fn reads(&self) -> worker::Reads {
+        if self.allow_outside_files {
+            worker::Reads::Anywhere
+        } else {
+            worker::Reads::Folder
+        }
+    }
 }
 
 /// What to do with an item.
@@ -125,14 +134,8 @@ fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
             // Known from discovery already, so a dry run shows it too; the worker checks again
             // on the files the conversion itself opens.
             if let Source::Image(path) = &item.source
-                && !options.allow_outside_files
-                && let Err(e) = discus::core::containment::check(
-                    path,
-                    path,
-                    &item.files,
-                    &item.root,
-                    &worker::folder_rule(&item.root),
-                )
+                && let Err(e) =
+                    worker::check_reads(options.reads(), path, path, &item.files, &item.root)
             {
                 return Action::Fail(e.to_string());
             }

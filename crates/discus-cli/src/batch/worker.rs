@@ -20,12 +20,69 @@ use super::{Action, Options, archive};
 /// Why a sheet inside an archive may not read a file outside its extraction folder.
 pub const ARCHIVE_RULE: &str = "which is no member of the archive; refused: a sheet inside an archive may name only members of that archive";
 
-/// Why a sheet in a plain folder may not read a file outside its INPUT folder `root`.
-pub fn folder_rule(root: &Path) -> String {
-    format!(
-        "outside the INPUT folder {}; refused: batch reads only files inside it unless --allow-outside-files is given (such files are never deleted)",
-        root.display()
-    )
+/// Which files an image may read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Anything (`--allow-outside-files`).
+    Anywhere,
+    /// An image in a plain folder: files inside its INPUT folder, and a sheet's files inside the
+    /// sheet's own folder (or below it).
+    Folder,
+    /// An image extracted from an archive: members of the archive only.
+    Archive,
+}
+
+/// Refuses, naming the sheet (as `shown`) and the line, if `files` — every file the image's
+/// reader opened, the image's own file among them — break the rule of `reads`. `root` is the
+/// INPUT folder, or the extraction folder of an archive.
+pub fn check_reads(
+    reads: Reads,
+    sheet: &Path,
+    shown: &Path,
+    files: &[PathBuf],
+    root: &Path,
+) -> discus::Result<()> {
+    const ALLOW: &str =
+        "batch reads only such files with --allow-outside-files (and never deletes them)";
+    match reads {
+        Reads::Anywhere => Ok(()),
+        Reads::Archive => containment::check(sheet, shown, files, root, ARCHIVE_RULE),
+        Reads::Folder => {
+            containment::check(
+                sheet,
+                shown,
+                files,
+                root,
+                &format!(
+                    "outside the INPUT folder {}; refused: {ALLOW}",
+                    containment::resolved(root).display()
+                ),
+            )?;
+            // A sheet names its neighbours; `../other/x.bin` is another folder's file even
+            // inside the INPUT folder. The folder as the reader sees it: the sheet's path as
+            // found, not where a link to the sheet leads.
+            let own = match sheet.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let sheet_itself = absolute(sheet);
+            let named: Vec<PathBuf> = files
+                .iter()
+                .filter(|f| absolute(f) != sheet_itself)
+                .cloned()
+                .collect();
+            containment::check(
+                sheet,
+                shown,
+                &named,
+                own,
+                &format!(
+                    "outside the sheet's own folder {}; refused: {ALLOW}",
+                    containment::resolved(own).display()
+                ),
+            )
+        }
+    }
 }
 
 /// What a worker tells the reporting thread.
@@ -160,8 +217,8 @@ pub struct ImageJob<'a> {
     pub force: bool,
     /// The folder every file it reads must lie in.
     pub root: &'a Path,
-    /// The rule quoted when a file lies outside `root`; `None` lets it read anywhere.
-    pub rule: Option<String>,
+    /// Which files it may read.
+    pub reads: Reads,
     /// How to name the image in messages.
     pub shown: PathBuf,
     /// Item key and format, to journal its start as an item of its own (not for images in
@@ -185,9 +242,7 @@ pub fn convert_image(
     drop(opened);
     // Every file the reader resolved — the sheet's own names, links followed — not only what
     // discovery saw.
-    if let Some(rule) = &job.rule {
-        containment::check(input, &job.shown, &inputs, job.root, rule)?;
-    }
+    check_reads(job.reads, input, &job.shown, &inputs, job.root)?;
     if inputs
         .iter()
         .any(|i| same_file::is_same_file(i, output).unwrap_or(false))
@@ -516,7 +571,7 @@ fn image_item(
         output: &item.output,
         force,
         root: &item.root,
-        rule: (!options.allow_outside_files).then(|| folder_rule(&item.root)),
+        reads: options.reads(),
         shown: path.to_path_buf(),
         journal_entry: Some((item.key.as_str(), to)),
         on_written: &on_written,
@@ -632,7 +687,7 @@ fn archive_item(
             output: &image.output,
             force,
             root: &image.root,
-            rule: Some(ARCHIVE_RULE.to_string()),
+            reads: Reads::Archive,
             shown: path.join(&name),
             journal_entry: None,
             on_written: &on_written,

@@ -6,11 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use discus::core::containment;
 
 use crate::batch::archive::{self, Kind};
 use crate::batch::discover::Source;
-use crate::batch::worker::ARCHIVE_RULE;
+use crate::batch::worker::{Reads, check_reads};
 use crate::cmd::write_args::WriteArgs;
 use crate::progress::Progress;
 use crate::{CANCEL, Context, Status};
@@ -95,7 +94,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     };
     let files = discus::open(path)?.source.files();
     let shown = args.input.join(unpacked.name(path));
-    containment::check(path, &shown, &files, &image.root, ARCHIVE_RULE)?;
+    check_reads(Reads::Archive, path, &shown, &files, &image.root)?;
     convert(&args, path, to, context, out)
 }
 
