@@ -887,3 +887,27 @@ fn i11_2_a_sheet_reads_only_its_own_folder_and_below() {
         items_with(&events, "finished", Some("converted")).contains(&"in/below.cue".to_string())
     );
 }
+
+#[test]
+fn i11_4_two_input_folders_of_one_name_do_not_share_keys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let iso = samples().join("iso").join("data.iso");
+    copy(&iso, &root.join("a").join("roms").join("x.iso"));
+    copy(&iso, &root.join("b").join("roms").join("y.iso"));
+    copy(&iso, &root.join("b").join("roms").join("x.iso"));
+    let (code, events) = batch(
+        root,
+        &["a/roms", "b/roms", "--to", "cue", "--out-dir", "out"],
+    );
+    assert_eq!(code, 1, "{events:?}");
+    // The first folder's x.iso converts; the second's x.iso has the same key and fails, saying
+    // why, instead of being taken for done or replacing the first one's output.
+    let error = error_of(&events, "roms/x.iso");
+    assert!(error.contains("same key 'roms/x.iso'"), "{error}");
+    assert!(
+        items_with(&events, "finished", Some("converted"))
+            .iter()
+            .any(|k| k == "roms/x.iso")
+    );
+}
