@@ -40,6 +40,9 @@ pub struct Report {
     pub sectors: u64,
     /// Sectors stripped although they did not regenerate (only with `allow_lossy`).
     pub not_regenerable: Check,
+    /// Every file the conversion put in place, in the order they were renamed (data files first,
+    /// the descriptor last): what to tell the user was written.
+    pub outputs: Vec<std::path::PathBuf>,
 }
 
 /// One run of sectors of one plan track: either stored bytes the reader fetched, or a run the
@@ -212,9 +215,11 @@ pub fn convert(
             count: check.count,
         });
     }
+    let _ = crate::output::take_placed();
     sink.finish()?;
     Ok(Report {
         sectors: done,
         not_regenerable: check,
+        outputs: crate::output::take_placed(),
     })
 }
