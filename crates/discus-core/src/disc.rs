@@ -127,10 +127,13 @@ pub struct Track {
     pub start: Lba,
     /// Sectors from INDEX 01 to the end of the track, gaps excluded.
     pub length: u32,
-    /// Sectors before INDEX 01 (INDEX 00 when stored). Track 1's standard 150-sector pregap
-    /// (LBA −150..−1) is on every disc, but the model names it only when the source stores it
-    /// (a Nero DAO image, a cue with INDEX 00 on track 1): a pregap nobody stored is not data, and
-    /// a writer that needs it (NRG) asks for it in its plan and gets it generated.
+    /// Sectors before INDEX 01 (INDEX 00 when stored). Track 1's pregap covers LBA 0 up to its
+    /// INDEX 01 (hidden track one audio, INDEX 00 or PREGAP on track 1 in a cue sheet), so a track 1
+    /// that starts later than LBA 0 always has one. The standard 150 sectors before LBA 0
+    /// (−150..−1) are on every disc, but the model names them only when the source stores them
+    /// *and* they differ from what would be generated (a Nero image keeps them): the files of most
+    /// formats begin at LBA 0, and a writer that stores them (NRG) extends track 1's pregap in its
+    /// plan and gets them generated.
     pub pregap: Gap,
     /// Sectors after the track's data.
     pub postgap: Gap,

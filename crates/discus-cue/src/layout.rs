@@ -73,7 +73,8 @@ pub(crate) fn implied_starts(tracks: &[(u8, u32, u32, u32)]) -> Option<Vec<Lba>>
     let mut previous_session = None;
     for &(session, pregap, length, postgap) in tracks {
         let start = match previous_session {
-            None => Lba(0),
+            // Track 1's pregap lies from LBA 0 (disc time 00:02:00) to its INDEX 01.
+            None => Lba(0).checked_add(i64::from(pregap))?,
             Some(previous) if previous != session => {
                 sessions_seen += 1;
                 end.checked_add(session_gap(sessions_seen))?
@@ -176,7 +177,12 @@ pub(crate) fn build(
         let length = u32::try_from(c.body).map_err(|_| too_long())?;
         let new_session = sessions.last().is_none_or(|s| s.number != track.session);
         let begin = match sessions.last() {
-            None => Lba(0),
+            // The first byte of the first file is LBA 0, absolute time 00:02:00, as libcdio's
+            // cd-info and cdrdao read a sheet: a pregap of track 1 (INDEX 00, hidden track one
+            // audio, or PREGAP) puts its INDEX 01 that much later, and every track after it.
+            None => Lba(0)
+                .checked_add(i64::from(pregap.sectors))
+                .ok_or_else(too_long)?,
             Some(_) if new_session => end
                 .checked_add(session_gap(sessions.len()))
                 .ok_or_else(too_long)?,
