@@ -71,10 +71,27 @@ fn is_windows_path(name: &str) -> bool {
     name.contains('\\') || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
 }
 
+/// A Windows path relative to the sheet (`Album\01.wav`) as a path of this system, or `None`
+/// for a path with a drive letter, a leading separator or a `..` component: those do not name a
+/// file below the sheet's folder.
+fn windows_relative(name: &str) -> Option<PathBuf> {
+    let bytes = name.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if drive || name.starts_with(['\\', '/']) {
+        return None;
+    }
+    let parts: Vec<&str> = name.split(['\\', '/']).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() || parts.iter().any(|p| *p == "..") {
+        return None;
+    }
+    Some(parts.iter().collect())
+}
+
 /// The file a FILE line means. Tried in order: the name as written (relative to the sheet), the
 /// same name in another letter case, and — for a sheet with a single BINARY/MOTOROLA file only,
 /// where no other file can be meant — the sheet's own stem with `.bin`, then the only `.bin` of
-/// the folder. Windows paths keep only their last component. A file found outside the sheet's
+/// the folder. A Windows path is first tried as a path below the sheet's folder (`\` as the
+/// separator), then by its last component beside the sheet. A file found outside the sheet's
 /// folder (through `..` or an absolute path) is read, but with a warning, since a sheet normally
 /// names only its neighbours and anything else may not be what the user meant to convert.
 pub(crate) fn locate(
@@ -114,11 +131,21 @@ fn search(
     let folder = folder_of(cue);
     let mut written = name.to_string();
     if is_windows_path(name) {
+        // `Album\01.wav` names a file in a sub-folder of the sheet's folder, as on Windows; only
+        // a path that stays inside the sheet's folder is tried this way.
+        if let Some(inner) = windows_relative(name) {
+            let direct = folder.join(&inner);
+            if direct.is_file() {
+                return Ok(direct);
+            }
+        }
         let base = name.rsplit(['\\', '/']).next().unwrap_or(name);
         let base = base.rsplit(':').next().unwrap_or(base).to_string();
         warnings.push(pos.warning(
             cue,
-            format!("'{name}' is a Windows path; looking for '{base}' beside the sheet"),
+            format!(
+                "'{name}' is a Windows path that is not below the sheet's folder; looking for '{base}' beside the sheet"
+            ),
         ));
         written = base;
     }
@@ -304,6 +331,30 @@ mod tests {
         let (got, w) = find(&cue, "sub/inner.bin", false);
         assert_eq!(got.unwrap(), inner);
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn i11_13_windows_path_into_a_sub_folder_then_the_bare_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cue = dir.path().join("disc.cue");
+        std::fs::create_dir(dir.path().join("Album")).unwrap();
+        let inner = touch(&dir.path().join("Album"), "01.bin");
+        let (got, w) = find(&cue, "Album\\01.bin", false);
+        assert_eq!(got.unwrap(), inner);
+        assert!(w.is_empty(), "{w:?}");
+        // Not in the sub-folder: the bare name beside the sheet, with a warning naming the line.
+        let beside = touch(dir.path(), "02.bin");
+        let (got, w) = find(&cue, "Album\\02.bin", false);
+        assert_eq!(got.unwrap(), beside);
+        assert!(
+            w[0].contains("line 2") && w[0].contains("Windows path"),
+            "{w:?}"
+        );
+        // A path that climbs out of the sheet's folder is never followed.
+        let sheet_folder = dir.path().join("Album");
+        touch(dir.path(), "up.bin");
+        let (got, _) = find(&sheet_folder.join("x.cue"), "..\\up.bin", false);
+        assert!(got.is_err(), "{got:?}");
     }
 
     #[test]
