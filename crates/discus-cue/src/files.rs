@@ -81,7 +81,7 @@ fn windows_relative(name: &str) -> Option<PathBuf> {
         return None;
     }
     let parts: Vec<&str> = name.split(['\\', '/']).filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() || parts.iter().any(|p| *p == "..") {
+    if parts.is_empty() || parts.contains(&"..") {
         return None;
     }
     Some(parts.iter().collect())
