@@ -12,4 +12,5 @@ mod mds_ccd;
 mod nrg;
 mod probe;
 mod properties;
+mod sheets;
 mod verify;

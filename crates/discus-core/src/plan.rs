@@ -87,9 +87,17 @@ impl Plan {
         path: &std::path::Path,
     ) -> crate::Result<Plan> {
         let Some(first_data) = source.disc().tracks().position(|t| t.mode.is_data()) else {
+            let absent = source.absent_tracks();
             return Err(crate::Error::unsupported(
                 path,
-                "the disc has no data track, and this format holds only data",
+                if absent.is_empty() {
+                    "the disc has no data track, and this format holds only data".to_string()
+                } else {
+                    format!(
+                        "the image holds no data track, and this format holds only data: {}",
+                        absent.join("; ")
+                    )
+                },
             ));
         };
         let mut plan = Plan::keep_all(source, capabilities, |_, _| form, |_| (false, false));
@@ -164,6 +172,7 @@ impl Plan {
             // its sectors are what would be generated in their place (silence, empty data), as it
             // checks stripped sync and ECC, and counts the ones that are not.
         }
+        losses.extend(source.absent_tracks());
         if original.sessions.len() > self.disc.sessions.len() {
             losses.push(format!(
                 "the disc has {} sessions and the target holds {}",

@@ -38,6 +38,14 @@ pub trait SectorSource: Send {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Tracks the image names but holds no data for — a data track an audio ripper listed without
+    /// copying it — one sentence each, naming the track and why. They are not in
+    /// [`SectorSource::disc`], so everything else reads; a plan reports each as a loss, so only
+    /// conversions that would need them are refused.
+    fn absent_tracks(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Receives the sectors of a [`crate::Plan`], track by track, strictly in order.

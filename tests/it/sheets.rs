@@ -1,0 +1,193 @@
+//! Issue 11, items 13–15: real sheets that were refused or misread — Windows paths into a
+//! sub-folder, the data track an audio ripper (EAC) lists without copying, and a last track with
+//! INDEX 00 only. Each is read through the `discus` command as a user would.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Output;
+
+use discus::core::sector::RAW_SIZE;
+use discus_tests::discus;
+use serde_json::Value;
+
+/// `sectors` audio sectors of a recognisable pattern.
+fn audio(sectors: usize, seed: u8) -> Vec<u8> {
+    (0..sectors * RAW_SIZE)
+        .map(|i| (i % 251) as u8 ^ seed)
+        .collect()
+}
+
+/// A WAVE file of CD audio holding `pcm`.
+fn wave(pcm: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(44 + pcm.len());
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&44_100u32.to_le_bytes());
+    out.extend_from_slice(&176_400u32.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(pcm);
+    out
+}
+
+fn run(args: &[&OsStr]) -> (Output, String) {
+    let output = discus(args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stderr)
+}
+
+fn info(cue: &Path) -> (Value, String) {
+    let (output, stderr) = run(&[OsStr::new("info"), OsStr::new("--json"), cue.as_os_str()]);
+    assert!(output.status.success(), "info {}: {stderr}", cue.display());
+    (
+        serde_json::from_slice(&output.stdout).expect("info json"),
+        stderr,
+    )
+}
+
+fn track_numbers(info: &Value) -> Vec<i64> {
+    info["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .map(|t| t["number"].as_i64().expect("number"))
+        .collect()
+}
+
+#[test]
+fn i11_13_windows_path_into_a_sub_folder_is_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("Album")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("Album").join("01.wav"),
+        wave(&audio(200, 1)),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("02.wav"), wave(&audio(100, 2))).expect("write");
+    let cue = dir.path().join("album.cue");
+    std::fs::write(
+        &cue,
+        "FILE \"Album\\01.wav\" WAVE\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n\
+         FILE \"Album\\02.wav\" WAVE\n  TRACK 02 AUDIO\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write cue");
+    let (info, stderr) = info(&cue);
+    assert_eq!(track_numbers(&info), vec![1, 2]);
+    let files: Vec<String> = info["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f.as_str().expect("name").replace('\\', "/"))
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("Album/01.wav")),
+        "{files:?}"
+    );
+    // 02.wav is not in Album: found beside the sheet, with a warning that names the line.
+    assert!(files.iter().any(|f| f.ends_with("/02.wav")), "{files:?}");
+    assert!(
+        stderr.contains("line 4") && stderr.contains("Windows path"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("line 1,"), "{stderr}");
+}
+
+#[test]
+fn i11_14_eac_data_track_without_data_reads_the_audio_and_refuses_what_needs_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pcm = audio(300, 3);
+    std::fs::write(dir.path().join("Range.wav"), wave(&pcm)).expect("write");
+    std::fs::write(dir.path().join("range.bin"), &pcm).expect("write");
+    // The shapes EAC leaves for the data track of an Enhanced CD it copied the audio of: in the
+    // image's WAVE file, past the end of a BIN, in a file it never wrote.
+    let sheets = [
+        (
+            "wave.cue",
+            "FILE \"Range.wav\" WAVE\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    INDEX 01 00:02:00\n\
+               TRACK 03 MODE1/2352\n    INDEX 01 02:36:00\n",
+            "FILE is WAVE",
+        ),
+        (
+            "past.cue",
+            "FILE \"range.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    INDEX 01 00:02:00\n\
+               TRACK 03 MODE1/2352\n    INDEX 01 02:36:00\n",
+            "past the end of FILE 'range.bin'",
+        ),
+        (
+            "missing.cue",
+            "FILE \"range.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    INDEX 01 00:02:00\n\
+             FILE \"Data Track.bin\" BINARY\n  TRACK 03 MODE1/2352\n    INDEX 01 00:00:00\n",
+            "'Data Track.bin' not found",
+        ),
+    ];
+    for (name, text, why) in sheets {
+        let cue = dir.path().join(name);
+        std::fs::write(&cue, text).expect("write cue");
+        let (info, stderr) = info(&cue);
+        assert_eq!(track_numbers(&info), vec![1, 2], "{name}");
+        assert_eq!(info["lead_out"].as_i64(), Some(300), "{name}");
+        assert!(
+            stderr.contains("track 3 (MODE1/2352)") && stderr.contains(why),
+            "{name}: {stderr}"
+        );
+        // A target that keeps the whole disc needs track 3: refused, naming it.
+        let nrg = dir.path().join(format!("{name}.nrg"));
+        let (output, stderr) = run(&[OsStr::new("convert"), cue.as_os_str(), nrg.as_os_str()]);
+        assert!(!output.status.success(), "{name} -> nrg was not refused");
+        assert!(
+            stderr.contains("track 3 (MODE1/2352) is not in the image") && stderr.contains(why),
+            "{name}: {stderr}"
+        );
+        assert!(!nrg.exists());
+        // An ISO holds the data track, and there is none to hold: the message names the one
+        // that is missing.
+        let iso = dir.path().join(format!("{name}.iso"));
+        let (output, stderr) = run(&[OsStr::new("convert"), cue.as_os_str(), iso.as_os_str()]);
+        assert!(!output.status.success(), "{name} -> iso was not refused");
+        assert!(stderr.contains("track 3 (MODE1/2352)"), "{name}: {stderr}");
+        // Allowed to lose it, the audio converts whole.
+        let out = dir.path().join(format!("{name}-audio.cue"));
+        let (output, stderr) = run(&[
+            OsStr::new("convert"),
+            OsStr::new("--allow-lossy"),
+            OsStr::new("--single-bin"),
+            cue.as_os_str(),
+            out.as_os_str(),
+        ]);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert!(
+            std::fs::read(out.with_extension("bin")).expect("bin") == pcm,
+            "{name}: the audio changed"
+        );
+    }
+}
+
+#[test]
+fn i11_15_last_track_with_only_index_00_is_read_from_there() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("cut.bin"), audio(300, 4)).expect("write");
+    let cue = dir.path().join("cut.cue");
+    std::fs::write(
+        &cue,
+        "FILE \"cut.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    INDEX 00 00:03:00\n",
+    )
+    .expect("write cue");
+    let (info, stderr) = info(&cue);
+    let tracks = info["tracks"].as_array().expect("tracks");
+    assert_eq!(tracks.len(), 2);
+    assert_eq!(
+        (tracks[1]["start"].as_i64(), tracks[1]["length"].as_i64()),
+        (Some(225), Some(75))
+    );
+    assert_eq!(tracks[1]["pregap"]["sectors"].as_i64(), Some(0));
+    assert!(
+        stderr.contains("line 5") && stderr.contains("INDEX 00"),
+        "{stderr}"
+    );
+}
