@@ -191,3 +191,94 @@ fn i11_15_last_track_with_only_index_00_is_read_from_there() {
         "{stderr}"
     );
 }
+
+#[test]
+fn i11_9_nrg_refuses_index_02_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("marks.bin"), audio(400, 5)).expect("write");
+    let cue = dir.path().join("marks.cue");
+    std::fs::write(
+        &cue,
+        "FILE \"marks.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    INDEX 01 00:02:00\n\
+         TRACK 03 AUDIO\n    INDEX 01 00:04:00\n    INDEX 02 00:04:50\n",
+    )
+    .expect("write cue");
+    let nrg = dir.path().join("marks.nrg");
+    let (output, stderr) = run(&[
+        OsStr::new("convert"),
+        OsStr::new("-q"),
+        cue.as_os_str(),
+        nrg.as_os_str(),
+    ]);
+    assert!(!output.status.success(), "INDEX 02 was dropped silently");
+    assert!(
+        stderr.contains("INDEX 02 of track 3 at LBA 350 (00:06:50)"),
+        "{stderr}"
+    );
+    assert!(!nrg.exists());
+    let (output, stderr) = run(&[
+        OsStr::new("convert"),
+        OsStr::new("--allow-lossy"),
+        cue.as_os_str(),
+        nrg.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{stderr}");
+    // What was written still reads in libcdio, which is why the marks are left out.
+    if let Some(cd_info) = discus_tests::peer("cd-info") {
+        let rows = discus_tests::cd_info_tracks(&cd_info, "nrg", &nrg).expect("cd-info reads it");
+        assert_eq!(rows, vec![(1, 0), (2, 150), (3, 300), (170, 400)]);
+    }
+}
+
+#[test]
+fn i11_9_bin_ending_mid_sector_is_refused_with_the_offset() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = audio(20, 6);
+    bytes.extend_from_slice(&[7u8; 100]);
+    std::fs::write(dir.path().join("torn.bin"), &bytes).expect("write");
+    let cue = dir.path().join("torn.cue");
+    std::fs::write(
+        &cue,
+        "FILE \"torn.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write cue");
+    let out = dir.path().join("out.cue");
+    // -q hides warnings, never a loss.
+    let (output, stderr) = run(&[
+        OsStr::new("convert"),
+        OsStr::new("-q"),
+        cue.as_os_str(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        !output.status.success(),
+        "the torn tail was dropped silently"
+    );
+    assert!(
+        stderr.contains("100 byte(s) at byte 47040") && stderr.contains("--allow-lossy"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let (output, stderr) = run(&[
+        OsStr::new("convert"),
+        OsStr::new("-q"),
+        OsStr::new("--allow-lossy"),
+        cue.as_os_str(),
+        out.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{stderr}");
+    // A raw image without a sheet: the same rule.
+    let mut raw = Vec::new();
+    for lba in 0..20 {
+        let mut sector = [0u8; RAW_SIZE];
+        discus::core::sector::encode_mode1(discus::core::Lba(lba), &[0u8; 2048], &mut sector);
+        raw.extend_from_slice(&sector);
+    }
+    raw.extend_from_slice(&[1u8; 10]);
+    let img = dir.path().join("raw.img");
+    std::fs::write(&img, &raw).expect("write");
+    let iso = dir.path().join("raw.iso");
+    let (output, stderr) = run(&[OsStr::new("convert"), img.as_os_str(), iso.as_os_str()]);
+    assert!(!output.status.success(), "raw image: torn tail dropped");
+    assert!(stderr.contains("10 byte(s), at byte 47040"), "{stderr}");
+}

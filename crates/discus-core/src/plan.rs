@@ -87,7 +87,7 @@ impl Plan {
         path: &std::path::Path,
     ) -> crate::Result<Plan> {
         let Some(first_data) = source.disc().tracks().position(|t| t.mode.is_data()) else {
-            let absent = source.absent_tracks();
+            let absent = source.left_out();
             return Err(crate::Error::unsupported(
                 path,
                 if absent.is_empty() {
@@ -172,7 +172,7 @@ impl Plan {
             // its sectors are what would be generated in their place (silence, empty data), as it
             // checks stripped sync and ECC, and counts the ones that are not.
         }
-        losses.extend(source.absent_tracks());
+        losses.extend(source.left_out());
         if original.sessions.len() > self.disc.sessions.len() {
             losses.push(format!(
                 "the disc has {} sessions and the target holds {}",

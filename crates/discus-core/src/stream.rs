@@ -39,11 +39,11 @@ pub trait SectorSource: Send {
         Vec::new()
     }
 
-    /// Tracks the image names but holds no data for — a data track an audio ripper listed without
-    /// copying it — one sentence each, naming the track and why. They are not in
-    /// [`SectorSource::disc`], so everything else reads; a plan reports each as a loss, so only
-    /// conversions that would need them are refused.
-    fn absent_tracks(&self) -> Vec<String> {
+    /// What the image names or holds that is not in [`SectorSource::disc`] — a data track an audio
+    /// ripper listed without copying it, the torn bytes of a last sector — one sentence each,
+    /// naming the track or the byte offset. Everything else reads; a plan reports each as a loss,
+    /// so a conversion is refused unless lossy conversions are allowed.
+    fn left_out(&self) -> Vec<String> {
         Vec::new()
     }
 }

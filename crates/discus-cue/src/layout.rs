@@ -130,12 +130,14 @@ pub(crate) struct Absent {
 /// Builds the disc. `files[i]` is the span of sheet file `i`, `None` for files no INDEX uses
 /// and for files that are missing for an absent track. `absent` (from what the reader found:
 /// a missing file, a WAVE file for data) may be moved earlier here, when an INDEX of a trailing
-/// data track lies past the end of its file; the absent tracks are left out of the disc.
+/// data track lies past the end of its file; the absent tracks are left out of the disc. Bytes
+/// at the end of a file that make no whole sector go to `torn`, one sentence each.
 pub(crate) fn build(
     cue: &Path,
     sheet: &Sheet,
     files: &[Option<FileSpan>],
     absent: &mut Option<Absent>,
+    torn: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<(Disc, Vec<Storage>)> {
     let mut collect = vec![Collect::default(); sheet.tracks.len()];
@@ -170,6 +172,7 @@ pub(crate) fn build(
             span,
             may_be_absent,
             &mut collect,
+            torn,
             warnings,
         )?;
         if let Some(found) = found {
@@ -304,6 +307,7 @@ fn spans_of_file(
     span: FileSpan,
     may_be_absent: usize,
     collect: &mut [Collect],
+    torn: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Absent>> {
     let Some(&(first_track, first)) = points.first() else {
@@ -362,6 +366,23 @@ fn spans_of_file(
             let c = &mut collect[track];
             c.indexes.push((index.number, c.pregap + c.body));
         }
+        // Bytes after the last whole sector of the file: not sector data anyone can read, so a
+        // loss that a conversion refuses (and a warning for `info`).
+        let tear = |at: u64, left: u64, torn: &mut Vec<String>, warnings: &mut Vec<String>| {
+            if left == 0 {
+                return;
+            }
+            let sentence = format!(
+                "FILE '{name}' ends with {left} byte(s) at byte {} that do not make a whole {size}-byte sector",
+                span.base + at
+            );
+            warnings.push(
+                index
+                    .pos
+                    .warning(cue, format_args!("{sentence}; they are not read")),
+            );
+            torn.push(index.pos.warning(cue, sentence));
+        };
         let available = span.len.saturating_sub(offset);
         let next_absent = points.get(n + 1).filter(|&&(next_track, next)| {
             next_track >= may_be_absent
@@ -376,6 +397,7 @@ fn spans_of_file(
                     cue, track, kind, part, sectors, offset, span, index, collect,
                 )?;
             }
+            tear(offset + sectors * size, available % size, torn, warnings);
             return Ok(Some(past_end(next_track, next)));
         }
         let sectors = match points.get(n + 1) {
@@ -396,15 +418,7 @@ fn spans_of_file(
                         ),
                     ));
                 }
-                let left = available % size;
-                if left != 0 {
-                    warnings.push(index.pos.warning(
-                        cue,
-                        format!(
-                            "FILE '{name}' ends with {left} byte(s) that do not make a whole {size}-byte sector; they are ignored"
-                        ),
-                    ));
-                }
+                tear(offset + sectors * size, available % size, torn, warnings);
                 sectors
             }
         };
@@ -474,7 +488,14 @@ mod tests {
             .map(|&len| Some(FileSpan { base: 0, len }))
             .collect();
         let mut warnings = Vec::new();
-        let (disc, storage) = build(cue, &sheet, &files, &mut None, &mut warnings)?;
+        let (disc, storage) = build(
+            cue,
+            &sheet,
+            &files,
+            &mut None,
+            &mut Vec::new(),
+            &mut warnings,
+        )?;
         Ok((disc, storage, warnings))
     }
 

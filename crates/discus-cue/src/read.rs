@@ -30,8 +30,9 @@ pub struct CueSource {
     cd_text: Option<PathBuf>,
     comments: Vec<String>,
     warnings: Vec<String>,
-    /// Why the trailing tracks the files hold no data for are left out (see [`layout::Absent`]).
-    absent: Vec<String>,
+    /// Why the trailing tracks the files hold no data for are left out (see [`layout::Absent`]),
+    /// and the torn ends of files: losses for every plan.
+    left_out: Vec<String>,
     scratch: Vec<u8>,
 }
 
@@ -186,8 +187,10 @@ impl CueSource {
                 })
             })
             .collect();
-        let (mut disc, storage) = layout::build(cue, &sheet, &spans, &mut absent, &mut warnings)?;
-        let absent: Vec<String> = absent
+        let mut torn = Vec::new();
+        let (mut disc, storage) =
+            layout::build(cue, &sheet, &spans, &mut absent, &mut torn, &mut warnings)?;
+        let mut left_out: Vec<String> = absent
             .map(|a| {
                 let numbers: Vec<String> = sheet.tracks[a.from..]
                     .iter()
@@ -210,6 +213,7 @@ impl CueSource {
                 lost
             })
             .unwrap_or_default();
+        left_out.extend(torn);
 
         let mut cd_text = None;
         if let Some((name, pos)) = &sheet.cd_text_file {
@@ -236,7 +240,7 @@ impl CueSource {
             cd_text,
             comments: sheet.comments,
             warnings,
-            absent,
+            left_out,
             scratch: Vec::new(),
         })
     }
@@ -413,8 +417,8 @@ impl SectorSource for CueSource {
         self.warnings.clone()
     }
 
-    fn absent_tracks(&self) -> Vec<String> {
-        self.absent.clone()
+    fn left_out(&self) -> Vec<String> {
+        self.left_out.clone()
     }
 }
 

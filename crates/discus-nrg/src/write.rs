@@ -18,8 +18,8 @@
 //!   `--sector-size 2352` keeps Mode 1 whole (0x05); `--sector-size 2336` stores Mode 2 as 0x03.
 //! * Postgaps are stored as part of their track: NRG has no field for them.
 //! * Sessions keep their addresses: the cue chunk of each session says where its tracks are.
-//!   The cue chunks hold INDEX 00 and 01 only: libcdio aborts on any other entry, and index marks
-//!   are not sector data (the plan notes them).
+//!   The cue chunks hold INDEX 00 and 01 only: libcdio aborts on any other entry, so the plan
+//!   lists every INDEX 02 and later as a loss, refused unless lossy conversions are allowed.
 
 use std::path::Path;
 
@@ -126,7 +126,26 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
     let notes = metadata_notes(&plan.disc);
     plan.find_losses(source);
     plan.notes.extend(notes);
+    plan.losses.extend(index_losses(&plan.disc));
     Ok(plan)
+}
+
+/// INDEX 02 and later, one sentence each: the cue chunk cannot carry them (libcdio's reader
+/// aborts on any entry but INDEX 00 and 01), so writing the NRG drops them — a loss.
+fn index_losses(disc: &Disc) -> Vec<String> {
+    disc.tracks()
+        .flat_map(|track| {
+            track.indexes.iter().map(move |index| {
+                format!(
+                    "INDEX {:02} of track {} at LBA {} ({}) is not written: NRG readers (libcdio) cannot read cue entries beyond INDEX 01",
+                    index.number,
+                    track.number,
+                    index.lba,
+                    index.lba.to_absolute_msf()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Tracks of a session must follow each other: space between them becomes pregap (or, when the
@@ -202,12 +221,6 @@ fn metadata_notes(disc: &Disc) -> Vec<String> {
                 track.number
             ));
         }
-    }
-    for track in disc.tracks().filter(|t| !t.indexes.is_empty()) {
-        notes.push(format!(
-            "track {}: INDEX 02 and later are not written (libcdio cannot read NRG cue entries beyond INDEX 01)",
-            track.number
-        ));
     }
     let has_text = !disc.text.is_empty() || disc.tracks().any(|t| !t.text.is_empty());
     if disc.cd_text_packs.is_none() && has_text && cdtext::encode(disc).is_none() {
