@@ -282,3 +282,73 @@ fn i11_9_bin_ending_mid_sector_is_refused_with_the_offset() {
     assert!(!output.status.success(), "raw image: torn tail dropped");
     assert!(stderr.contains("10 byte(s), at byte 47040"), "{stderr}");
 }
+
+#[test]
+fn i11_16_a_refusal_names_the_lossless_choice_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // MODE1/2352 whose sectors are not valid Mode 1 (no sync, no EDC): stripping them loses bytes.
+    let bin = audio(30, 7);
+    std::fs::write(dir.path().join("odd.bin"), &bin).expect("write");
+    let cue = dir.path().join("odd.cue");
+    std::fs::write(
+        &cue,
+        "FILE \"odd.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write cue");
+    for target in ["odd.nrg", "odd.img"] {
+        let out = dir.path().join(target);
+        let (output, stderr) = run(&[OsStr::new("convert"), cue.as_os_str(), out.as_os_str()]);
+        assert!(!output.status.success(), "{target} was not refused");
+        let choice = stderr.find("--sector-size 2352");
+        let lossy = stderr.find("--allow-lossy");
+        assert!(
+            choice.is_some() && choice < lossy,
+            "{target}: the lossless choice is not named first: {stderr}"
+        );
+        // And it does keep every byte.
+        let (output, stderr) = run(&[
+            OsStr::new("convert"),
+            OsStr::new("--sector-size"),
+            OsStr::new("2352"),
+            cue.as_os_str(),
+            out.as_os_str(),
+        ]);
+        assert!(output.status.success(), "{target}: {stderr}");
+        let back = dir.path().join(format!("{target}-back.cue"));
+        let (output, stderr) = run(&[
+            OsStr::new("convert"),
+            OsStr::new("--single-bin"),
+            out.as_os_str(),
+            back.as_os_str(),
+        ]);
+        assert!(output.status.success(), "{target}: {stderr}");
+        assert!(
+            std::fs::read(back.with_extension("bin")).expect("bin") == bin,
+            "{target}: bytes changed"
+        );
+    }
+    // An ISO cannot store whole sectors: only --allow-lossy is offered.
+    let iso = dir.path().join("odd.iso");
+    let (output, stderr) = run(&[OsStr::new("convert"), cue.as_os_str(), iso.as_os_str()]);
+    assert!(!output.status.success());
+    assert!(
+        !stderr.contains("--sector-size") && stderr.contains("--allow-lossy"),
+        "{stderr}"
+    );
+    // Mode 2 XA in 2048-byte sectors loses the subheaders, which the plan knows before
+    // writing: the loss itself names the choice.
+    let xa = dir.path().join("xa.cue");
+    std::fs::write(
+        &xa,
+        "FILE \"odd.bin\" BINARY\n  TRACK 01 MODE2/2352\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write cue");
+    let img = dir.path().join("xa.img");
+    let (output, stderr) = run(&[OsStr::new("convert"), xa.as_os_str(), img.as_os_str()]);
+    assert!(!output.status.success());
+    let choice = stderr.find("--sector-size 2352");
+    assert!(
+        choice.is_some() && choice < stderr.find("--allow-lossy"),
+        "{stderr}"
+    );
+}

@@ -189,6 +189,8 @@ pub fn convert(
         .collect();
     let modes: Vec<_> = plan.disc.tracks().map(|t| t.mode).collect();
     let runs = runs(plan, source.disc());
+    // Known before the source moves to the reader thread: what a refusal offers first.
+    let lossless = plan.keep_whole(source);
     let files = source.files();
     let mut done = 0u64;
     std::thread::scope(|scope| -> Result<()> {
@@ -237,6 +239,7 @@ pub fn convert(
             path,
             first,
             count: check.count,
+            lossless: lossless.map(str::to_string),
         });
     }
     sink.finish()?;

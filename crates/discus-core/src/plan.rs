@@ -31,7 +31,13 @@ pub struct Plan {
     pub losses: Vec<String>,
     /// What the target drops that is not sector data (catalog, CD-TEXT …): reported, not refused.
     pub notes: Vec<String>,
+    /// Whether the target can store sectors whole (2352 bytes) when asked to: where the plan
+    /// strips them, a refusal names that lossless choice before `--allow-lossy`.
+    pub raw_sectors: bool,
 }
+
+/// The option that keeps every byte of a sector where a target stores sectors stripped by default.
+pub const KEEP_WHOLE: &str = "use --sector-size 2352 to keep every byte";
 
 impl Plan {
     /// A plan that keeps every track of the source, each in the form `form_for` gives (from the
@@ -73,6 +79,7 @@ impl Plan {
             tracks,
             losses: Vec::new(),
             notes: Vec::new(),
+            raw_sectors: capabilities.raw_sectors,
         };
         plan.find_losses(source);
         plan
@@ -148,7 +155,7 @@ impl Plan {
             let stored = source.stored_form(index);
             if !plan.form.holds(track.mode, stored) {
                 losses.push(format!(
-                    "track {} ({}) stored as {}-byte sectors loses {}",
+                    "track {} ({}) stored as {}-byte sectors loses {}{}",
                     track.number,
                     track.mode.name(),
                     plan.form.name(),
@@ -156,6 +163,11 @@ impl Plan {
                         crate::TrackMode::Audio => "the audio",
                         crate::TrackMode::Mode1 => "part of every sector",
                         _ => "the XA subheaders and Form 2 data",
+                    },
+                    if self.raw_sectors {
+                        format!(" ({KEEP_WHOLE})")
+                    } else {
+                        String::new()
                     }
                 ));
             }
@@ -196,6 +208,17 @@ impl Plan {
         }
         self.losses = losses;
         self.notes = notes;
+    }
+
+    /// The lossless choice for sectors this plan strips (sync, header, EDC/ECC, subheaders), when
+    /// the target could store them whole: named in a refusal before `--allow-lossy`.
+    pub fn keep_whole(&self, source: &dyn SectorSource) -> Option<&'static str> {
+        let main = |form: Form| form.size().min(crate::sector::RAW_SIZE);
+        let strips = self
+            .tracks
+            .iter()
+            .any(|t| main(t.form) < main(source.stored_form(t.source)));
+        (self.raw_sectors && strips).then_some(KEEP_WHOLE)
     }
 
     /// Sectors the sink will receive.

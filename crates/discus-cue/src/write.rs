@@ -486,6 +486,7 @@ mod tests {
             tracks,
             losses: Vec::new(),
             notes: Vec::new(),
+            raw_sectors: true,
         }
     }
 
