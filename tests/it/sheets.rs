@@ -352,3 +352,57 @@ fn i11_16_a_refusal_names_the_lossless_choice_first() {
         "{stderr}"
     );
 }
+
+#[test]
+fn i11_7_the_file_named_is_the_file_converted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name);
+    // t.img (with its t.ccd) holds one disc; t.bin (with its t.cue) another.
+    let mode1 = |fill: &dyn Fn(i32) -> u8| {
+        let mut raw = Vec::new();
+        for lba in 0..40 {
+            let mut sector = [0u8; RAW_SIZE];
+            let user = [fill(lba); 2048];
+            discus::core::sector::encode_mode1(discus::core::Lba(lba), &user, &mut sector);
+            raw.extend_from_slice(&sector);
+        }
+        raw
+    };
+    std::fs::write(path("src.bin"), mode1(&|lba| lba as u8)).expect("write");
+    std::fs::write(
+        path("src.cue"),
+        "FILE \"src.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write");
+    let convert = |args: &[&OsStr]| {
+        let (output, stderr) = run(args);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+    };
+    let c = OsStr::new("convert");
+    let q = OsStr::new("-q");
+    convert(&[c, q, path("src.cue").as_os_str(), path("t.ccd").as_os_str()]);
+    std::fs::write(path("t.bin"), mode1(&|_| 0xEE)).expect("write");
+    std::fs::write(
+        path("t.cue"),
+        "FILE \"t.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write");
+    let user_data = |iso: &Path| std::fs::read(iso).expect("iso");
+    let expected: Vec<u8> = (0..40u8).flat_map(|b| [b; 2048]).collect();
+
+    convert(&[c, q, path("t.img").as_os_str(), path("img.iso").as_os_str()]);
+    assert!(
+        user_data(&path("img.iso")) == expected,
+        "t.img was not what was converted"
+    );
+    // The sheet is still used for the file it names.
+    convert(&[c, q, path("t.bin").as_os_str(), path("bin.iso").as_os_str()]);
+    assert!(user_data(&path("bin.iso")) == vec![0xEEu8; 40 * 2048]);
+    // Without the .ccd, t.img is a raw image: still not t.bin.
+    std::fs::remove_file(path("t.ccd")).expect("rm");
+    std::fs::remove_file(path("t.sub")).expect("rm");
+    let (info, _) = info(&path("t.img"));
+    assert_eq!(info["format"].as_str(), Some("img"), "{info}");
+    convert(&[c, q, path("t.img").as_os_str(), path("raw.iso").as_os_str()]);
+    assert!(user_data(&path("raw.iso")) == expected);
+}

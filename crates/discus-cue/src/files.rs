@@ -254,13 +254,49 @@ pub(crate) fn open(path: PathBuf, kind: FileType, warnings: &mut Vec<String>) ->
     })
 }
 
-/// The sheet beside a non-sheet file with the same stem (`game.bin` → `game.cue`), any case.
+/// The sheet beside a non-sheet file with the same stem (`game.bin` → `game.cue`), any case,
+/// when that sheet reads the file: one of its FILE lines resolves to it, as the reader resolves
+/// them. A `t.cue` naming `t.bin` says nothing about a `t.img` beside it, and the file the user
+/// named is the file converted.
 pub(crate) fn sibling_sheet(path: &Path) -> Option<PathBuf> {
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
-    listing(folder_of(path)).into_iter().find(|p| {
+    let sheet = listing(folder_of(path)).into_iter().find(|p| {
         p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"))
             && p.file_stem()
                 .is_some_and(|s| s.to_string_lossy().to_lowercase() == stem)
+    })?;
+    names(&sheet, path).then_some(sheet)
+}
+
+/// Whether the sheet at `cue` reads `data` through one of its FILE lines.
+fn names(cue: &Path, data: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(cue) else {
+        return false;
+    };
+    if meta.len() > crate::read::MAX_SHEET {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(cue) else {
+        return false;
+    };
+    let Ok(sheet) = crate::sheet::parse(cue, &crate::sheet::decode(&bytes)) else {
+        return false;
+    };
+    let Ok(wanted) = data.canonicalize() else {
+        return false;
+    };
+    let only_file = sheet.files.len() == 1;
+    sheet.files.iter().any(|file| {
+        locate(
+            cue,
+            &file.name,
+            file.kind,
+            only_file,
+            file.pos,
+            &mut Vec::new(),
+        )
+        .and_then(|found| found.canonicalize().with_path(&found))
+        .is_ok_and(|found| found == wanted)
     })
 }
 

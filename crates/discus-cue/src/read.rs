@@ -13,7 +13,7 @@ use crate::layout::{self, FileSpan, Storage};
 use crate::sheet::{self, FileType, TrackKind};
 
 /// A sheet bigger than this is not a cue sheet (real ones are a few KiB).
-const MAX_SHEET: u64 = 4 << 20;
+pub(crate) const MAX_SHEET: u64 = 4 << 20;
 /// CD-TEXT holds at most 8 blocks of 256 packs of 18 bytes; allow a header and slack.
 const MAX_CD_TEXT: u64 = 64 << 10;
 /// Bytes of one CD-TEXT pack.
