@@ -417,11 +417,21 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_sibling_sheet() {
+    fn finds_the_sibling_sheet_that_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let bin = touch(dir.path(), "Game.bin");
         assert_eq!(sibling_sheet(&bin), None);
-        let cue = touch(dir.path(), "game.CUE");
+        let cue = dir.path().join("game.CUE");
+        let sheet =
+            |name: &str| format!("FILE \"{name}\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n");
+        std::fs::write(&cue, sheet("Game.bin")).unwrap();
+        assert_eq!(sibling_sheet(&bin), Some(cue.clone()));
+        // i11_7: a sheet naming another file is not this file's sheet.
+        let img = touch(dir.path(), "Game.img");
+        assert_eq!(sibling_sheet(&img), None);
+        // A stale name the reader resolves to the file (the sheet's own stem) still counts.
+        std::fs::write(&cue, sheet("BOING.BIN")).unwrap();
+        std::fs::remove_file(&img).unwrap();
         assert_eq!(sibling_sheet(&bin), Some(cue));
     }
 }
