@@ -372,3 +372,52 @@ fn i11_6_libcdio_sheets_match_cd_info() {
         "p1.cue was not compared: {compared:?}"
     );
 }
+
+#[test]
+fn i11_6_whippers_htoa_rip_lands_on_the_discs_toc() {
+    // Bloc Party's "Silent Alarm" hides 15 220 sectors of audio before track 1. whipper rips it
+    // without the hidden track and writes `PREGAP 03:22:70` on track 1, INDEX 01 times counted in
+    // its one WAVE file; its tests quote the disc's TOC as cd-discid prints it (sector offsets
+    // + 150): 15370 35019 51532 69190 84292 96826 112527 132448 148595 168072 185539 203331 222103.
+    let toc: [i64; 13] = [
+        15370, 35019, 51532, 69190, 84292, 96826, 112527, 132448, 148595, 168072, 185539, 203331,
+        222103,
+    ];
+    let hidden = 15_220i64;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("FILE \"data.wav\" WAVE\n  TRACK 01 AUDIO\n    PREGAP 03:22:70\n");
+    for (n, offset) in toc.iter().enumerate() {
+        let in_file = offset - 150 - hidden;
+        if n > 0 {
+            text.push_str(&format!("  TRACK {:02} AUDIO\n", n + 1));
+        }
+        text.push_str(&format!(
+            "    INDEX 01 {:02}:{:02}:{:02}\n",
+            in_file / 4500,
+            in_file / 75 % 60,
+            in_file % 75
+        ));
+    }
+    let cue = dir.path().join("bloc.cue");
+    std::fs::write(&cue, text).expect("write cue");
+    // The WAVE: a header and a sparse body up to a lead-out in the disc's 3244th second.
+    let sectors: u32 = 243_200 - 15_220;
+    let bytes = sectors * RAW_SIZE as u32;
+    let mut header = Vec::new();
+    header.extend_from_slice(b"RIFF");
+    header.extend_from_slice(&(36 + bytes).to_le_bytes());
+    header.extend_from_slice(b"WAVEfmt ");
+    for field in [16u32, 0x0002_0001, 44_100, 176_400, 0x0010_0004] {
+        header.extend_from_slice(&field.to_le_bytes());
+    }
+    header.extend_from_slice(b"data");
+    header.extend_from_slice(&bytes.to_le_bytes());
+    let wav = std::fs::File::create(dir.path().join("data.wav")).expect("create wav");
+    std::io::Write::write_all(&mut &wav, &header).expect("write header");
+    wav.set_len(header.len() as u64 + u64::from(bytes))
+        .expect("size wav");
+    let (starts, lead_out) = discus_addresses(&cue);
+    let expected: Vec<i64> = toc.iter().map(|o| o - 150).collect();
+    assert_eq!(starts, expected);
+    assert_eq!((lead_out + 150) / 75, 3244);
+}

@@ -566,6 +566,18 @@ mod tests {
     }
 
     #[test]
+    fn a_data_track_pregap_lands_where_bluescsi_places_it() {
+        // BlueSCSI's CUEParser test (its issue 422): PREGAP before a data track's INDEX 01 at
+        // 01:06:19 — track start 4969, data start 5119, the data at byte 0xB254B0.
+        let text = "FILE \"issue422.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  \
+            TRACK 02 MODE1/2352\n    PREGAP 00:02:00\n    INDEX 01 01:06:19\n";
+        let (disc, storage, _) = layout(text, &[2352 * 5000]).unwrap();
+        let t: Vec<_> = disc.tracks().collect();
+        assert_eq!((t[1].first_lba(), t[1].start), (Lba(4969), Lba(5119)));
+        assert_eq!(storage[1].extents[0].offset, 0xB254B0);
+    }
+
+    #[test]
     fn sessions_are_apart_by_lead_out_and_lead_in() {
         let text = "REM SESSION 01\nFILE a.bin BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n\
             REM SESSION 02\nTRACK 02 MODE1/2352\nINDEX 01 00:00:20\n\
