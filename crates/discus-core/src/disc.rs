@@ -288,6 +288,7 @@ impl Disc {
     /// changed, as notes, and refuses overlapping tracks or a hole between two stored gaps.
     pub fn close_holes(&mut self) -> Result<Vec<String>, String> {
         let mut notes = Vec::new();
+        notes.extend(self.fill_before_first_track());
         for session in &mut self.sessions {
             for pair in 1..session.tracks.len() {
                 let (before, after) = session.tracks.split_at_mut(pair);
@@ -336,6 +337,23 @@ impl Disc {
         Ok(notes)
     }
 
+    /// Gives the addresses from LBA 0 to the first track's first sector, when a source left them
+    /// to no track (a CloneCD or MDS image whose track 1 starts late without a pregap), to track
+    /// 1's pregap, generated: on a disc they are its pregap, and every format that begins at LBA 0
+    /// needs them described. Says what it changed.
+    pub fn fill_before_first_track(&mut self) -> Option<String> {
+        let first = self.sessions.first_mut()?.tracks.first_mut()?;
+        let hole = u32::try_from(first.first_lba().0).ok().filter(|&h| h > 0)?;
+        if first.pregap.stored && first.pregap.sectors > 0 {
+            return None;
+        }
+        first.pregap = Gap::generated(first.pregap.sectors + hole);
+        Some(format!(
+            "the {hole} sector(s) before track {} (from LBA 0) become its pregap",
+            first.number
+        ))
+    }
+
     /// Checks what every TOC-writing format needs: sessions in increasing order and not empty,
     /// track numbers 1–99 increasing across the disc, and no track starting before the previous
     /// one ends. Says what is wrong otherwise.
@@ -376,6 +394,20 @@ impl Disc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn i11_6_the_addresses_before_a_late_track_one_are_its_pregap() {
+        let mut disc = Disc::single_session(vec![Track::new(1, TrackMode::Audio, Lba(150), 10)]);
+        let note = disc.fill_before_first_track();
+        assert!(note.is_some_and(|n| n.contains("150 sector(s)")));
+        assert_eq!(disc.sessions[0].tracks[0].pregap, Gap::generated(150));
+        assert_eq!(disc.sessions[0].tracks[0].first_lba(), Lba(0));
+        // Already from LBA 0 (or before): nothing to do.
+        assert_eq!(disc.fill_before_first_track(), None);
+        let mut early = Disc::single_session(vec![Track::new(1, TrackMode::Audio, Lba(0), 10)]);
+        assert_eq!(early.fill_before_first_track(), None);
+        assert_eq!(early.sessions[0].tracks[0].pregap, Gap::NONE);
+    }
 
     #[test]
     fn holes_between_tracks_go_to_a_gap_or_are_refused() {

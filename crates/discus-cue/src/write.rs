@@ -65,6 +65,8 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         },
         |track| (track.pregap.stored && track.pregap.sectors > 0, false),
     );
+    // A sheet's first byte is LBA 0: a track 1 that starts later needs its pregap (PREGAP).
+    plan.notes.extend(plan.disc.fill_before_first_track());
     plan.notes.extend(notes(&plan.disc));
     Ok(plan)
 }
