@@ -421,3 +421,41 @@ fn i11_6_whippers_htoa_rip_lands_on_the_discs_toc() {
     assert_eq!(starts, expected);
     assert_eq!((lead_out + 150) / 75, 3244);
 }
+
+#[test]
+fn i11_6_a_pregap_stored_before_lba_0_never_moves_the_tracks() {
+    let Some(libcdio) = corpus("libcdio") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    // p1.nrg with one byte changed in LBA -150: that sector is no longer what would be
+    // generated, so the model keeps track 1's pregap from LBA -150.
+    let mut bytes = std::fs::read(libcdio.join("p1.nrg")).expect("read p1");
+    bytes[1000] ^= 0x55;
+    let nrg = dir.path().join("odd.nrg");
+    std::fs::write(&nrg, &bytes).expect("write");
+    let expected = (vec![150, 300], 302);
+    assert_eq!(discus_addresses(&nrg), expected);
+    // A sheet cannot hold LBA -150..-1: refused, naming the sector, unless allowed — and then
+    // the tracks stay where they are.
+    let cue = dir.path().join("odd.cue");
+    let output = discus(&[OsStr::new("convert"), nrg.as_os_str(), cue.as_os_str()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("first at LBA -150"), "{stderr}");
+    convert(&[
+        OsStr::new("--allow-lossy"),
+        nrg.as_os_str(),
+        cue.as_os_str(),
+    ]);
+    assert_eq!(discus_addresses(&cue), expected);
+    // CloneCD and MDS hold it (a negative INDEX 0, a pregap of 300), and give the NRG back.
+    for ext in ["ccd", "mds"] {
+        let image = dir.path().join(format!("odd.{ext}"));
+        convert(&[nrg.as_os_str(), image.as_os_str()]);
+        assert_eq!(discus_addresses(&image), expected, "{ext}");
+    }
+    let back = dir.path().join("back.nrg");
+    convert(&[dir.path().join("odd.ccd").as_os_str(), back.as_os_str()]);
+    assert!(std::fs::read(&back).expect("back") == bytes);
+}
