@@ -459,3 +459,27 @@ fn i11_6_a_pregap_stored_before_lba_0_never_moves_the_tracks() {
     convert(&[dir.path().join("odd.ccd").as_os_str(), back.as_os_str()]);
     assert!(std::fs::read(&back).expect("back") == bytes);
 }
+
+#[test]
+fn i11_6_the_same_htoa_ripped_lands_on_the_same_toc() {
+    // The same disc with its hidden track ripped, as libcue's test sheet has it: INDEX 00 at the
+    // file's start, INDEX 01 03:22:70; track 2 INDEX 00 07:42:69, INDEX 01 07:44:69. Its TOC
+    // (cd-discid, + 150) puts track 1 at 15370 and track 2 at 35019.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = dir.path().join("silent.cue");
+    std::fs::write(
+        &cue,
+        "FILE \"silent.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 00 00:00:00\n    INDEX 01 03:22:70\n  \
+         TRACK 02 AUDIO\n    INDEX 00 07:42:69\n    INDEX 01 07:44:69\n",
+    )
+    .expect("write cue");
+    let bin = std::fs::File::create(dir.path().join("silent.bin")).expect("create");
+    bin.set_len(40_000 * RAW_SIZE as u64).expect("size bin");
+    let (starts, lead_out) = discus_addresses(&cue);
+    assert_eq!(starts, vec![15370 - 150, 35019 - 150]);
+    assert_eq!(lead_out, 40_000);
+    if let Some(cd_info) = peer("cd-info") {
+        let rows = cd_info_tracks(&cd_info, "cue", &cue).expect("cd-info reads it");
+        assert_eq!(split_rows(&rows), (starts, lead_out));
+    }
+}
