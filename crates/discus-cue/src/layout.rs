@@ -404,7 +404,7 @@ fn spans_of_file(
             Some((_, next)) => u64::from(next.frames - index.frames),
             None => {
                 let sectors = available / size;
-                if sectors == 0 && track >= may_be_absent && n == 0 {
+                if sectors == 0 && track >= may_be_absent && track > 0 && n == 0 {
                     return Ok(Some(past_end(track, index)));
                 }
                 if sectors == 0 {

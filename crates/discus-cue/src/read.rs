@@ -112,7 +112,8 @@ impl CueSource {
                 &mut warnings,
             ) {
                 Ok(path) => path,
-                Err(error) => match only_absent(f) {
+                // A sheet of nothing but this track is not a rip that left a track out.
+                Err(error) => match only_absent(f).filter(|&track| track > 0) {
                     Some(track) => {
                         let track_entry = &sheet.tracks[track];
                         mark_absent(
@@ -138,7 +139,7 @@ impl CueSource {
                     .get(index.file)
                     .and_then(Option::as_ref)
                     .is_some_and(|f| f.kind == FileType::Wave);
-                if wave && !track.kind.is_audio() && t >= may_be_absent {
+                if wave && !track.kind.is_audio() && t >= may_be_absent && t > 0 {
                     // What EAC writes for the data track of an Enhanced CD it copied the audio of.
                     mark_absent(
                         t,
