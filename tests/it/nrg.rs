@@ -10,9 +10,17 @@ use discus::{ConvertOptions, WriteOptions};
 use discus_tests::{corpus, peer, run, samples};
 
 fn convert(input: &Path, output: &Path) -> discus::Outcome {
+    convert_with(input, output, false)
+}
+
+/// `allow_lossy` for the mixed sample, whose INDEX 02 an NRG cannot hold (issue 11, item 9).
+fn convert_with(input: &Path, output: &Path, allow_lossy: bool) -> discus::Outcome {
     let options = ConvertOptions {
         force: true,
-        write: WriteOptions::default(),
+        write: WriteOptions {
+            allow_lossy,
+            ..WriteOptions::default()
+        },
         ..ConvertOptions::default()
     };
     discus::convert(input, output, &options)
@@ -112,7 +120,7 @@ fn samples_are_what_the_writer_makes_and_read_back_identically() {
     let temp = tempfile::tempdir().expect("temp dir");
     for (sample, origin) in nrg_samples() {
         let fresh = temp.path().join(sample.file_name().expect("name"));
-        convert(&origin, &fresh);
+        convert_with(&origin, &fresh, true);
         assert!(
             std::fs::read(&fresh).expect("fresh") == std::fs::read(&sample).expect("sample"),
             "{} is not what the writer makes from {} today: run samples/make.sh",
