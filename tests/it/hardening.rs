@@ -223,6 +223,7 @@ fn a_read_error_in_the_middle_leaves_no_output_in_any_format() {
             path: dir.path().join(format!("out.{}", format.extensions[0])),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let plan = (writer.plan)(&source, &options).expect("plan");
         let sink = (writer.create)(&destination, &plan, &options).expect("create");

@@ -237,6 +237,7 @@ pub fn round_trip(
         path: output.clone(),
         force: false,
         inputs: Vec::new(),
+        durable: false,
     };
     let plan = (writer.plan)(&source, options).map_err(|e| e.to_string())?;
     if !plan.losses.is_empty() {

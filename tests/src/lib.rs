@@ -21,40 +21,7 @@ pub fn samples() -> PathBuf {
     repo().join("samples")
 }
 
-/// A folder of the shared corpus of third-party images (`../shared/corpus/NAME` beside the
-/// repository), or `None` — with a note on stderr — when it is not there, so tests skip cleanly.
-pub fn corpus(name: &str) -> Option<PathBuf> {
-    let folder = repo().join("..").join("shared").join("corpus").join(name);
-    if folder.is_dir() {
-        Some(folder)
-    } else {
-        eprintln!("skipped: corpus folder {} is absent", folder.display());
-        None
-    }
-}
-
-/// Whether this run is CI, where a missing peer tool is a failure rather than a skip.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// The path of the peer tool `name`, or `None` (after a note) when it is not installed outside CI.
-/// In CI a missing peer fails the test: `.ci/run` installs them all.
-pub fn peer(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    });
-    match found {
-        Some(path) => Some(path),
-        None if in_ci() => panic!("peer tool {name} is missing; .ci/run should have installed it"),
-        None => {
-            eprintln!("skipped: peer tool {name} is not installed");
-            None
-        }
-    }
-}
+pub use discus_core::testing::{corpus, in_ci, peer, skip};
 
 /// The `discus` binary of this build, built on first use (cargo does not build other packages'
 /// binaries for a test).

@@ -41,13 +41,14 @@ impl std::fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The operating system refused a read or write.
-    #[error("{}: {source}", path.display())]
+    /// The operating system refused a read or write. The system's words are part of the message
+    /// and not also the error's `source()`, so a printed chain says them once.
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What the system said.
-        source: io::Error,
+        cause: io::Error,
     },
     /// The input is not what its format says it must be.
     #[error("{}: {at}: {message}", path.display())]
@@ -116,10 +117,18 @@ pub enum Error {
 
 impl Error {
     /// An I/O error on `path`.
-    pub fn io(path: impl AsRef<Path>, source: io::Error) -> Error {
+    pub fn io(path: impl AsRef<Path>, cause: io::Error) -> Error {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            cause,
+        }
+    }
+
+    /// The kind of the system's error, for an [`Error::Io`].
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            Error::Io { cause, .. } => Some(cause.kind()),
+            _ => None,
         }
     }
 
@@ -183,6 +192,6 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for io::Result<T> {
     fn with_path(self, path: &Path) -> Result<T> {
-        self.map_err(|source| Error::io(path, source))
+        self.map_err(|cause| Error::io(path, cause))
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::disc::Medium;
 use crate::error::Result;
 use crate::output::Destination;
 use crate::plan::Plan;
@@ -72,9 +73,53 @@ pub fn extension_of(path: &Path) -> Option<String> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
+/// Which media a format holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Media {
+    /// CDs.
+    pub cd: bool,
+    /// DVDs.
+    pub dvd: bool,
+    /// Blu-ray discs.
+    pub bd: bool,
+}
+
+impl Media {
+    /// CDs only: formats built on 2352-byte sectors, MSF addresses or a CD TOC.
+    pub const CD: Media = Media {
+        cd: true,
+        dvd: false,
+        bd: false,
+    };
+    /// Every medium: formats that store 2048-byte sectors of any count.
+    pub const ALL: Media = Media {
+        cd: true,
+        dvd: true,
+        bd: true,
+    };
+
+    /// Whether `medium` is one of these.
+    pub fn holds(self, medium: Medium) -> bool {
+        match medium {
+            Medium::Cd => self.cd,
+            Medium::Dvd { .. } => self.dvd,
+            Medium::Bd => self.bd,
+        }
+    }
+}
+
+impl Default for Media {
+    /// CDs only, as every format held before DVDs were modelled.
+    fn default() -> Media {
+        Media::CD
+    }
+}
+
 /// What a format can hold.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capabilities {
+    /// The media it holds; the plan check refuses the others before writing.
+    pub media: Media,
     /// More than one track.
     pub multi_track: bool,
     /// Audio tracks.
@@ -122,6 +167,27 @@ pub struct WriteOptions {
     pub audio_files: bool,
     /// Compression settings.
     pub compression: Compression,
+}
+
+impl WriteOptions {
+    /// The threads parallel work should use: `threads`, or one per core when it is 0, and never more
+    /// than [`max_threads`] — past a few per core threads only add switching.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => cores(),
+            n => n.min(max_threads()),
+        }
+    }
+}
+
+/// The processor cores this process may use (1 if the system does not say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most threads any parallel work of discus starts: four per core.
+pub fn max_threads() -> usize {
+    cores() * 4
 }
 
 /// The writing half of a format.

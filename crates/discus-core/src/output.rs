@@ -1,15 +1,29 @@
 //! Output safety: every output goes to a temporary file beside its final name and is renamed into
 //! place only when the whole conversion succeeded. Dropping an [`Output`] removes its temporary file,
 //! so an error or a panic leaves nothing behind.
+//!
+//! The rules every writer gets from here, so no format has to remember them:
+//! - only regular files are written or replaced: a folder, FIFO, socket or device node at the output
+//!   name is refused, `--force` or not;
+//! - an existing file is replaced only with `force`, and the final rename never replaces a file that
+//!   appeared while the conversion ran (a second discus, or anyone else, writing the same name);
+//! - a temporary file is named after its output and locked while it is written, so a later run can
+//!   tell the leftovers of a killed run (unlocked) from a conversion still under way (locked) and
+//!   remove only the first;
+//! - durability is a choice: by default nothing waits for the disk (as `cp` does not); with
+//!   `durable` each output is flushed before its rename, with the flush started early in the
+//!   background so the wait at the end is short, and the folder is flushed after the rename.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use crate::error::{Error, IoContext, Result};
 
 /// Where a conversion writes, and the rules it writes by.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Destination {
     /// The output the user named (the descriptor for multi-file formats).
     pub path: PathBuf,
@@ -17,43 +31,111 @@ pub struct Destination {
     pub force: bool,
     /// Files that must never be replaced: the inputs.
     pub inputs: Vec<PathBuf>,
+    /// Flush every output to the disk before renaming it into place (and the folder after), so
+    /// the output survives a power cut once the conversion reports success. Needed where a source
+    /// is deleted on the strength of the output; otherwise a cost the user chooses.
+    pub durable: bool,
 }
 
 impl Destination {
-    /// Checks that `path` may be written: it is not an input, and it does not exist unless `force`.
+    /// Checks that `path` may be written: it is not an input, it is a regular file or nothing (never
+    /// a folder, FIFO or device), it does not exist unless `force`, and its folder exists.
     pub fn check(&self, path: &Path) -> Result<()> {
-        for input in &self.inputs {
-            if same_file::is_same_file(input, path).unwrap_or(false) {
-                return Err(Error::OutputIsInput {
+        let existing = std::fs::metadata(path).ok();
+        // Only a regular file is compared with the inputs: comparing opens the file, and opening a
+        // FIFO waits for a writer forever.
+        if existing.as_ref().is_some_and(std::fs::Metadata::is_file) {
+            for input in &self.inputs {
+                if same_file::is_same_file(input, path).unwrap_or(false) {
+                    return Err(Error::OutputIsInput {
+                        path: path.to_path_buf(),
+                    });
+                }
+            }
+        }
+        if let Some(meta) = existing {
+            if meta.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{}: is a folder; name the output file inside it",
+                    path.display()
+                )));
+            }
+            if !meta.is_file() {
+                // A FIFO would block the conversion forever, and replacing a device node or a
+                // socket is never what a user converting an image means.
+                return Err(Error::Usage(format!(
+                    "{}: is not a regular file (a FIFO, socket or device); discus writes only regular files",
+                    path.display()
+                )));
+            }
+            if !self.force {
+                return Err(Error::OutputExists {
                     path: path.to_path_buf(),
                 });
             }
         }
-        if path.exists() && !self.force {
-            return Err(Error::OutputExists {
-                path: path.to_path_buf(),
-            });
+        let folder = folder_of(path);
+        match std::fs::metadata(folder) {
+            Ok(meta) if meta.is_dir() => Ok(()),
+            Ok(_) => Err(Error::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    format!("{} is not a folder", folder.display()),
+                ),
+            )),
+            Err(e) => Err(Error::io(
+                path,
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot use the folder {}: {}", folder.display(), plain(&e)),
+                ),
+            )),
         }
-        Ok(())
     }
 
-    /// Starts the output `path`: checked, then written to a temporary file in its folder.
+    /// Starts the output `path`: checked, then written to a temporary file in its folder. Leftover
+    /// temporary files of this output from a run that was killed are removed first.
     pub fn create(&self, path: &Path) -> Result<Output> {
         self.check(path)?;
-        let folder = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
+        let folder = folder_of(path);
+        let prefix = part_prefix(path);
+        remove_stale_parts(folder, &prefix);
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".discus-").suffix(".part");
+        builder.prefix(&prefix).suffix(PART_SUFFIX);
         // A temporary file is private (0600) by default; the output is an ordinary file, so it
         // gets the mode a plain create would give it (0666 less the umask).
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let temp = builder.tempfile_in(folder).with_path(path)?;
+        let temp = builder.tempfile_in(folder).map_err(|e| {
+            // The temporary name means nothing to the user: say which folder refused.
+            Error::io(
+                path,
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot write in the folder {}: {}",
+                        folder.display(),
+                        plain(&e)
+                    ),
+                ),
+            )
+        })?;
+        // Held until the temporary file is renamed or removed: the mark of a live conversion.
+        temp.as_file()
+            .try_lock()
+            .map_err(|e| Error::io(path, io::Error::other(e.to_string())))?;
+        let writeback = match self.durable {
+            true => Some(Writeback::new(temp.as_file()).with_path(path)?),
+            false => None,
+        };
         Ok(Output {
             path: path.to_path_buf(),
             writer: BufWriter::with_capacity(1 << 20, temp),
+            replace: self.force,
+            writeback,
+            hole_end: 0,
+            sought: false,
         })
     }
 
@@ -79,11 +161,138 @@ impl Destination {
     }
 }
 
+const PART_SUFFIX: &str = ".part";
+
+/// The folder `path` is in (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// `.discus-NAME.`: the start of every temporary file of the output `path`, random part and
+/// `.part` after it. The name is cut so the whole stays within the 255 bytes a file name may have.
+fn part_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut cut = name.len().min(200);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(".discus-{}.", &name[..cut])
+}
+
+/// Removes the temporary files of an output that no live process holds: what a run killed by a
+/// signal it could not catch (SIGKILL, a power cut) left. A conversion under way holds a lock on
+/// its file, so it is never touched.
+fn remove_stale_parts(folder: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(prefix) || !name.ends_with(PART_SUFFIX) {
+            continue;
+        }
+        let leftover = entry.path();
+        let regular = std::fs::symlink_metadata(&leftover).is_ok_and(|m| m.is_file());
+        if !regular {
+            continue;
+        }
+        let unheld = File::open(&leftover).is_ok_and(|file| file.try_lock().is_ok());
+        if unheld {
+            let _ = std::fs::remove_file(&leftover);
+        }
+    }
+}
+
+/// An I/O error's text without any path tempfile attached (it names the temporary file, which
+/// means nothing to the user).
+fn plain(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "it does not exist".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_string(),
+        io::ErrorKind::StorageFull => "no space left on the device".to_string(),
+        kind => io::Error::from(kind).to_string(),
+    }
+}
+
+/// Starts the disk writing an output's data while the conversion goes on, so that the flush before
+/// the rename finds little left to do: every [`Writeback::EVERY`] bytes a thread asks the system to
+/// write out what it holds of the file, one request at a time.
+#[derive(Debug)]
+struct Writeback {
+    file: Arc<File>,
+    since: u64,
+    running: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Writeback {
+    const EVERY: u64 = 64 << 20;
+
+    fn new(file: &File) -> io::Result<Writeback> {
+        Ok(Writeback {
+            file: Arc::new(file.try_clone()?),
+            since: 0,
+            running: None,
+        })
+    }
+
+    fn wrote(&mut self, bytes: usize) {
+        self.since += bytes as u64;
+        if self.since < Self::EVERY || self.running.as_ref().is_some_and(|r| !r.is_finished()) {
+            return;
+        }
+        self.since = 0;
+        // A failed early flush is not an error of its own: the final flush reports it.
+        if let Some(done) = self.running.take() {
+            let _ = done.join();
+        }
+        let file = Arc::clone(&self.file);
+        self.running = Some(std::thread::spawn(move || file.sync_data()));
+    }
+
+    fn finish(&mut self) {
+        if let Some(done) = self.running.take() {
+            let _ = done.join();
+        }
+    }
+}
+
+/// Runs of zeros at least this long are skipped over (a hole) instead of written.
+const HOLE_MIN: usize = 64 * 1024;
+
+/// Zeros to compare against: slice equality is a `memcmp`, fast even in unoptimised builds.
+static ZEROS: [u8; HOLE_MIN] = [0; HOLE_MIN];
+
+/// Whether `data` is all zero bytes.
+fn all_zero(data: &[u8]) -> bool {
+    data.chunks(HOLE_MIN)
+        .all(|chunk| chunk == &ZEROS[..chunk.len()])
+}
+
 /// One output file being written.
+///
+/// A large write of nothing but zeros (a blank DVD area, a padded image) moves the position on
+/// without writing, leaving a hole the file system stores for free; the file is extended to its
+/// full length when it is committed, so it reads back byte for byte as written. Holes are made
+/// only while the file is written front to back: once a writer seeks by itself, a skipped write
+/// could leave older bytes where zeros belong, so every write is then made.
 #[derive(Debug)]
 pub struct Output {
     path: PathBuf,
     writer: BufWriter<tempfile::NamedTempFile>,
+    replace: bool,
+    writeback: Option<Writeback>,
+    /// The end of the last hole skipped over: the file must be at least this long.
+    hole_end: u64,
+    /// Whether the writer moved the position itself (not through [`Output::put_at`]).
+    sought: bool,
 }
 
 impl Output {
@@ -94,7 +303,15 @@ impl Output {
 
     /// Writes all of `data`, naming the output on failure.
     pub fn put(&mut self, data: &[u8]) -> Result<()> {
-        self.writer.write_all(data).with_path(&self.path)
+        if !self.sought && data.len() >= HOLE_MIN && all_zero(data) {
+            let end = self
+                .writer
+                .seek(SeekFrom::Current(data.len() as i64))
+                .with_path(&self.path)?;
+            self.hole_end = self.hole_end.max(end);
+            return Ok(());
+        }
+        self.write_all(data).with_path(&self.path)
     }
 
     /// Writes `data` at `offset`, for headers and indexes that are known only at the end.
@@ -112,20 +329,52 @@ impl Output {
         self.writer.stream_position().with_path(&self.path)
     }
 
-    fn flushed(self) -> Result<(PathBuf, tempfile::NamedTempFile)> {
-        let path = self.path;
-        let temp = self
-            .writer
+    fn flushed(self) -> Result<Finished> {
+        let Output {
+            path,
+            writer,
+            replace,
+            writeback,
+            hole_end,
+            sought: _,
+        } = self;
+        let temp = writer
             .into_inner()
             .map_err(|e| Error::io(&path, e.into_error()))?;
-        temp.as_file().sync_all().with_path(&path)?;
-        Ok((path, temp))
+        // A hole at the end is not part of the file until its length says so.
+        let len = temp.as_file().metadata().with_path(&path)?.len();
+        if len < hole_end {
+            temp.as_file().set_len(hole_end).with_path(&path)?;
+        }
+        let durable = writeback.is_some();
+        if let Some(mut writeback) = writeback {
+            writeback.finish();
+            temp.as_file().sync_all().with_path(&path)?;
+        }
+        Ok(Finished {
+            path,
+            temp,
+            replace,
+            durable,
+        })
     }
+}
+
+/// An output written and flushed, waiting for its rename.
+struct Finished {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+    replace: bool,
+    durable: bool,
 }
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
+        let written = self.writer.write(buf)?;
+        if let Some(writeback) = &mut self.writeback {
+            writeback.wrote(written);
+        }
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -135,27 +384,56 @@ impl Write for Output {
 
 impl Seek for Output {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        // Asking where we are moves nothing; any other seek ends hole-making (see [`Output`]).
+        if pos != SeekFrom::Current(0) {
+            self.sought = true;
+        }
         self.writer.seek(pos)
     }
 }
 
 /// Renames every output into place, in the order given: put data files first and the descriptor
-/// last, so a reader never finds a descriptor whose data is missing. If a rename fails, the outputs
+/// last, so a reader never finds a descriptor whose data is missing. Without `force` a rename never
+/// replaces a file, even one that appeared during the conversion. If a rename fails, the outputs
 /// already renamed are removed again.
 pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
-    let flushed = outputs
+    let finished = outputs
         .into_iter()
         .map(Output::flushed)
         .collect::<Result<Vec<_>>>()?;
     let mut placed: Vec<PathBuf> = Vec::new();
-    for (path, temp) in flushed {
-        if let Err(e) = temp.persist(&path) {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for done in finished {
+        let Finished {
+            path,
+            temp,
+            replace,
+            durable,
+        } = done;
+        let renamed = match replace {
+            true => temp.persist(&path),
+            false => temp.persist_noclobber(&path),
+        };
+        if let Err(e) = renamed {
             for done in &placed {
                 let _ = std::fs::remove_file(done);
             }
-            return Err(Error::io(&path, e.error));
+            return Err(match e.error.kind() {
+                io::ErrorKind::AlreadyExists => Error::OutputExists { path },
+                _ => Error::io(&path, io::Error::new(e.error.kind(), plain(&e.error))),
+            });
+        }
+        let folder = folder_of(&path).to_path_buf();
+        if durable && !folders.contains(&folder) {
+            folders.push(folder);
         }
         placed.push(path);
+    }
+    // The renames themselves live in the folder: flush it too, or a power cut can undo them.
+    for folder in folders {
+        File::open(&folder)
+            .and_then(|f| f.sync_all())
+            .with_path(&folder)?;
     }
     Ok(())
 }
@@ -163,4 +441,50 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
 /// Opens an input file for reading, naming it on failure.
 pub fn open_input(path: &Path) -> Result<File> {
     File::open(path).with_path(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i12_3_zero_runs_become_holes_and_read_back_as_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.img");
+        let destination = Destination {
+            path: path.clone(),
+            force: false,
+            inputs: Vec::new(),
+            durable: false,
+        };
+        let mut output = destination.create(&path).expect("create");
+        let zeros = vec![0u8; 4 * HOLE_MIN];
+        output.put(b"head").expect("put");
+        output.put(&zeros).expect("hole");
+        output.put(b"middle").expect("put");
+        // A trailing hole must still count in the file's length.
+        output.put(&zeros).expect("hole");
+        commit([output]).expect("commit");
+        let mut expected = b"head".to_vec();
+        expected.extend(&zeros);
+        expected.extend(b"middle");
+        expected.extend(&zeros);
+        assert_eq!(std::fs::read(&path).expect("read"), expected);
+    }
+
+    #[test]
+    fn after_a_seek_zeros_are_written_over_what_was_there() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.img");
+        let destination = Destination {
+            path: path.clone(),
+            ..Destination::default()
+        };
+        let mut output = destination.create(&path).expect("create");
+        output.put(&vec![7u8; HOLE_MIN]).expect("put");
+        output.seek(SeekFrom::Start(0)).expect("seek");
+        output.put(&vec![0u8; HOLE_MIN]).expect("zeros");
+        commit([output]).expect("commit");
+        assert!(std::fs::read(&path).expect("read") == vec![0u8; HOLE_MIN]);
+    }
 }

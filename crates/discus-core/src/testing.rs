@@ -166,6 +166,7 @@ pub fn convert(
         path: path.to_path_buf(),
         force: false,
         inputs: source.files(),
+        durable: false,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     crate::convert(source, &plan, sink, &Default::default())?;
@@ -203,4 +204,65 @@ pub fn with_subchannel(mut disc: Disc) -> (Disc, Vec<Form>) {
     disc.subchannel = Some(Subchannel::Stored);
     let forms = vec![Form::RawSub; disc.track_count()];
     (disc, forms)
+}
+
+/// Whether this run is CI (`CI=true`), where a test that cannot run is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Says that the running test cannot run for `why` (a peer tool or the shared corpus is missing).
+/// In CI that fails the test; elsewhere it prints a note and, when the test command set
+/// `DISCUS_SKIP_LOG`, records the reason there so the run ends with a summary of everything skipped
+/// instead of counting the test as passed in silence.
+pub fn skip(why: &str) {
+    // The test harness names each test's thread after the test.
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    if in_ci() {
+        panic!("{test}: {why}; CI must have everything the tests need (.ci/run installs it)");
+    }
+    eprintln!("skipped: {test}: {why}");
+    if let Some(log) = std::env::var_os("DISCUS_SKIP_LOG") {
+        use std::io::Write;
+        // One short write in append mode: lines of tests running at once do not interleave.
+        let line = format!("{why}\t{test}\n");
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+    }
+}
+
+/// The repository's top folder (two above this crate).
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A folder of the shared corpus of third-party images (`../shared/corpus/NAME` beside the
+/// repository), or `None` after [`skip`] (a failure in CI) when it is absent.
+pub fn corpus(name: &str) -> Option<PathBuf> {
+    let folder = repository().join("../shared/corpus").join(name);
+    if folder.is_dir() {
+        Some(folder)
+    } else {
+        skip(&format!(
+            "the shared corpus folder {name} is absent (../shared/corpus/{name})"
+        ));
+        None
+    }
+}
+
+/// The peer tool `name` on the PATH, or `None` after [`skip`] (a failure in CI).
+pub fn peer(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        skip(&format!("peer tool {name} is not installed"));
+    }
+    found
 }

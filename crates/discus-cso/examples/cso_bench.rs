@@ -320,6 +320,7 @@ fn run(
             path: packed.clone(),
             force: true,
             inputs: vec![input.to_path_buf()],
+            durable: false,
         };
         let sink = (writer.create)(&destination, &plan, &options)?;
         convert(&mut source, &plan, sink, &ConvertOptions::default())?;
@@ -342,6 +343,7 @@ fn run(
             path: restored.clone(),
             force: true,
             inputs: vec![packed.clone()],
+            durable: false,
         };
         let sink = Box::new(FlatSink::create(&destination)?);
         convert(&mut source, &plan, sink, &ConvertOptions::default())?;
@@ -387,6 +389,7 @@ fn unpack_only(packed: &Path) -> std::result::Result<(), Box<dyn std::error::Err
         path: restored.clone(),
         force: true,
         inputs: vec![packed.to_path_buf()],
+        durable: false,
     };
     let sink = Box::new(FlatSink::create(&destination)?);
     let report = convert(&mut source, &plan, sink, &ConvertOptions::default())?;

@@ -327,6 +327,7 @@ fn a_failed_conversion_leaves_no_output() {
         path: path.clone(),
         force: false,
         inputs: vec![],
+        durable: false,
     };
     let sink = (writer.create)(&destination, &plan, &options).expect("create");
     let result = convert(&mut source, &plan, sink, &ConvertOptions::default());

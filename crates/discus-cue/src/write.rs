@@ -14,6 +14,7 @@ use crate::layout::implied_starts;
 
 /// What BIN/CUE holds: everything but compression. Subchannel only on CDG (audio) tracks.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::CD,
     multi_track: true,
     audio: true,
     sessions: true,
@@ -506,6 +507,7 @@ mod tests {
             losses: Vec::new(),
             notes: Vec::new(),
             raw_sectors: true,
+            refused: Vec::new(),
         }
     }
 
@@ -540,6 +542,7 @@ mod tests {
             path: "out/Disc.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[2], "Disc (Track 3).bin");
@@ -586,6 +589,7 @@ mod tests {
             path: "Disc.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, true).unwrap();
         let text = sheet_text(&plan, &names, None).unwrap();
@@ -628,6 +632,7 @@ mod tests {
             path: "X.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[0], "X (Track 01).bin");
@@ -656,6 +661,7 @@ mod tests {
             path: "X.cue".into(),
             force: false,
             inputs: Vec::new(),
+            durable: false,
         };
         let names = names(&destination.stem(), &plan.disc, true).unwrap();
         assert!(sheet_text(&plan, &names, None).is_err());

@@ -5,7 +5,10 @@
 //! 0x00  header (88 bytes): "MEDIA DESCRIPTOR", version, medium type, sessions, session offset
 //! ....  session blocks (24 bytes each): start, end, number, block counts, first/last track, track offset
 //! ....  track blocks (80 bytes each), one per TOC entry: A0, A1, A2, tracks 1..99, B0, C0
-//! ....  extra blocks (8 bytes, CD only): pregap sectors, track length in sectors
+//! ....  extra blocks (8 bytes, CD only): pregap sectors, track length in sectors (a DVD's
+//!       track block holds its length in the extra-offset field instead)
+//! ....  disc structures (DVD only, at the header's offset 0x40): per layer the copyright (4
+//!       bytes), manufacturing (2048) and physical format information (2048) the drive reported
 //! ....  footer blocks (16 bytes): file name offset, wide-character flag
 //! ....  file names ("*.mdf", UTF-16LE or 8-bit, zero-terminated)
 //! ```
@@ -28,6 +31,12 @@ pub(crate) const TRACK_SIZE: usize = 80;
 pub(crate) const EXTRA_SIZE: usize = 8;
 /// Bytes of a footer block.
 pub(crate) const FOOTER_SIZE: usize = 16;
+/// Bytes of one layer's disc structures: copyright, manufacturing and physical format information.
+pub(crate) const STRUCTURES_SIZE: usize = 4 + 2048 + 2048;
+/// Where the physical format information starts inside one layer's structures.
+pub(crate) const PFI_AT: usize = 4 + 2048;
+/// Medium types: 0-2 are CD-ROM, CD-R, CD-RW; 0x10-0x13 DVD-ROM, DVD-R and the like.
+pub(crate) const MEDIUM_DVD_ROM: u16 = 0x10;
 /// Subchannel mode: 96 bytes of interleaved P–W after each sector.
 pub(crate) const SUBCHANNEL_INTERLEAVED: u8 = 0x08;
 
@@ -37,6 +46,8 @@ pub(crate) struct Header {
     pub version: [u8; 2],
     pub medium: u16,
     pub sessions: u16,
+    /// Where a DVD's disc structures are (0 when absent).
+    pub structures_offset: u32,
     pub session_offset: u32,
     pub dpm_offset: u32,
 }
@@ -177,7 +188,14 @@ pub(crate) fn sniff_version(head: &[u8]) -> Option<[u8; 2]> {
         .flatten()
 }
 
-/// Parses the header: checks the signature, refuses other versions and DVD media.
+impl Header {
+    /// Whether the descriptor is of a DVD (one 2048-byte track, no extra blocks).
+    pub fn is_dvd(&self) -> bool {
+        (0x10..=0x13).contains(&self.medium)
+    }
+}
+
+/// Parses the header: checks the signature, refuses other versions and unknown media.
 pub(crate) fn parse_header(path: &Path, data: &[u8]) -> Result<Header> {
     let bytes = Bytes { path, data };
     if bytes.slice(0, 16, "the signature")? != SIGNATURE {
@@ -205,17 +223,13 @@ pub(crate) fn parse_header(path: &Path, data: &[u8]) -> Result<Header> {
     }
     let medium = bytes.u16(0x12, "the medium type")?;
     match medium {
-        0x00..=0x02 => {}
-        0x10..=0x13 => {
-            return Err(Error::unsupported(
-                path,
-                format!("DVD medium (type {medium:#04x}); discus reads CD images only"),
-            ));
-        }
+        0x00..=0x02 | 0x10..=0x13 => {}
         other => {
             return Err(Error::unsupported(
                 path,
-                format!("unknown medium type {other:#06x}; discus reads CD images (types 0-2)"),
+                format!(
+                    "unknown medium type {other:#06x}; discus reads CD (types 0-2) and DVD (0x10-0x13) images"
+                ),
             ));
         }
     }
@@ -223,6 +237,7 @@ pub(crate) fn parse_header(path: &Path, data: &[u8]) -> Result<Header> {
         version,
         medium,
         sessions: bytes.u16(0x14, "the session count")?,
+        structures_offset: bytes.u32(0x40, "the disc structures offset")?,
         session_offset: bytes.u32(0x50, "the session offset")?,
         dpm_offset: bytes.u32(0x54, "the DPM offset")?,
     })
@@ -276,6 +291,7 @@ pub(crate) fn parse(path: &Path, data: &[u8]) -> Result<Descriptor> {
                 &bytes,
                 blocks_at + block * TRACK_SIZE as u64,
                 header.dpm_offset,
+                header.is_dvd(),
             )?);
         }
         sessions.push((session, entries));
@@ -283,7 +299,7 @@ pub(crate) fn parse(path: &Path, data: &[u8]) -> Result<Descriptor> {
     Ok(Descriptor { header, sessions })
 }
 
-fn parse_entry(bytes: &Bytes<'_>, at: u64, dpm_offset: u32) -> Result<Entry> {
+fn parse_entry(bytes: &Bytes<'_>, at: u64, dpm_offset: u32, dvd: bool) -> Result<Entry> {
     let what = format!("the track block at byte {at}");
     let block = TrackBlock {
         at,
@@ -309,6 +325,8 @@ fn parse_entry(bytes: &Bytes<'_>, at: u64, dpm_offset: u32) -> Result<Entry> {
         });
     }
     let extra = match block.extra_offset {
+        // A DVD track block keeps its length where a CD's points to its extra block.
+        _ if dvd => None,
         0 => None,
         offset => {
             let offset = u64::from(offset);
@@ -412,11 +430,15 @@ impl Builder {
     }
 
     pub fn header(&mut self, sessions: u16) {
+        self.header_of(0, sessions);
+    }
+
+    /// The header of a descriptor of medium type `medium` (0 CD-ROM, 0x10 DVD-ROM).
+    pub fn header_of(&mut self, medium: u16, sessions: u16) {
         self.put(0, SIGNATURE);
         // Version 1.5, as Alcohol 120% writes it.
         self.put(0x10, &[1, 5]);
-        // Medium type 0: CD-ROM.
-        self.put(0x12, &0u16.to_le_bytes());
+        self.put(0x12, &medium.to_le_bytes());
         self.put(0x14, &sessions.to_le_bytes());
         // Alcohol always sets this field to 2, and Daemon Tools relies on it.
         self.put(0x16, &2u16.to_le_bytes());
@@ -502,7 +524,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_refuses_v2_and_dvd() {
+    fn header_refuses_v2_and_unknown_media() {
         let path = Path::new("x.mds");
         let mut b = Builder::default();
         b.header(1);
@@ -515,8 +537,11 @@ mod tests {
         );
         b.put(0x10, &[1, 5]);
         b.put(0x12, &0x10u16.to_le_bytes());
+        assert!(parse_header(path, &b.data).is_ok_and(|h| h.is_dvd()));
+        b.put(0x12, &0x30u16.to_le_bytes());
         let err = parse_header(path, &b.data).unwrap_err().to_string();
-        assert!(err.contains("DVD"), "{err}");
+        assert!(err.contains("unknown medium type"), "{err}");
+        b.put(0x12, &0u16.to_le_bytes());
         let err = parse_header(path, &b.data[..40]).unwrap_err().to_string();
         assert!(err.contains("ends inside"), "{err}");
     }

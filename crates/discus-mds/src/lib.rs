@@ -1,18 +1,22 @@
 //! Alcohol 120% images for discus: a binary `.mds` descriptor (version 1) and one or more `.mdf`
 //! data files. Multi-track, multi-session, mixed-mode discs and the interleaved P–W subchannel
 //! (2448-byte sectors) are read and written; catalog, ISRC, CD-TEXT and INDEX 02+ have no place
-//! in the format. Daemon Tools' encrypted MDS v2/MDX and DVD images are refused as unsupported.
+//! in the format. DVD images (medium type 0x10-0x13, one 2048-byte track, the layer break in the
+//! physical format information) are read and written by `dvd`. Daemon Tools' encrypted MDS
+//! v2/MDX is refused as unsupported.
 //!
 //! | module | reads / writes |
 //! |---|---|
 //! | `descriptor` | the binary blocks: header, sessions, track (TOC) entries, extras, footers |
 //! | `read` | descriptor + data file sizes → the disc and the [`discus_core::SectorSource`] |
 //! | `write` | the plan, the descriptor bytes and the [`discus_core::SectorSink`] |
+//! | `dvd` | the DVD descriptor: medium type, one track, the layers' disc structures |
 //! | `lone` | an `.mdf` without its descriptor, read as a raw image |
 //!
 //! Where gaps live and why is in `docs/formats/mds.md`.
 
 mod descriptor;
+mod dvd;
 mod lone;
 mod read;
 mod write;

@@ -302,6 +302,9 @@ pub(crate) fn open(mds: &Path) -> Result<MdsSource> {
 }
 
 fn build(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
+    if descriptor.header.is_dvd() {
+        return build_dvd(mds, descriptor);
+    }
     let mut warnings = Vec::new();
     let mut streams: Vec<Stream> = Vec::new();
     let mut stream_names: Vec<Vec<PathBuf>> = Vec::new();
@@ -517,6 +520,125 @@ fn build(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         disc,
         streams,
         storage,
+        details,
+        warnings,
+    })
+}
+
+/// Opens the data files a track's footers name, as one stream.
+fn open_stream(mds: &Path, entry: &Entry, warnings: &mut Vec<String>) -> Result<Stream> {
+    let mut parts = Vec::with_capacity(entry.files.len());
+    for name in &entry.files {
+        let path = resolve(mds, &name.name, warnings);
+        let file = File::open(&path).map_err(|e| {
+            Error::io(
+                &path,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("{e} (the data file {} names)", mds.display()),
+                ),
+            )
+        })?;
+        let len = file.metadata().with_path(&path)?.len();
+        parts.push(Part { path, file, len });
+    }
+    Ok(Stream { parts })
+}
+
+/// A DVD descriptor: one track of 2048-byte sectors from the start of its MDF, its length in
+/// the track block, its layers in the disc structures (see `dvd.rs`).
+fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
+    let mut warnings = Vec::new();
+    let entry = descriptor
+        .sessions
+        .iter()
+        .flat_map(|(_, entries)| entries)
+        .find(|e| (1..=99).contains(&e.block.point))
+        .ok_or_else(|| {
+            Error::at_offset(
+                mds,
+                u64::from(descriptor.header.session_offset),
+                "the DVD descriptor has no track",
+            )
+        })?;
+    let block = &entry.block;
+    if block.sector_size != 2048 || block.subchannel != 0 {
+        return Err(Error::at_offset(
+            mds,
+            block.at + track_field::SECTOR_SIZE,
+            format!(
+                "a DVD track of {}-byte sectors with subchannel mode {:#04x}: a DVD has 2048-byte sectors only",
+                block.sector_size, block.subchannel
+            ),
+        ));
+    }
+    if entry.files.is_empty() {
+        return Err(Error::at_offset(
+            mds,
+            block.at + track_field::FILES,
+            "the DVD track names no data file",
+        ));
+    }
+    let stream = open_stream(mds, entry, &mut warnings)?;
+    let held = stream.len().saturating_sub(block.start_offset) / 2048;
+    // Alcohol records the length in the track block; older files leave it 0 and the data file
+    // says it, as libmirage reads them.
+    let declared = match block.extra_offset {
+        0 => held,
+        n => u64::from(n),
+    };
+    if held < declared {
+        warnings.push(format!(
+            "the data file is truncated: the descriptor says {declared} sectors, {} holds {held}",
+            stream.name()
+        ));
+    }
+    let sectors = u32::try_from(declared.min(held))
+        .ok()
+        .filter(|&n| n > 0 && n <= MAX_ADDRESS)
+        .ok_or_else(|| {
+            Error::at_offset(
+                mds,
+                block.at + track_field::EXTRA_OFFSET,
+                format!("a DVD track of {declared} sectors, {held} of them in the data file"),
+            )
+        })?;
+    let header = &descriptor.header;
+    let structures = match header.structures_offset {
+        0 => None,
+        at => {
+            let at = at as usize + crate::descriptor::PFI_AT;
+            let data = std::fs::read(mds).with_path(mds)?;
+            data.get(at..at + 2048).map(<[u8]>::to_vec)
+        }
+    };
+    let medium = crate::dvd::medium_of(structures.as_deref(), sectors);
+    let disc = Disc {
+        medium,
+        ..Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)])
+    };
+    let details = vec![
+        (
+            "version".to_string(),
+            format!("{}.{}", header.version[0], header.version[1]),
+        ),
+        (
+            "medium".to_string(),
+            format!("DVD (type {:#04x}), {}", header.medium, medium.name()),
+        ),
+        ("data files".to_string(), stream.name()),
+    ];
+    Ok(MdsSource {
+        mds: mds.to_path_buf(),
+        disc,
+        storage: vec![Storage {
+            form: Form::Cooked,
+            stream: 0,
+            first: Lba(0),
+            offset: block.start_offset,
+            sectors: u64::from(sectors),
+        }],
+        streams: vec![stream],
         details,
         warnings,
     })

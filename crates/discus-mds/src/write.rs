@@ -23,6 +23,12 @@ use crate::read::SESSION_PREGAP;
 /// What MDS holds: tracks, audio, sessions, subchannel and raw sectors; no catalog, ISRC,
 /// CD-TEXT or INDEX 02+.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    // Alcohol's medium types name CDs and DVDs; no Blu-ray type is known.
+    media: discus_core::Media {
+        cd: true,
+        dvd: true,
+        bd: false,
+    },
     multi_track: true,
     audio: true,
     sessions: true,
@@ -37,6 +43,15 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
     let disc = source.disc();
     if disc.track_count() == 0 {
         return Err(Error::Usage("the source has no track to write".to_string()));
+    }
+    if !disc.medium.is_cd() {
+        // One track of 2048-byte sectors; another sector size is refused by the plan check.
+        let path = source.files().into_iter().next().unwrap_or_default();
+        let form = match options.sector_size {
+            None | Some(2048) => Form::Cooked,
+            Some(_) => Form::Raw,
+        };
+        return Plan::first_data_track(source, CAPABILITIES, form, &path);
     }
     let stored_subchannel = disc.subchannel == Some(Subchannel::Stored)
         && (0..disc.track_count()).any(|i| source.stored_form(i).has_subchannel());
@@ -286,7 +301,11 @@ pub(crate) fn create(
     plan::check(plan, options, &destination.path)?;
     let mdf_path = destination.sibling("mdf");
     // Alcohol names the data file with a wildcard for the descriptor's own stem.
-    let (descriptor, expected) = layout(plan, "*.mdf")?;
+    let (descriptor, expected) = if plan.disc.medium.is_cd() {
+        layout(plan, "*.mdf")?
+    } else {
+        crate::dvd::layout(plan, "*.mdf")?
+    };
     let mdf = destination.create(&mdf_path)?;
     let mds = destination.create(&destination.path)?;
     Ok(Box::new(MdsSink {

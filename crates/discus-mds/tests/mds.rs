@@ -376,7 +376,7 @@ fn offsets_past_the_end_of_the_mdf_are_refused() {
 }
 
 #[test]
-fn other_versions_and_dvds_are_unsupported() {
+fn other_versions_are_unsupported_and_a_dvd_of_raw_sectors_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (mds, bytes) = good(dir.path());
     let mut v2 = bytes.clone();
@@ -391,8 +391,9 @@ fn other_versions_and_dvds_are_unsupported() {
     let mut dvd = bytes.clone();
     dvd[0x12] = 0x10;
     std::fs::write(&mds, &dvd).unwrap();
+    // A DVD descriptor is read now (issue 12), but a DVD track of 2352-byte sectors is no DVD.
     let err = (FORMAT.open)(&mds).err().unwrap().to_string();
-    assert!(err.contains("unsupported") && err.contains("DVD"), "{err}");
+    assert!(err.contains("2048-byte sectors only"), "{err}");
 }
 
 #[test]

@@ -115,3 +115,47 @@ mod tests {
         assert_eq!(guess(Form::Cooked, &[]), TrackMode::Mode1);
     }
 }
+
+/// NeroAPI media type bits (`NERO_MEDIA_TYPE`, as libmirage's NRG parser names them): CD-R/RW,
+/// CD-ROM, the DVD family and the Blu-ray family.
+pub(crate) mod media {
+    /// CD-R/RW.
+    pub const CD: u32 = 0x0000_0001;
+    /// CD-ROM.
+    pub const CD_ROM: u32 = 0x0000_0400;
+    /// DVD-R/RW, DVD+R/RW, DVD-RAM, DVD-ROM and the 9 GB recordables.
+    pub const DVD_ANY: u32 = 0x0000_0004 | 0x0000_0008 | 0x0000_0010 | 0x0000_0200 | 0x000C_0000;
+    /// DVD-ROM: what discus writes for a DVD.
+    pub const DVD_ROM: u32 = 0x0000_0200;
+    /// BD-ROM, BD-R, BD-RE.
+    pub const BD_ANY: u32 = 0x0010_0000 | 0x0020_0000 | 0x0040_0000;
+}
+
+/// The medium an NRG's `MTYP` chunk names (checked CD first, as libmirage does). Without the
+/// chunk, or with a CD type, the image is a CD. A DVD is one track of 2048-byte user data; its
+/// layers are not recorded, so a second volume (a PS2 disc) is found in the data instead.
+pub(crate) fn medium(media_type: Option<u32>, disc: &discus_core::Disc) -> discus_core::Medium {
+    use discus_core::Medium;
+    let Some(bits) = media_type else {
+        return Medium::Cd;
+    };
+    let size = || Medium::for_user_data(disc.total_sectors());
+    if bits & (media::CD | media::CD_ROM) != 0 {
+        Medium::Cd
+    } else if bits & media::DVD_ANY != 0 {
+        match size() {
+            Medium::Dvd { layers, .. } => Medium::Dvd {
+                layers,
+                layer_break: None,
+            },
+            _ => Medium::Dvd {
+                layers: 1,
+                layer_break: None,
+            },
+        }
+    } else if bits & media::BD_ANY != 0 {
+        Medium::Bd
+    } else {
+        Medium::Cd
+    }
+}

@@ -209,6 +209,7 @@ impl Reader<'_> {
         let mut session_counts = Vec::new();
         let mut cd_text = None;
         let mut catalog = None;
+        let mut media_type = None;
         for chunk in chunks {
             match &chunk.id {
                 b"CUEX" | b"CUES" => match parse_cue(chunk) {
@@ -272,6 +273,9 @@ impl Reader<'_> {
                     }
                 }
                 b"MTYP" | b"DINF" | b"RELO" | b"TOCT" => {
+                    if &chunk.id == b"MTYP" {
+                        media_type = chunk.u32();
+                    }
                     let label = match &chunk.id {
                         b"MTYP" => "Media type (MTYP)",
                         b"DINF" => "Disc information (DINF)",
@@ -301,6 +305,7 @@ impl Reader<'_> {
         self.check_overlaps(&declarations)?;
         let (mut disc, stored) = self.lay_out(&declarations)?;
         disc.catalog = catalog;
+        disc.medium = crate::mode::medium(media_type, &disc);
         if stored.iter().any(|s| s.form.has_subchannel()) {
             disc.subchannel = Some(Subchannel::Stored);
         }

@@ -37,6 +37,12 @@ use crate::mode;
 
 /// What an NRG can hold.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    // Nero's media types name DVDs; discus writes no Blu-ray NRG.
+    media: discus_core::Media {
+        cd: true,
+        dvd: true,
+        bd: false,
+    },
     multi_track: true,
     audio: true,
     sessions: true,
@@ -94,6 +100,15 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
             &path,
             "NRG numbers tracks 1 to 99; the source has others",
         ));
+    }
+    if !disc.medium.is_cd() {
+        // A DVD: one track of 2048-byte user data (mode code 0x00) from the file's start, with
+        // no pregap (a DVD has none); another sector size is refused by the plan check.
+        let form = match options.sector_size {
+            None | Some(2048) => Form::Cooked,
+            Some(_) => Form::Raw,
+        };
+        return Plan::first_data_track(source, CAPABILITIES, form, &path);
     }
     let keep_subchannel = disc.subchannel == Some(Subchannel::Stored);
     let mut plan = Plan::keep_all(
@@ -438,8 +453,14 @@ fn chunk_list(disc: &Disc, plans: &[TrackPlan], placed: &[Placed]) -> Vec<u8> {
             &(session.tracks.len() as u32).to_be_bytes(),
         );
     }
-    // Media type 1: CD (what Nero writes for CDs, and the one value libcdio knows).
-    put_chunk(&mut out, b"MTYP", &1u32.to_be_bytes());
+    // Media type 1: CD (what Nero writes for CDs, and the one value libcdio knows); a DVD is
+    // DVD-ROM, which libmirage reads as a DVD.
+    let media_type = if disc.medium.is_cd() {
+        crate::mode::media::CD
+    } else {
+        crate::mode::media::DVD_ROM
+    };
+    put_chunk(&mut out, b"MTYP", &media_type.to_be_bytes());
     put_chunk(&mut out, b"END!", &[]);
     out
 }

@@ -2,11 +2,38 @@
 //! [`Disc`] of sessions and tracks plus a stream of sectors — and every format encodes from it,
 //! so any format discus reads converts to any format it writes.
 //!
-//! ```no_run
-//! use discus::{ConvertOptions, convert};
+//! ```
 //! # fn main() -> discus::Result<()> {
-//! let outcome = convert("game.cue".as_ref(), "game.iso".as_ref(), &ConvertOptions::default())?;
-//! println!("{} sectors written", outcome.report.sectors);
+//! # let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+//! # let out = tempfile::tempdir().map_err(|e| discus::Error::io("temp", e))?;
+//! # let (cue, iso) = (samples.join("cue/data/data.cue"), out.path().join("data.iso"));
+//! use discus::{ConvertOptions, convert};
+//!
+//! // BIN/CUE to ISO: the target format comes from the output's extension.
+//! let outcome = convert(&cue, &iso, &ConvertOptions::default())?;
+//! assert_eq!(outcome.from.name, "cue");
+//! assert_eq!(outcome.report.sectors, 198);
+//!
+//! // What the ISO holds: one Mode 1 track with an ISO 9660 volume.
+//! let info = discus::info(&iso)?;
+//! assert_eq!(info.disc.track_count(), 1);
+//! assert!(info.volume.is_some());
+//! # Ok(()) }
+//! ```
+//!
+//! A device preset from code — the settings `--target psp` gives on the command line:
+//!
+//! ```
+//! # fn main() -> discus::Result<()> {
+//! # let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+//! # let out = tempfile::tempdir().map_err(|e| discus::Error::io("temp", e))?;
+//! # let (iso, cso) = (samples.join("iso/data.iso"), out.path().join("data.cso"));
+//! let psp = discus::preset("psp").expect("psp is a preset");
+//! let mut options = discus::ConvertOptions::default();
+//! options.to = Some(psp.format.name.to_string());
+//! options.write.compression = psp.compression;
+//! let outcome = discus::convert(&iso, &cso, &options)?;
+//! assert_eq!(outcome.to.name, "cso");
 //! # Ok(()) }
 //! ```
 //!
@@ -16,9 +43,15 @@
 
 mod registry;
 
+// The README's Rust examples run as doctests, so what a new user copies from it works.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
+
 pub mod compare;
 pub mod dat;
 pub mod verify;
+pub(crate) mod warnings;
 
 pub use discus_core as core;
 pub use discus_core::{
@@ -38,8 +71,8 @@ pub use verify::{Verification, VerifyOptions, verify};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use discus_core::iso9660::{PVD_SECTOR, Volume, parse_pvd};
-use discus_core::{Check, Destination, Lba, read_sectors};
+use discus_core::iso9660::{Truncation, Volume, Volumes, first_data_track, read_volumes};
+use discus_core::{Destination, Medium};
 
 /// An opened image: its format and its source.
 pub struct Opened {
@@ -71,6 +104,9 @@ pub struct ConvertOptions<'a> {
     pub to: Option<String>,
     /// Replace outputs that exist.
     pub force: bool,
+    /// Flush the outputs to the disk before renaming them into place (see
+    /// [`Destination::durable`]): for callers that delete the source afterwards.
+    pub durable: bool,
     /// How to write (lossy conversions, sector size, layout, compression, threads).
     pub write: WriteOptions,
     /// Called with (sectors done, sectors in all) as the conversion goes.
@@ -98,6 +134,17 @@ pub struct Outcome {
 /// for losses before writing, outputs go to temporary files renamed at the end, and the input is
 /// only ever read.
 pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Result<Outcome> {
+    if output.is_dir() {
+        let example = input
+            .file_stem()
+            .map(|stem| output.join(stem).with_extension("iso"))
+            .unwrap_or_else(|| output.join("disc.iso"));
+        return Err(Error::Usage(format!(
+            "{}: is a folder; name the output file inside it, e.g. {}",
+            output.display(),
+            example.display()
+        )));
+    }
     let target = target_for(output, options.to.as_deref())?;
     let writer = target.writer.ok_or_else(|| {
         Error::Usage(format!(
@@ -110,9 +157,12 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
         path: output.to_path_buf(),
         force: options.force,
         inputs: source.files(),
+        durable: options.durable,
     };
     destination.check(output)?;
-    let plan = (writer.plan)(&*source, &options.write)?;
+    let volumes = read_volumes(&mut *source)?;
+    let mut plan = (writer.plan)(&*source, &options.write)?;
+    plan.disc.medium = settled_medium(plan.disc.medium, volumes.as_ref());
     discus_core::plan::check(&plan, &options.write, output)?;
     let sink = (writer.create)(&destination, &plan, &options.write)?;
     let run = discus_core::ConvertOptions {
@@ -122,6 +172,11 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
     };
     let report = discus_core::convert(&mut *source, &plan, sink, &run)?;
     let mut warnings = source.warnings();
+    // A trimmed image is still worth converting (some dumps are trimmed on purpose), so this is
+    // said, not refused.
+    if let Some(truncation) = truncation_of(&*source, volumes.as_ref()) {
+        warnings.push(format!("the input is {truncation}"));
+    }
     warnings.extend(plan.notes.iter().cloned());
     let mut losses = plan.losses.clone();
     if let Some(first) = report.not_regenerable.first {
@@ -135,7 +190,7 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
         to: target,
         report,
         losses,
-        warnings,
+        warnings: warnings::group(warnings),
     })
 }
 
@@ -155,6 +210,11 @@ pub struct Info {
     pub files: Vec<PathBuf>,
     /// The ISO 9660 volume of the first data track, if it has one.
     pub volume: Option<Volume>,
+    /// Every volume found at the start of the first data track (ISO 9660, a PS2 disc's layer 1
+    /// volume, UDF).
+    pub volumes: Option<Volumes>,
+    /// Set when the image holds fewer sectors than its volumes say.
+    pub truncation: Option<Truncation>,
     /// Facts of the container.
     pub details: Vec<(String, String)>,
     /// What the reader tolerated.
@@ -174,7 +234,10 @@ pub fn info(path: &Path) -> Result<Info> {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let volume = volume_of(&mut *source)?;
+    let volumes = read_volumes(&mut *source)?;
+    let truncation = truncation_of(&*source, volumes.as_ref());
+    let mut disc = disc;
+    disc.medium = settled_medium(disc.medium, volumes.as_ref());
     Ok(Info {
         path: path.to_path_buf(),
         format,
@@ -182,37 +245,38 @@ pub fn info(path: &Path) -> Result<Info> {
         stored,
         bytes,
         files,
-        volume,
+        volume: volumes.as_ref().and_then(|v| v.iso.clone()),
+        volumes,
+        truncation,
         details: source.details(),
-        warnings: source.warnings(),
+        warnings: warnings::group(source.warnings()),
     })
 }
 
 /// The ISO 9660 volume of the first data track, read through the source in 2048-byte form.
 pub fn volume_of(source: &mut dyn SectorSource) -> Result<Option<Volume>> {
-    let Some((index, track)) = source
-        .disc()
-        .tracks()
-        .enumerate()
-        .find(|(_, t)| t.mode.is_data())
-        .map(|(i, t)| (i, t.clone()))
-    else {
-        return Ok(None);
-    };
-    if track.length <= PVD_SECTOR {
-        return Ok(None);
+    Ok(read_volumes(source)?.and_then(|v| v.iso))
+}
+
+/// Whether the image holds fewer sectors of its first data track than its volumes say.
+pub fn truncation_of(source: &dyn SectorSource, volumes: Option<&Volumes>) -> Option<Truncation> {
+    let (_, _, held) = first_data_track(source)?;
+    volumes?.truncation(held)
+}
+
+/// The medium with what the volumes show: a second (layer 1) volume makes a DVD dual-layer and
+/// places its layer break, when the source did not record one.
+pub fn settled_medium(medium: Medium, volumes: Option<&Volumes>) -> Medium {
+    match (medium, volumes.and_then(|v| v.layer1.as_ref())) {
+        (
+            Medium::Dvd {
+                layer_break: None, ..
+            },
+            Some((start, _)),
+        ) => Medium::Dvd {
+            layers: 2,
+            layer_break: Some(*start),
+        },
+        (medium, _) => medium,
     }
-    let mut sector = vec![0u8; Form::Cooked.size()];
-    let lba = Lba(track.start.0 + PVD_SECTOR as i32);
-    read_sectors(
-        source,
-        index,
-        lba,
-        1,
-        Form::Cooked,
-        &mut sector,
-        &mut Vec::new(),
-        &mut Check::default(),
-    )?;
-    Ok(parse_pvd(&sector))
 }

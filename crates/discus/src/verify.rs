@@ -13,10 +13,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use discus_core::convert::BATCH_SECTORS;
+use discus_core::iso9660::Truncation;
 use discus_core::sector::{RAW_SIZE, SUBMODE_FORM2, SYNC, ecc, edc};
 use discus_core::{
-    Capabilities, Check, Error, Form, Lba, Plan, SectorSink, SectorSource, TrackMode, WriteOptions,
-    read_sectors,
+    Capabilities, Check, Error, Form, Lba, Media, Plan, SectorSink, SectorSource, TrackMode,
+    WriteOptions, read_sectors,
 };
 use md5::Digest;
 
@@ -245,10 +246,16 @@ pub struct Verification {
     pub image: Digests,
     /// The cue sheet's name and digests: the sheet discus writes beside the track BINs.
     pub cue: Option<(String, Digests)>,
+    /// For a disc of one Mode 1 data track (an ISO, CSO, ZSO, DAX, or a one-track BIN), the name
+    /// and digests of its 2048-byte user data as one ISO: what Redump's PSP, PS2 and DVD entries
+    /// and `maxcso --crc` hash. A DVD's track digests are already these.
+    pub iso: Option<(String, Digests)>,
     /// What the reader tolerated while opening.
     pub warnings: Vec<String>,
     /// The DAT's verdict, when a DAT was given.
     pub dat: Option<DatMatch>,
+    /// Set when the image holds fewer sectors than its volume says: a failed check.
+    pub truncation: Option<Truncation>,
 }
 
 impl Verification {
@@ -259,7 +266,9 @@ impl Verification {
 
     /// Whether every sector checks and, with a DAT, the image matches one of its games whole.
     pub fn passed(&self) -> bool {
-        self.bad_sectors() == 0 && self.dat.as_ref().is_none_or(|d| d.complete)
+        self.bad_sectors() == 0
+            && self.truncation.is_none()
+            && self.dat.as_ref().is_none_or(|d| d.complete)
     }
 }
 
@@ -287,8 +296,17 @@ pub fn verify(path: &Path, options: &VerifyOptions<'_>) -> Result<Verification> 
 }
 
 /// The plan of the BINs Redump keeps: the BIN/CUE writer's, every track as 2352-byte sectors.
-/// Without the cue format compiled in, the same plan is made here.
+/// Without the cue format compiled in, the same plan is made here. A DVD or BD has no 2352-byte
+/// sectors: Redump keeps its 2048-byte sectors as one ISO, and so does this plan.
 pub fn redump_plan(source: &dyn SectorSource) -> Result<Plan> {
+    if !source.disc().medium.is_cd() {
+        let path = source.files().into_iter().next().unwrap_or_default();
+        let iso = Capabilities {
+            media: Media::ALL,
+            ..Capabilities::default()
+        };
+        return Plan::first_data_track(source, iso, Form::Cooked, &path);
+    }
     let mut plan = match crate::find("cue").and_then(|f| f.writer) {
         Some(writer) => (writer.plan)(source, &WriteOptions::default())?,
         None => Plan::keep_all(
@@ -313,6 +331,9 @@ pub fn redump_plan(source: &dyn SectorSource) -> Result<Plan> {
 
 /// The names the BIN/CUE writer gives each track's BIN (its own rule, when it is compiled in).
 fn bin_names(stem: &str, disc: &discus_core::Disc) -> Vec<String> {
+    if !disc.medium.is_cd() {
+        return vec![format!("{stem}.iso")];
+    }
     #[cfg(feature = "cue")]
     if let Ok(names) = discus_cue::bin_names(stem, disc) {
         return names;
@@ -324,6 +345,9 @@ fn bin_names(stem: &str, disc: &discus_core::Disc) -> Vec<String> {
 
 /// The cue sheet the BIN/CUE writer would write beside those BINs, with its digests.
 fn cue_sheet(plan: &Plan, stem: &str) -> Option<(String, Digests)> {
+    if !plan.disc.medium.is_cd() {
+        return None;
+    }
     #[cfg(feature = "cue")]
     if let Ok(text) = discus_cue::sheet(plan, stem, false) {
         let mut hashers = Hashers::default();
@@ -350,6 +374,14 @@ struct State {
     tracks: Vec<TrackState>,
     /// `None` for a one-track disc, whose image digests are its track's.
     image: Option<Hashers>,
+    /// The user data of a one-track Mode 1 CD, from INDEX 01 on, as an ISO holds it.
+    iso: Option<IsoHash>,
+}
+
+/// Hashes the 2048 user bytes of each raw Mode 1 sector from `from` on.
+struct IsoHash {
+    from: Lba,
+    hashers: Hashers,
 }
 
 /// Hashes and checks what it is given; writes nothing.
@@ -360,13 +392,16 @@ struct HashSink {
 impl SectorSink for HashSink {
     fn write(&mut self, track: usize, sectors: &[u8]) -> Result<()> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let State { tracks, image } = &mut *state;
+        let State { tracks, image, iso } = &mut *state;
         let track = tracks
             .get_mut(track)
             .ok_or_else(|| Error::Usage(format!("the plan has no track {track}")))?;
         for sector in sectors.chunks_exact(RAW_SIZE) {
             let lba = track.next;
             track.next = Lba(lba.0 + 1);
+            if let Some(iso) = iso.as_mut().filter(|iso| lba >= iso.from) {
+                iso.hashers.update(&sector[16..16 + 2048]);
+            }
             if track.check && lba >= track.stored_from {
                 track.errors.checked += 1;
                 let raw: &[u8; RAW_SIZE] = sector
@@ -401,6 +436,8 @@ pub fn verify_source(
     stem: &str,
     options: &VerifyOptions<'_>,
 ) -> Result<Verification> {
+    let volumes = discus_core::iso9660::read_volumes(source)?;
+    let truncation = crate::truncation_of(source, volumes.as_ref());
     let plan = redump_plan(source)?;
     let mut states = Vec::new();
     let mut stored_forms = Vec::new();
@@ -426,9 +463,20 @@ pub fn verify_source(
         });
     }
     let multi = states.len() > 1;
+    let one_mode1_cd_track = match (
+        plan.disc.medium.is_cd(),
+        &plan.disc.tracks().collect::<Vec<_>>()[..],
+    ) {
+        (true, [track]) if track.mode == TrackMode::Mode1 => Some(track.start),
+        _ => None,
+    };
     let state = Arc::new(Mutex::new(State {
         tracks: states,
         image: multi.then(Hashers::default),
+        iso: one_mode1_cd_track.map(|from| IsoHash {
+            from,
+            hashers: Hashers::default(),
+        }),
     }));
     let sink = Box::new(HashSink {
         state: Arc::clone(&state),
@@ -440,7 +488,7 @@ pub fn verify_source(
         cancel: options.cancel,
     };
     discus_core::convert(source, &plan, sink, &run)?;
-    let State { tracks, image } = Arc::try_unwrap(state)
+    let State { tracks, image, iso } = Arc::try_unwrap(state)
         .map_err(|_| Error::Usage("the hashing sink outlived the conversion".to_string()))?
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
@@ -469,9 +517,23 @@ pub fn verify_source(
             .map(|t| t.digests.clone())
             .unwrap_or_else(|| Hashers::default().finish()),
     };
+    let iso = match iso {
+        Some(iso) => Some((format!("{stem}.iso"), iso.hashers.finish())),
+        // A DVD or BD is hashed as its ISO already.
+        None if !plan.disc.medium.is_cd() => Some((format!("{stem}.iso"), image.clone())),
+        None => None,
+    };
     let dat = options.dat.map(|dat| {
         let digests: Vec<&Digests> = results.iter().map(|t| &t.digests).collect();
-        dat.identify(&digests, &image)
+        let by_tracks = dat.identify(&digests, &image);
+        // A DAT that lists the ISO (Redump's PSP and DVD systems) matches it as a one-file game.
+        match &iso {
+            Some((_, iso)) if !by_tracks.complete => {
+                let by_iso = dat.identify(&[iso], iso);
+                if by_iso.complete { by_iso } else { by_tracks }
+            }
+            _ => by_tracks,
+        }
     });
     Ok(Verification {
         path: source.files().into_iter().next().unwrap_or_default(),
@@ -479,8 +541,10 @@ pub fn verify_source(
         tracks: results,
         image,
         cue: cue_sheet(&plan, stem),
-        warnings: source.warnings(),
+        iso,
+        warnings: crate::warnings::group(source.warnings()),
         dat,
+        truncation,
     })
 }
 

@@ -184,6 +184,8 @@ fn convert_image(
     let convert_options = discus::ConvertOptions {
         to: Some(options.to.name.to_string()),
         force,
+        // A source is deleted on the strength of its output: that output must be on the disk.
+        durable: options.delete_source,
         write: options.write.clone(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),

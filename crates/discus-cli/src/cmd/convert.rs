@@ -20,6 +20,10 @@ pub struct Args {
     /// Replace OUTPUT if it exists.
     #[arg(long, short)]
     pub force: bool,
+    /// Flush the output to the disk before it takes its name, so it survives a power cut once
+    /// discus reports success (slower; `cp` and the other tools do not wait either).
+    #[arg(long)]
+    pub sync: bool,
     /// How to write the output.
     #[command(flatten)]
     pub write: WriteArgs,
@@ -37,6 +41,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let options = discus::ConvertOptions {
         to: args.write.format_name(args.to.as_deref())?,
         force: args.force,
+        durable: args.sync,
         write,
         progress: Some(&report),
         cancel: Some(&CANCEL),

@@ -66,7 +66,9 @@ fn json_of(v: &Verification) -> Value {
         "tracks": tracks,
         "image": digests_json(&v.image),
         "cue": v.cue.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
+        "iso": v.iso.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "warnings": v.warnings,
+        "truncated": v.truncation.map(|t| json!({"volume_sectors": t.recorded, "image_sectors": t.held})),
         "dat": v.dat.as_ref().map(|d| json!({
             "game": d.game,
             "complete": d.complete,
@@ -147,6 +149,16 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         )?,
         None => writeln!(out, "cue:    not hashed (tracks only)")?,
     }
+    if let Some((name, d)) = &v.iso {
+        writeln!(
+            out,
+            "iso:    {name} {} bytes crc32 {} md5 {} sha1 {}",
+            d.size,
+            d.crc32_hex(),
+            d.md5_hex(),
+            d.sha1_hex()
+        )?;
+    }
     for t in v.tracks.iter().filter(|t| t.errors.bad > 0) {
         let kinds: Vec<String> = FAULTS
             .iter()
@@ -167,6 +179,9 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             kinds.join(", "),
             first.join(", ")
         )?;
+    }
+    if let Some(truncation) = &v.truncation {
+        writeln!(out, "check:  {truncation}")?;
     }
     if let Some(d) = &v.dat {
         match (&d.game, d.complete) {

@@ -136,6 +136,7 @@ pub fn pack_to(format: &Format, options: &WriteOptions, data: &[u8], path: &Path
         path: path.to_path_buf(),
         force: true,
         inputs: vec![],
+        durable: false,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     convert(&mut source, &plan, sink, &ConvertOptions::default())?;

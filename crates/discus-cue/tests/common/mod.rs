@@ -47,6 +47,7 @@ pub fn convert_source(
         path: output.to_path_buf(),
         force: false,
         inputs: source.files(),
+        durable: false,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     discus_core::convert(source, &plan, sink, &Default::default())?;

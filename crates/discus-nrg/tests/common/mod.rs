@@ -36,6 +36,7 @@ pub fn write(source: &mut dyn SectorSource, path: &Path, options: &WriteOptions)
         path: path.to_path_buf(),
         force: true,
         inputs: source.files(),
+        durable: false,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     convert(source, &plan, sink, &Default::default())?;
