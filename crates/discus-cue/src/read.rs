@@ -112,10 +112,13 @@ impl CueSource {
                 &mut warnings,
             ) {
                 Ok(path) => path,
-                // A sheet of nothing but this track is not a rip that left a track out.
-                Err(error) => match only_absent(f).filter(|&track| track > 0) {
-                    Some(track) => {
-                        let track_entry = &sheet.tracks[track];
+                // The sheet's first track is never absent: with nothing else to read, the sheet
+                // is refused as before.
+                Err(error) => match only_absent(f)
+                    .filter(|&track| track > 0)
+                    .and_then(|track| Some((track, sheet.tracks.get(track)?)))
+                {
+                    Some((track, track_entry)) => {
                         mark_absent(
                             track,
                             format!(
@@ -193,7 +196,10 @@ impl CueSource {
             layout::build(cue, &sheet, &spans, &mut absent, &mut torn, &mut warnings)?;
         let mut left_out: Vec<String> = absent
             .map(|a| {
-                let numbers: Vec<String> = sheet.tracks[a.from..]
+                let numbers: Vec<String> = sheet
+                    .tracks
+                    .get(a.from..)
+                    .unwrap_or_default()
                     .iter()
                     .map(|t| format!("{:02}", t.number))
                     .collect();
@@ -204,7 +210,8 @@ impl CueSource {
                     if numbers.len() == 1 { "it" } else { "them" }
                 ));
                 let mut lost = vec![a.reason];
-                lost.extend(sheet.tracks[a.from + 1..].iter().map(|t| {
+                let after = sheet.tracks.get(a.from + 1..).unwrap_or_default();
+                lost.extend(after.iter().map(|t| {
                     format!(
                         "track {} ({}) is not in the image: it follows a track with no data",
                         t.number,
