@@ -1,6 +1,7 @@
 //! The one integration-test binary of discus: every module tests one area against committed
 //! samples, the shared corpus (skipped when absent) and real peer tools (required in CI).
 
+mod addresses;
 mod batch;
 mod batch_trust;
 mod cso;
@@ -14,4 +15,5 @@ mod nrg;
 mod outputs;
 mod probe;
 mod properties;
+mod sheets;
 mod verify;
