@@ -12,7 +12,7 @@ use std::path::Path;
 
 use discus::core::Medium;
 use discus::{ConvertOptions, WriteOptions};
-use discus_tests::{discus, samples};
+use discus_tests::{discus, peer, samples};
 
 const SECTOR: u64 = 2048;
 /// A single-layer DVD (DVD-5, 4.7 GB).
@@ -361,4 +361,27 @@ fn i12_2_verify_hashes_a_dvd_as_its_iso() {
     assert_eq!(verification.tracks[0].file, "game.iso");
     assert!(verification.cue.is_none());
     assert!(verification.passed());
+}
+
+#[test]
+fn i12_2_iat_reads_the_dvd_nrg_and_mdf_we_write() {
+    let Some(iat) = peer("iat") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Just past the largest CD, so the image is a DVD while staying cheap to read.
+    let iso = dir.path().join("dvd.iso");
+    sparse_iso(&iso, 460_000);
+    assert_eq!(medium_of(&iso).name(), "DVD");
+    for (target, data_file) in [("dvd.nrg", "dvd.nrg"), ("dvd.mds", "dvd.mdf")] {
+        convert(&iso, &dir.path().join(target), WriteOptions::default()).expect("convert");
+        let out = dir.path().join(format!("{target}.iat.iso"));
+        let run = discus_tests::run(
+            &iat,
+            &[dir.path().join(data_file).as_os_str(), out.as_os_str()],
+            dir.path(),
+        );
+        assert!(run.status.success(), "iat on {target}: {run:?}");
+        assert!(same_bytes(&iso, &out), "iat's ISO of {target} differs");
+    }
 }
