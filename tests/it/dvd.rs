@@ -385,3 +385,29 @@ fn i12_2_iat_reads_the_dvd_nrg_and_mdf_we_write() {
         assert!(same_bytes(&iso, &out), "iat's ISO of {target} differs");
     }
 }
+
+#[test]
+fn i12_5_a_dvd_mdf_shorter_than_its_descriptor_fails_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = dir.path().join("dvd.iso");
+    sparse_iso(&iso, 460_000);
+    let mds = dir.path().join("dvd.mds");
+    convert(&iso, &mds, WriteOptions::default()).expect("ISO → MDS");
+    File::options()
+        .write(true)
+        .open(dir.path().join("dvd.mdf"))
+        .and_then(|f| f.set_len(300 * SECTOR))
+        .expect("cut the MDF");
+    let truncation = discus::info(&mds)
+        .expect("a short DVD MDF still opens")
+        .truncation
+        .expect("found");
+    assert_eq!((truncation.recorded, truncation.held), (460_000, 300));
+    let output = discus(&["verify".as_ref(), mds.as_os_str()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("truncated: descriptor says 460000 sectors, image holds 300"),
+        "{text}"
+    );
+}

@@ -107,13 +107,19 @@ impl Volumes {
     pub fn truncation(&self, held: u64) -> Option<Truncation> {
         self.recorded()
             .filter(|&recorded| recorded > held)
-            .map(|recorded| Truncation { recorded, held })
+            .map(|recorded| Truncation {
+                declared_by: "volume",
+                recorded,
+                held,
+            })
     }
 }
 
-/// An image shorter than the volume it holds.
+/// An image shorter than the volume it holds, or than its own descriptor says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Truncation {
+    /// What recorded the longer size: `volume` (ISO 9660 or UDF) or the container (`descriptor`).
+    pub declared_by: &'static str,
     /// Sectors the volume says it spans.
     pub recorded: u64,
     /// Sectors the image holds.
@@ -124,7 +130,8 @@ impl std::fmt::Display for Truncation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "truncated: volume says {} sectors, image holds {} ({} missing)",
+            "truncated: {} says {} sectors, image holds {} ({} missing)",
+            self.declared_by,
             self.recorded,
             self.held,
             self.recorded - self.held

@@ -112,6 +112,8 @@ pub(crate) struct MdsSource {
     storage: Vec<Storage>,
     details: Vec<(String, String)>,
     warnings: Vec<String>,
+    /// A DVD whose data file holds fewer sectors than its descriptor says.
+    truncation: Option<discus_core::iso9660::Truncation>,
 }
 
 impl SectorSource for MdsSource {
@@ -162,6 +164,10 @@ impl SectorSource for MdsSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    fn truncation(&self) -> Option<discus_core::iso9660::Truncation> {
+        self.truncation
     }
 }
 
@@ -517,6 +523,7 @@ fn build(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         storage,
         details,
         warnings,
+        truncation: None,
     })
 }
 
@@ -582,12 +589,11 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         0 => held,
         n => u64::from(n),
     };
-    if held < declared {
-        warnings.push(format!(
-            "the data file is truncated: the descriptor says {declared} sectors, {} holds {held}",
-            stream.name()
-        ));
-    }
+    let truncation = (held < declared).then_some(discus_core::iso9660::Truncation {
+        declared_by: "descriptor",
+        recorded: declared,
+        held,
+    });
     let sectors = u32::try_from(declared.min(held))
         .ok()
         .filter(|&n| n > 0 && n <= MAX_ADDRESS)
@@ -636,6 +642,7 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         streams: vec![stream],
         details,
         warnings,
+        truncation,
     })
 }
 
