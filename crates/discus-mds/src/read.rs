@@ -624,8 +624,8 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
             format!("{}.{}", header.version[0], header.version[1]),
         ),
         (
-            "medium".to_string(),
-            format!("DVD (type {:#04x}), {}", header.medium, medium.name()),
+            "medium type".to_string(),
+            format!("{:#04x} (DVD)", header.medium),
         ),
         ("data files".to_string(), stream.name()),
     ];
