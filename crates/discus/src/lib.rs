@@ -216,8 +216,7 @@ pub fn truncation_of(source: &dyn SectorSource, volumes: Option<&Volumes>) -> Op
     if let Some(truncation) = source.truncation() {
         return Some(truncation);
     }
-    let (_, _, held) = first_data_track(source)?;
-    volumes?.truncation(held)
+    volumes?.truncation(first_data_track(source)?.session_end)
 }
 
 /// The medium with what the volumes show: a second (layer 1) volume makes a DVD dual-layer and
