@@ -411,3 +411,21 @@ fn i12_5_a_dvd_mdf_shorter_than_its_descriptor_fails_verify() {
         "{text}"
     );
 }
+
+#[test]
+fn i12_5_a_cut_udf_volume_is_reported_from_its_partition() {
+    let Some(corpus) = discus_tests::corpus("libcdio") else {
+        return;
+    };
+    // udf102.iso has no ISO 9660 volume: only UDF's anchor (sector 256) and partition say how
+    // long it is.
+    let whole = std::fs::read(corpus.join("udf102.iso")).expect("udf102.iso");
+    let info = discus::info(&corpus.join("udf102.iso")).expect("info");
+    assert!(info.volume.is_none() && info.truncation.is_none());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cut = dir.path().join("cut.iso");
+    std::fs::write(&cut, &whole[..400 * SECTOR as usize]).expect("write");
+    let truncation = discus::info(&cut).expect("info").truncation.expect("found");
+    assert_eq!(truncation.held, 400);
+    assert!(truncation.recorded > 400, "{truncation}");
+}
