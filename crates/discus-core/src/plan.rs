@@ -316,16 +316,27 @@ impl Arrivals {
 
 /// Why a format of `capabilities` cannot hold a disc of `medium`, if it cannot.
 fn media_refusals(medium: Medium, capabilities: Capabilities) -> Vec<String> {
-    if capabilities.media.holds(medium) {
+    let media = capabilities.media;
+    if media.holds(medium) {
         return Vec::new();
     }
+    let held: Vec<&str> = [(media.cd, "CDs"), (media.dvd, "DVDs"), (media.bd, "BDs")]
+        .into_iter()
+        .filter_map(|(holds, name)| holds.then_some(name))
+        .collect();
     let why = match medium {
         Medium::Cd => "this format holds no CDs".to_string(),
-        _ => format!(
+        // What a CD-only format would need and a DVD or BD lacks.
+        _ if !media.dvd && !media.bd => format!(
             "the source is a {}, and this format holds CDs only: a {} has no 2352-byte sectors and no subchannel, and its addresses run past the CD limit of 99:59:74 (LBA {}); write ISO, IMG, CSO or ZSO instead",
             medium.name(),
             medium.name(),
             crate::disc::CD_MAX_SECTORS - 1
+        ),
+        _ => format!(
+            "the source is a {}, and this format holds {} only; write ISO, IMG, CSO or ZSO instead",
+            medium.name(),
+            held.join(" and ")
         ),
     };
     vec![why]

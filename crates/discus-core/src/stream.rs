@@ -46,6 +46,13 @@ pub trait SectorSource: Send {
     fn left_out(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// A data file shorter than the container's own descriptor says, when the reader reads what
+    /// there is rather than refusing: `info`, `verify` and `convert` treat it as they treat a
+    /// volume longer than the image.
+    fn truncation(&self) -> Option<crate::iso9660::Truncation> {
+        None
+    }
 }
 
 /// Receives the sectors of a [`crate::Plan`], track by track, strictly in order.

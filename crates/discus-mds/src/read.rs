@@ -114,6 +114,8 @@ pub(crate) struct MdsSource {
     storage: Vec<Storage>,
     details: Vec<(String, String)>,
     warnings: Vec<String>,
+    /// A DVD whose data file holds fewer sectors than its descriptor says.
+    truncation: Option<discus_core::iso9660::Truncation>,
 }
 
 impl SectorSource for MdsSource {
@@ -164,6 +166,10 @@ impl SectorSource for MdsSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    fn truncation(&self) -> Option<discus_core::iso9660::Truncation> {
+        self.truncation
     }
 }
 
@@ -522,6 +528,7 @@ fn build(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         storage,
         details,
         warnings,
+        truncation: None,
     })
 }
 
@@ -587,12 +594,11 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         0 => held,
         n => u64::from(n),
     };
-    if held < declared {
-        warnings.push(format!(
-            "the data file is truncated: the descriptor says {declared} sectors, {} holds {held}",
-            stream.name()
-        ));
-    }
+    let truncation = (held < declared).then_some(discus_core::iso9660::Truncation {
+        declared_by: "descriptor",
+        recorded: declared,
+        held,
+    });
     let sectors = u32::try_from(declared.min(held))
         .ok()
         .filter(|&n| n > 0 && n <= MAX_ADDRESS)
@@ -623,8 +629,8 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
             format!("{}.{}", header.version[0], header.version[1]),
         ),
         (
-            "medium".to_string(),
-            format!("DVD (type {:#04x}), {}", header.medium, medium.name()),
+            "medium type".to_string(),
+            format!("{:#04x} (DVD)", header.medium),
         ),
         ("data files".to_string(), stream.name()),
     ];
@@ -641,6 +647,7 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         streams: vec![stream],
         details,
         warnings,
+        truncation,
     })
 }
 

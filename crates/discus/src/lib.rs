@@ -258,10 +258,13 @@ pub fn volume_of(source: &mut dyn SectorSource) -> Result<Option<Volume>> {
     Ok(read_volumes(source)?.and_then(|v| v.iso))
 }
 
-/// Whether the image holds fewer sectors of its first data track than its volumes say.
+/// Whether the image holds fewer sectors than its container says (checked first: it is the
+/// container's own fault) or fewer of its first data track than its volumes say.
 pub fn truncation_of(source: &dyn SectorSource, volumes: Option<&Volumes>) -> Option<Truncation> {
-    let (_, _, held) = first_data_track(source)?;
-    volumes?.truncation(held)
+    if let Some(truncation) = source.truncation() {
+        return Some(truncation);
+    }
+    volumes?.truncation(first_data_track(source)?.session_end)
 }
 
 /// The medium with what the volumes show: a second (layer 1) volume makes a DVD dual-layer and

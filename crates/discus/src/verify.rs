@@ -256,6 +256,8 @@ pub struct Verification {
     pub dat: Option<DatMatch>,
     /// Set when the image holds fewer sectors than its volume says: a failed check.
     pub truncation: Option<Truncation>,
+    /// The disc's medium: a DVD or BD is hashed as its 2048-byte sectors (the ISO).
+    pub medium: discus_core::Medium,
 }
 
 impl Verification {
@@ -545,6 +547,7 @@ pub fn verify_source(
         warnings: crate::warnings::group(source.warnings()),
         dat,
         truncation,
+        medium: plan.disc.medium,
     })
 }
 

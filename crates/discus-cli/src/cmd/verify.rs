@@ -61,6 +61,7 @@ fn json_of(v: &Verification) -> Value {
     json!({
         "path": v.path,
         "format": v.format.name,
+        "medium": v.medium.name(),
         "passed": v.passed(),
         "bad_sectors": v.bad_sectors(),
         "tracks": tracks,
@@ -127,7 +128,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     }
     writeln!(
         out,
-        "{:>5} {:<8} {:>6} {:>9} {:>9} {:>5}  {:<8} {:<32} {:<40} (all tracks in one BIN)",
+        "{:>5} {:<8} {:>6} {:>9} {:>9} {:>5}  {:<8} {:<32} {:<40} {}",
         "all",
         "",
         "",
@@ -136,9 +137,17 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         v.bad_sectors(),
         v.image.crc32_hex(),
         v.image.md5_hex(),
-        v.image.sha1_hex()
+        v.image.sha1_hex(),
+        if v.medium.is_cd() {
+            "(all tracks in one BIN)"
+        } else {
+            "(the ISO: a DVD or BD is its 2048-byte sectors)"
+        }
     )?;
     match &v.cue {
+        None if !v.medium.is_cd() => {
+            writeln!(out, "cue:    none (a {} has no cue sheet)", v.medium.name())?
+        }
         Some((name, d)) => writeln!(
             out,
             "cue:    {name} {} bytes crc32 {} md5 {} sha1 {}",
