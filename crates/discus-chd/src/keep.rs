@@ -12,3 +12,8 @@ pub const TAG: u32 = tag(b"DSCS");
 pub fn restore(disc: Disc, _entries: &[Entry], _warnings: &mut Vec<String>) -> Disc {
     disc
 }
+
+/// The entry for what `disc` has beyond chdman's track metadata, if anything.
+pub fn entry(_disc: &Disc) -> Option<Entry> {
+    None
+}

@@ -3,17 +3,21 @@
 //! A CHD cuts the disc's logical data into hunks (8 CD frames of 2448 bytes by default, or 4096
 //! bytes of a DVD), compresses each hunk with the best of up to four codecs and keeps a Huffman-coded
 //! map of where each hunk lies. Track layout and other facts live in metadata entries. The layouts
-//! are in [`header`], [`metadata`] and [`cd`]; reading is in [`read`].
+//! are in [`header`], [`metadata`] and [`cd`]; reading is in [`read`], the map in [`map`], the codecs in [`codec`] and writing
+//! in [`mod@write`].
 
 pub mod cd;
+pub mod codec;
 pub mod header;
 pub mod keep;
+pub mod map;
 pub mod metadata;
 pub mod read;
+pub mod write;
 
 use std::path::Path;
 
-use discus_core::format::{Confidence, Format, Probe};
+use discus_core::format::{Confidence, Format, Probe, Writer};
 use discus_core::{Result, SectorSource};
 
 pub use read::ChdSource;
@@ -25,7 +29,11 @@ pub static FORMAT: Format = Format {
     extensions: &["chd"],
     probe,
     open,
-    writer: None,
+    writer: Some(Writer {
+        capabilities: write::CAPABILITIES,
+        plan: write::plan,
+        create: write::create,
+    }),
 };
 
 fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
