@@ -2,6 +2,7 @@
 //! samples, the shared corpus (skipped when absent) and real peer tools (required in CI).
 
 mod batch;
+mod chd;
 mod cso;
 mod cue;
 mod foundation;

@@ -99,7 +99,9 @@ impl ChdSource {
             .clamp(1, 8);
         let mut decoders = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let handle = file.try_clone().map_err(|e| Error::io(path, e))?;
+            // Each decoder opens the file itself: a cloned handle would share one seek position,
+            // and decoders seek and read at the same time.
+            let handle = discus_core::output::open_input(path)?;
             let chd = Chd::open(handle, None).map_err(|e| decode_error(path, None, e))?;
             decoders.push(Decoder {
                 chd,

@@ -1,0 +1,313 @@
+//! CHD against MAME's own tool: what discus writes must carry the same SHA-1s as chdman's CHD of
+//! the same input, pass `chdman verify` (0.251 and 0.289) and extract to the same sectors; what
+//! chdman writes (every CD codec, hunk sizes, zstd, DVD) must read back equal to its source.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use discus_tests::{corpus, discus, files_below, peer, run, samples};
+
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+/// Every sample cue, and libcdio's sheets. Those name their BIN in upper case (`CDDA.BIN` for
+/// `cdda.bin`), which chdman does not find, so they are copied into `dir` under the name they give.
+fn sheets(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = files_below(&samples().join("cue"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cue"))
+        .collect();
+    assert!(!found.is_empty(), "samples/cue holds no sheet");
+    if let Some(corpus) = corpus("libcdio") {
+        let copies = dir.join("libcdio");
+        std::fs::create_dir_all(&copies).expect("folder");
+        for name in ["isofs-m1", "cdda"] {
+            let cue = copies.join(format!("{name}.cue"));
+            std::fs::copy(corpus.join(format!("{name}.cue")), &cue).expect("copy cue");
+            std::fs::copy(
+                corpus.join(format!("{name}.bin")),
+                copies.join(format!("{}.BIN", name.to_uppercase())),
+            )
+            .expect("copy bin");
+            found.push(cue);
+        }
+    }
+    found
+}
+
+fn discus_ok(args: &[&OsStr]) {
+    let output = discus(args);
+    assert!(
+        output.status.success(),
+        "discus {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn tool_ok(program: &Path, args: &[&OsStr], dir: &Path) -> String {
+    let output = run(program, args, dir);
+    assert!(
+        output.status.success(),
+        "{} {args:?}: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The `SHA1` and `Data SHA1` lines of `chdman info`.
+fn chdman_hashes(chdman: &Path, chd: &Path) -> (String, String) {
+    let info = tool_ok(
+        chdman,
+        &[os("info"), os("-i"), chd.as_os_str()],
+        Path::new("."),
+    );
+    let value = |key: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("chdman info prints no {key}: {info}"))
+    };
+    (value("SHA1:"), value("Data SHA1:"))
+}
+
+/// `chdman verify` passes, both hashes (an exit code of 0 alone also comes with "nothing to verify").
+fn chdman_verifies(chdman: &Path, chd: &Path) {
+    let said = tool_ok(
+        chdman,
+        &[os("verify"), os("-i"), chd.as_os_str()],
+        Path::new("."),
+    );
+    assert!(
+        said.contains("Raw SHA1 verification successful")
+            && said.contains("Overall SHA1 verification successful"),
+        "{} verify {}: {said}",
+        chdman.display(),
+        chd.display()
+    );
+}
+
+/// The one BIN `chdman extractcd` writes, and its sheet.
+fn extract_cd(chdman: &Path, chd: &Path, dir: &Path, name: &str) -> (Vec<u8>, String) {
+    let cue = dir.join(format!("{name}.cue"));
+    let bin = dir.join(format!("{name}.bin"));
+    tool_ok(
+        chdman,
+        &[
+            os("extractcd"),
+            os("-i"),
+            chd.as_os_str(),
+            os("-o"),
+            cue.as_os_str(),
+            os("-ob"),
+            bin.as_os_str(),
+            os("-f"),
+        ],
+        dir,
+    );
+    (
+        std::fs::read(&bin).expect("extracted bin"),
+        std::fs::read_to_string(&cue).expect("extracted cue"),
+    )
+}
+
+fn chdman_create(chdman: &Path, command: &str, input: &Path, chd: &Path, extra: &[&str]) {
+    let mut args = vec![
+        os(command),
+        os("-i"),
+        input.as_os_str(),
+        os("-o"),
+        chd.as_os_str(),
+        os("-f"),
+    ];
+    args.extend(extra.iter().map(|s| os(s)));
+    tool_ok(chdman, &args, Path::new("."));
+}
+
+#[test]
+fn i13_2_our_cd_chd_has_chdmans_hashes_verifies_and_extracts_the_same() {
+    let Some(chdman) = peer("chdman") else { return };
+    let newer = peer("chdman-0.289");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for cue in sheets(dir.path()) {
+        let ours = dir.path().join("ours.chd");
+        let theirs = dir.path().join("theirs.chd");
+        discus_ok(&[os("convert"), cue.as_os_str(), ours.as_os_str(), os("-f")]);
+        chdman_create(&chdman, "createcd", &cue, &theirs, &[]);
+        assert_eq!(
+            chdman_hashes(&chdman, &ours),
+            chdman_hashes(&chdman, &theirs),
+            "{}",
+            cue.display()
+        );
+        chdman_verifies(&chdman, &ours);
+        let (our_bin, our_cue) = extract_cd(&chdman, &ours, dir.path(), "a");
+        let (their_bin, their_cue) = extract_cd(&chdman, &theirs, dir.path(), "b");
+        assert!(
+            our_bin == their_bin,
+            "{}: extracted BINs differ",
+            cue.display()
+        );
+        assert_eq!(
+            our_cue.replace("a.bin", "b.bin"),
+            their_cue,
+            "{}",
+            cue.display()
+        );
+        if let Some(newer) = &newer {
+            chdman_verifies(newer, &ours);
+            let (newer_bin, _) = extract_cd(newer, &ours, dir.path(), "c");
+            assert!(
+                newer_bin == their_bin,
+                "{}: 0.289 extracts other bytes",
+                cue.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn i13_2_chd_bytes_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = samples().join("cue").join("mixed").join("mixed.cue");
+    let one = dir.path().join("one.chd");
+    let two = dir.path().join("two.chd");
+    discus_ok(&[
+        os("convert"),
+        cue.as_os_str(),
+        one.as_os_str(),
+        os("--threads"),
+        os("1"),
+    ]);
+    discus_ok(&[
+        os("convert"),
+        cue.as_os_str(),
+        two.as_os_str(),
+        os("--threads"),
+        os("3"),
+    ]);
+    assert!(std::fs::read(&one).expect("one") == std::fs::read(&two).expect("two"));
+}
+
+/// Converts `chd` to a single-BIN cue with discus and returns the BIN.
+fn discus_bin_of(chd: &Path, dir: &Path) -> Vec<u8> {
+    let out = dir.join("d").join("d.cue");
+    let _ = std::fs::remove_dir_all(dir.join("d"));
+    std::fs::create_dir_all(dir.join("d")).expect("folder");
+    discus_ok(&[
+        os("convert"),
+        chd.as_os_str(),
+        out.as_os_str(),
+        os("--single-bin"),
+    ]);
+    std::fs::read(dir.join("d").join("d.bin")).expect("our bin")
+}
+
+#[test]
+fn i13_1_every_cd_chd_chdman_writes_reads_back_as_it_extracts() {
+    let Some(chdman) = peer("chdman") else { return };
+    let newer = peer("chdman-0.289");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chd = dir.path().join("t.chd");
+    let mut cases: Vec<(PathBuf, &[&str])> = Vec::new();
+    for cue in sheets(dir.path()) {
+        cases.push((cue, &[]));
+    }
+    let mixed = samples().join("cue").join("mixed").join("mixed.cue");
+    for extra in [
+        &["-c", "cdlz"][..],
+        &["-c", "cdzl"],
+        &["-c", "cdfl"],
+        &["-c", "none"],
+        &["-hs", "2448"],
+        &["-hs", "9792"],
+    ] {
+        cases.push((mixed.clone(), extra));
+    }
+    for (cue, extra) in cases {
+        chdman_create(&chdman, "createcd", &cue, &chd, extra);
+        let (expected, _) = extract_cd(&chdman, &chd, dir.path(), "x");
+        assert!(
+            discus_bin_of(&chd, dir.path()) == expected,
+            "{} {extra:?}",
+            cue.display()
+        );
+    }
+    // zstd came with chdman 0.262; 0.251 cannot write it.
+    if let Some(newer) = newer {
+        for extra in [&["-c", "cdzs"][..], &["-c", "cdzs,cdzl,cdfl"]] {
+            chdman_create(&newer, "createcd", &mixed, &chd, extra);
+            let (expected, _) = extract_cd(&newer, &chd, dir.path(), "x");
+            assert!(discus_bin_of(&chd, dir.path()) == expected, "{extra:?}");
+        }
+    }
+}
+
+#[test]
+fn i13_1_dvd_and_raw_chds_read_back_as_their_iso() {
+    let Some(chdman) = peer("chdman") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = samples().join("iso").join("data.iso");
+    let chd = dir.path().join("t.chd");
+    let back = dir.path().join("back.iso");
+    let expected = std::fs::read(&iso).expect("iso");
+    let mut cases: Vec<(&Path, &str, &[&str])> = vec![
+        (&chdman, "createraw", &["-hs", "4096", "-us", "2048"]),
+        (
+            &chdman,
+            "createraw",
+            &["-hs", "2048", "-us", "2048", "-c", "zlib"],
+        ),
+        (
+            &chdman,
+            "createraw",
+            &["-hs", "4096", "-us", "2048", "-c", "huff"],
+        ),
+        (
+            &chdman,
+            "createraw",
+            &["-hs", "4096", "-us", "2048", "-c", "flac"],
+        ),
+    ];
+    let newer = peer("chdman-0.289");
+    if let Some(newer) = &newer {
+        cases.push((newer, "createdvd", &[]));
+        cases.push((newer, "createdvd", &["-hs", "2048", "-c", "zstd"]));
+    }
+    for (tool, command, extra) in cases {
+        chdman_create(tool, command, &iso, &chd, extra);
+        discus_ok(&[os("convert"), chd.as_os_str(), back.as_os_str(), os("-f")]);
+        assert!(
+            std::fs::read(&back).expect("back") == expected,
+            "{command} {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn i13_5_info_shows_hunks_codecs_hashes_and_metadata() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = samples().join("cue").join("mixed").join("mixed.cue");
+    let chd = dir.path().join("m.chd");
+    discus_ok(&[os("convert"), cue.as_os_str(), chd.as_os_str()]);
+    let output = discus(&[os("info"), chd.as_os_str()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    for expected in [
+        "hunk size:",
+        "19584 bytes",
+        "codecs:",
+        "cdlz, cdzl, cdfl",
+        "copies",
+        "data SHA-1:",
+        "metadata CHT2: TRACK:2 TYPE:AUDIO SUBTYPE:NONE FRAMES:90 PREGAP:30 PGTYPE:VAUDIO",
+    ] {
+        assert!(text.contains(expected), "no '{expected}' in {text}");
+    }
+}
