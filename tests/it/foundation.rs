@@ -356,10 +356,11 @@ fn a_closed_stdout_ends_quietly() {
 fn ctrl_c_during_a_conversion_leaves_no_output() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("big.iso");
-    // A sparse 1 GiB ISO: reading it is cheap, regenerating EDC/ECC for 2352-byte output is not,
-    // so the conversion is still running when the signal comes.
+    // A sparse ISO of 440,000 sectors (the largest size that is still a CD, not a DVD, is
+    // 449,850): reading it is cheap, regenerating EDC/ECC for 2352-byte output is not, so the
+    // conversion is still running when the signal comes.
     std::fs::File::create(&input)
-        .and_then(|f| f.set_len(1 << 30))
+        .and_then(|f| f.set_len(440_000 * 2048))
         .expect("sparse file");
     let out = dir.path().join("big.img");
     let mut child = Command::new(discus_bin())

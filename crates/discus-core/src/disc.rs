@@ -217,9 +217,88 @@ pub enum Subchannel {
     Generated,
 }
 
+/// Sectors a CD can address from LBA 0: absolute time 99:59:74 is LBA 449,849, the last address
+/// a BCD minute byte can hold. A data image longer than this cannot be a CD.
+pub const CD_MAX_SECTORS: u64 = 449_850;
+/// Sectors of a single-layer DVD (DVD-5, 4.7 GB): 2,295,104 blocks of 2048 bytes.
+pub const DVD_SINGLE_LAYER_SECTORS: u64 = 2_295_104;
+/// Sectors of a dual-layer DVD (DVD-9, 8,543,666,176 bytes).
+pub const DVD_DUAL_LAYER_SECTORS: u64 = 4_171_712;
+
+/// What kind of disc an image is of.
+///
+/// A CD has sessions, tracks, 2352-byte sectors, a subchannel and MSF addresses. A DVD or a BD has
+/// none of them: it is one data track of 2048-byte sectors (the drive hides the rest), addressed
+/// by sector number only. Writers say in [`crate::Capabilities::media`] which media they hold, and
+/// the plan check refuses the others before anything is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Medium {
+    /// A compact disc (the default: every format discus reads began as one).
+    #[default]
+    Cd,
+    /// A DVD.
+    Dvd {
+        /// Recorded layers: 1 (DVD-5) or 2 (DVD-9).
+        layers: u8,
+        /// The first sector of layer 1 on a dual-layer disc, when the source records it or the
+        /// second volume of a PS2 disc shows it.
+        layer_break: Option<u32>,
+    },
+    /// A Blu-ray disc.
+    Bd,
+}
+
+impl Medium {
+    /// What a plain image of `sectors` 2048-byte sectors must be: a CD up to 99:59:74, then a
+    /// single-layer DVD, a dual-layer DVD, and past a DVD-9's capacity a BD. Sources that record
+    /// the medium (MDS, NRG) say so instead.
+    pub fn for_user_data(sectors: u64) -> Medium {
+        if sectors <= CD_MAX_SECTORS {
+            Medium::Cd
+        } else if sectors <= DVD_SINGLE_LAYER_SECTORS {
+            Medium::Dvd {
+                layers: 1,
+                layer_break: None,
+            }
+        } else if sectors <= DVD_DUAL_LAYER_SECTORS {
+            Medium::Dvd {
+                layers: 2,
+                layer_break: None,
+            }
+        } else {
+            Medium::Bd
+        }
+    }
+
+    /// Whether this is a CD (with tracks, raw sectors and MSF addresses).
+    pub fn is_cd(self) -> bool {
+        self == Medium::Cd
+    }
+
+    /// The layer break of a dual-layer DVD, if known.
+    pub fn layer_break(self) -> Option<u32> {
+        match self {
+            Medium::Dvd { layer_break, .. } => layer_break,
+            _ => None,
+        }
+    }
+
+    /// A short name: `CD`, `DVD`, `DVD (dual layer)`, `BD`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Medium::Cd => "CD",
+            Medium::Dvd { layers: 2, .. } => "DVD (dual layer)",
+            Medium::Dvd { .. } => "DVD",
+            Medium::Bd => "BD",
+        }
+    }
+}
+
 /// A whole disc.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Disc {
+    /// What kind of disc it is. A DVD or BD has one data track of 2048-byte sectors.
+    pub medium: Medium,
     /// Sessions in order; at least one for a disc with tracks.
     pub sessions: Vec<Session>,
     /// Media catalogue number (UPC/EAN), 13 digits.
@@ -238,6 +317,15 @@ impl Disc {
         Disc {
             sessions: vec![Session { number: 1, tracks }],
             ..Disc::default()
+        }
+    }
+
+    /// The disc of a plain image of 2048-byte user data (ISO, raw 2048 IMG, CSO): one Mode 1 track
+    /// of `sectors`, its medium inferred from the size ([`Medium::for_user_data`]).
+    pub fn user_data_image(sectors: u32) -> Disc {
+        Disc {
+            medium: Medium::for_user_data(u64::from(sectors)),
+            ..Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)])
         }
     }
 
@@ -373,6 +461,26 @@ impl Disc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn i12_1_medium_follows_the_size_of_a_plain_image() {
+        assert_eq!(Medium::for_user_data(CD_MAX_SECTORS), Medium::Cd);
+        assert_eq!(
+            Medium::for_user_data(CD_MAX_SECTORS + 1),
+            Medium::Dvd {
+                layers: 1,
+                layer_break: None
+            }
+        );
+        // 4.7 GB: a DVD-5; 8.5 GB: a DVD-9; 25 GB: a BD.
+        assert_eq!(Medium::for_user_data(2_295_104).name(), "DVD");
+        assert_eq!(Medium::for_user_data(4_171_712).name(), "DVD (dual layer)");
+        assert_eq!(Medium::for_user_data(4_171_713), Medium::Bd);
+        assert_eq!(Medium::for_user_data(12_219_392), Medium::Bd);
+        let disc = Disc::user_data_image(2_295_104);
+        assert!(!disc.medium.is_cd());
+        assert_eq!(disc.total_sectors(), 2_295_104);
+    }
 
     #[test]
     fn holes_between_tracks_go_to_a_gap_or_are_refused() {

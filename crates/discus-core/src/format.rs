@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::disc::Medium;
 use crate::error::Result;
 use crate::output::Destination;
 use crate::plan::Plan;
@@ -72,9 +73,53 @@ pub fn extension_of(path: &Path) -> Option<String> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
+/// Which media a format holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Media {
+    /// CDs.
+    pub cd: bool,
+    /// DVDs.
+    pub dvd: bool,
+    /// Blu-ray discs.
+    pub bd: bool,
+}
+
+impl Media {
+    /// CDs only: formats built on 2352-byte sectors, MSF addresses or a CD TOC.
+    pub const CD: Media = Media {
+        cd: true,
+        dvd: false,
+        bd: false,
+    };
+    /// Every medium: formats that store 2048-byte sectors of any count.
+    pub const ALL: Media = Media {
+        cd: true,
+        dvd: true,
+        bd: true,
+    };
+
+    /// Whether `medium` is one of these.
+    pub fn holds(self, medium: Medium) -> bool {
+        match medium {
+            Medium::Cd => self.cd,
+            Medium::Dvd { .. } => self.dvd,
+            Medium::Bd => self.bd,
+        }
+    }
+}
+
+impl Default for Media {
+    /// CDs only, as every format held before DVDs were modelled.
+    fn default() -> Media {
+        Media::CD
+    }
+}
+
 /// What a format can hold.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capabilities {
+    /// The media it holds; the plan check refuses the others before writing.
+    pub media: Media,
     /// More than one track.
     pub multi_track: bool,
     /// Audio tracks.

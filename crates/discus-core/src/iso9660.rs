@@ -1,8 +1,17 @@
-//! Just enough ISO 9660 to say what a data track holds: the Primary Volume Descriptor at logical
-//! sector 16, its label and size, checked both-endian.
+//! Just enough ISO 9660 (and UDF) to say what a data track holds: the Primary Volume Descriptor
+//! at logical sector 16, its label and size, checked both-endian; the second volume of a PS2
+//! dual-layer DVD; and whether the image holds as many sectors as its volumes say (truncation).
+
+use crate::address::Lba;
+use crate::error::Result;
+use crate::sector::{Check, Form};
+use crate::stream::{SectorSource, read_sectors};
 
 /// The logical sector of the first volume descriptor.
 pub const PVD_SECTOR: u32 = 16;
+
+/// The logical sector of UDF's first Anchor Volume Descriptor Pointer.
+pub const UDF_ANCHOR_SECTOR: u32 = 256;
 
 /// What the Primary Volume Descriptor says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +68,180 @@ pub fn parse_pvd(sector: &[u8]) -> Option<Volume> {
         created: (created.iter().all(u8::is_ascii_digit) && created.iter().any(|&b| b != b'0'))
             .then(|| text(created)),
     })
+}
+
+/// What the volumes recorded at the start of a data track say about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Volumes {
+    /// The ISO 9660 volume at sector 16, if there is one.
+    pub iso: Option<Volume>,
+    /// The second volume of a PS2 dual-layer DVD: the sector (from the track's start) where
+    /// layer 1's volume begins, and the volume. Found as PCSX2 and Open PS2 Loader find it: when
+    /// the first volume is smaller than the image, the sector right after it holds layer 1's
+    /// Primary Volume Descriptor, whose volume starts 16 sectors earlier.
+    pub layer1: Option<(u32, Volume)>,
+    /// The sectors a UDF volume's partition reaches (its start plus its length), if it has one.
+    pub udf_end: Option<u64>,
+}
+
+impl Volumes {
+    /// The sectors from the track's start that the volumes say the image must hold: the end of
+    /// layer 1's volume on a dual-layer disc, else the larger of the ISO 9660 and UDF extents.
+    pub fn recorded(&self) -> Option<u64> {
+        if let Some((start, volume)) = &self.layer1 {
+            return Some(u64::from(*start) + u64::from(volume.blocks));
+        }
+        let iso = self
+            .iso
+            .as_ref()
+            .filter(|v| usize::from(v.block_size) == crate::sector::USER_SIZE)
+            .map(|v| u64::from(v.blocks));
+        match (iso, self.udf_end) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The truncation of an image that holds `held` sectors of the track, if the volumes say it
+    /// should hold more.
+    pub fn truncation(&self, held: u64) -> Option<Truncation> {
+        self.recorded()
+            .filter(|&recorded| recorded > held)
+            .map(|recorded| Truncation { recorded, held })
+    }
+}
+
+/// An image shorter than the volume it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// Sectors the volume says it spans.
+    pub recorded: u64,
+    /// Sectors the image holds.
+    pub held: u64,
+}
+
+impl std::fmt::Display for Truncation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "truncated: volume says {} sectors, image holds {} ({} missing)",
+            self.recorded,
+            self.held,
+            self.recorded - self.held
+        )
+    }
+}
+
+/// The index of the first data track and the sectors the image holds of it, counted from LBA 0
+/// as ISO 9660 block numbers are (a data track of a later session starts past 0).
+pub fn first_data_track(source: &dyn SectorSource) -> Option<(usize, Lba, u64)> {
+    source
+        .disc()
+        .tracks()
+        .enumerate()
+        .find(|(_, t)| t.mode.is_data())
+        .map(|(index, t)| {
+            let held = u64::try_from(t.data_end().0).unwrap_or(0) + u64::from(t.postgap.sectors);
+            (index, t.start, held)
+        })
+}
+
+/// Reads the volumes of the first data track through `source` (a few sectors, in 2048-byte
+/// form whatever the container stores). `None` when the disc has no data track.
+pub fn read_volumes(source: &mut dyn SectorSource) -> Result<Option<Volumes>> {
+    let Some((index, start, held)) = first_data_track(source) else {
+        return Ok(None);
+    };
+    let track_sectors = held.saturating_sub(u64::try_from(start.0).unwrap_or(0));
+    let mut read = |sector: u32| -> Result<Option<Vec<u8>>> {
+        if u64::from(sector) >= track_sectors {
+            return Ok(None);
+        }
+        let mut buf = vec![0u8; crate::sector::USER_SIZE];
+        let lba = Lba(start.0 + sector as i32);
+        read_sectors(
+            source,
+            index,
+            lba,
+            1,
+            Form::Cooked,
+            &mut buf,
+            &mut Vec::new(),
+            &mut Check::default(),
+        )?;
+        Ok(Some(buf))
+    };
+    let iso = read(PVD_SECTOR)?.and_then(|s| parse_pvd(&s));
+    let mut layer1 = None;
+    if let Some(volume) = &iso
+        && u64::from(volume.blocks) < track_sectors
+        && volume.blocks > PVD_SECTOR
+        && let Some(second) = read(volume.blocks)?.and_then(|s| parse_pvd(&s))
+    {
+        layer1 = Some((volume.blocks - PVD_SECTOR, second));
+    }
+    let udf_end = match read(UDF_ANCHOR_SECTOR)? {
+        Some(anchor) => udf_partition_end(&anchor, &mut read)?,
+        None => None,
+    };
+    Ok(Some(Volumes {
+        iso,
+        layer1,
+        udf_end,
+    }))
+}
+
+/// The end of a UDF volume's partition: the anchor at sector 256 points to the Main Volume
+/// Descriptor Sequence, whose Partition Descriptor gives the partition's start and length.
+fn udf_partition_end(
+    anchor: &[u8],
+    read: &mut impl FnMut(u32) -> Result<Option<Vec<u8>>>,
+) -> Result<Option<u64>> {
+    const ANCHOR_TAG: u16 = 2;
+    const PARTITION_TAG: u16 = 5;
+    const TERMINATING_TAG: u16 = 8;
+    if udf_tag(anchor, UDF_ANCHOR_SECTOR) != Some(ANCHOR_TAG) {
+        return Ok(None);
+    }
+    let le32 = |data: &[u8], at: usize| {
+        data.get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
+    };
+    // extent_ad of the Main VDS: length in bytes, then location.
+    let (Some(length), Some(location)) = (le32(anchor, 16), le32(anchor, 20)) else {
+        return Ok(None);
+    };
+    let sectors = (length / crate::sector::USER_SIZE as u32).min(32);
+    for sector in location..location.saturating_add(sectors) {
+        let Some(descriptor) = read(sector)? else {
+            return Ok(None);
+        };
+        match udf_tag(&descriptor, sector) {
+            Some(PARTITION_TAG) => {
+                let (Some(start), Some(length)) = (le32(&descriptor, 188), le32(&descriptor, 192))
+                else {
+                    return Ok(None);
+                };
+                return Ok(Some(u64::from(start) + u64::from(length)));
+            }
+            Some(TERMINATING_TAG) | None => return Ok(None),
+            Some(_) => {}
+        }
+    }
+    Ok(None)
+}
+
+/// The identifier of a UDF descriptor tag whose checksum holds and which says it is at `sector`.
+fn udf_tag(data: &[u8], sector: u32) -> Option<u16> {
+    let tag = data.get(..16)?;
+    let sum = tag
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 4)
+        .fold(0u8, |acc, (_, &b)| acc.wrapping_add(b));
+    let location = u32::from_le_bytes(tag[12..16].try_into().ok()?);
+    (sum == tag[4] && location == sector).then(|| u16::from_le_bytes([tag[0], tag[1]]))
 }
 
 #[cfg(test)]

@@ -26,9 +26,11 @@ pub mod testing;
 
 pub use address::{Lba, Msf};
 pub use convert::{ConvertOptions, Report, convert};
-pub use disc::{Control, Disc, Gap, Index, Session, Subchannel, Text, Track, TrackMode};
+pub use disc::{Control, Disc, Gap, Index, Medium, Session, Subchannel, Text, Track, TrackMode};
 pub use error::{Error, IoContext, Location, Result};
-pub use format::{Capabilities, Compression, Confidence, Format, Probe, WriteOptions, Writer};
+pub use format::{
+    Capabilities, Compression, Confidence, Format, Media, Probe, WriteOptions, Writer,
+};
 pub use output::{Destination, Output};
 pub use plan::{Arrivals, Plan, TrackPlan};
 pub use sector::{Check, Form};

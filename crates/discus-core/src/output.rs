@@ -54,6 +54,7 @@ impl Destination {
         Ok(Output {
             path: path.to_path_buf(),
             writer: BufWriter::with_capacity(1 << 20, temp),
+            hole_end: 0,
         })
     }
 
@@ -79,11 +80,29 @@ impl Destination {
     }
 }
 
+/// Runs of zeros at least this long are skipped over (a hole) instead of written.
+const HOLE_MIN: usize = 64 * 1024;
+
+/// Zeros to compare against: slice equality is a `memcmp`, fast even in unoptimised builds.
+static ZEROS: [u8; HOLE_MIN] = [0; HOLE_MIN];
+
+/// Whether `data` is all zero bytes.
+fn all_zero(data: &[u8]) -> bool {
+    data.chunks(HOLE_MIN)
+        .all(|chunk| chunk == &ZEROS[..chunk.len()])
+}
+
 /// One output file being written.
+///
+/// A large write of nothing but zeros (a blank DVD area, a padded image) moves the position on
+/// without writing, leaving a hole the file system stores for free; the file is extended to its
+/// full length when it is committed, so it reads back byte for byte as written.
 #[derive(Debug)]
 pub struct Output {
     path: PathBuf,
     writer: BufWriter<tempfile::NamedTempFile>,
+    /// The end of the last hole skipped over: the file must be at least this long.
+    hole_end: u64,
 }
 
 impl Output {
@@ -94,6 +113,14 @@ impl Output {
 
     /// Writes all of `data`, naming the output on failure.
     pub fn put(&mut self, data: &[u8]) -> Result<()> {
+        if data.len() >= HOLE_MIN && all_zero(data) {
+            let end = self
+                .writer
+                .seek(SeekFrom::Current(data.len() as i64))
+                .with_path(&self.path)?;
+            self.hole_end = self.hole_end.max(end);
+            return Ok(());
+        }
         self.writer.write_all(data).with_path(&self.path)
     }
 
@@ -113,11 +140,16 @@ impl Output {
     }
 
     fn flushed(self) -> Result<(PathBuf, tempfile::NamedTempFile)> {
-        let path = self.path;
+        let (path, hole_end) = (self.path, self.hole_end);
         let temp = self
             .writer
             .into_inner()
             .map_err(|e| Error::io(&path, e.into_error()))?;
+        // A hole at the end is not part of the file until its length says so.
+        let len = temp.as_file().metadata().with_path(&path)?.len();
+        if len < hole_end {
+            temp.as_file().set_len(hole_end).with_path(&path)?;
+        }
         temp.as_file().sync_all().with_path(&path)?;
         Ok((path, temp))
     }
@@ -163,4 +195,33 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
 /// Opens an input file for reading, naming it on failure.
 pub fn open_input(path: &Path) -> Result<File> {
     File::open(path).with_path(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i12_3_zero_runs_become_holes_and_read_back_as_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.img");
+        let destination = Destination {
+            path: path.clone(),
+            force: false,
+            inputs: Vec::new(),
+        };
+        let mut output = destination.create(&path).expect("create");
+        let zeros = vec![0u8; 4 * HOLE_MIN];
+        output.put(b"head").expect("put");
+        output.put(&zeros).expect("hole");
+        output.put(b"middle").expect("put");
+        // A trailing hole must still count in the file's length.
+        output.put(&zeros).expect("hole");
+        commit([output]).expect("commit");
+        let mut expected = b"head".to_vec();
+        expected.extend(&zeros);
+        expected.extend(b"middle");
+        expected.extend(&zeros);
+        assert_eq!(std::fs::read(&path).expect("read"), expected);
+    }
 }

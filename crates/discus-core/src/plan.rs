@@ -2,7 +2,7 @@
 //! gaps. Plans are made before anything is written, so everything a target cannot hold is known —
 //! and refused unless the user allows it — before the first byte goes out.
 
-use crate::disc::{Disc, Track};
+use crate::disc::{Disc, Medium, Track};
 use crate::format::{Capabilities, WriteOptions};
 use crate::sector::Form;
 use crate::stream::SectorSource;
@@ -31,6 +31,9 @@ pub struct Plan {
     pub losses: Vec<String>,
     /// What the target drops that is not sector data (catalog, CD-TEXT …): reported, not refused.
     pub notes: Vec<String>,
+    /// Why the target cannot hold the source at all (a DVD in a CD-only format): refused even
+    /// when lossy conversions are allowed, since what would come out is not the disc.
+    pub refused: Vec<String>,
 }
 
 impl Plan {
@@ -73,6 +76,7 @@ impl Plan {
             tracks,
             losses: Vec::new(),
             notes: Vec::new(),
+            refused: media_refusals(source.disc().medium, capabilities),
         };
         plan.find_losses(source);
         plan
@@ -111,6 +115,7 @@ impl Plan {
         let text = std::mem::take(&mut self.disc.text);
         let subchannel = self.disc.subchannel;
         self.disc = Disc {
+            medium: self.disc.medium,
             catalog,
             text,
             subchannel,
@@ -277,6 +282,37 @@ impl Arrivals {
     }
 }
 
+/// Why a format of `capabilities` cannot hold a disc of `medium`, if it cannot.
+fn media_refusals(medium: Medium, capabilities: Capabilities) -> Vec<String> {
+    if capabilities.media.holds(medium) {
+        return Vec::new();
+    }
+    let why = match medium {
+        Medium::Cd => "this format holds no CDs".to_string(),
+        _ => format!(
+            "the source is a {}, and this format holds CDs only: a {} has no 2352-byte sectors and no subchannel, and its addresses run past the CD limit of 99:59:74 (LBA {}); write ISO, IMG, CSO or ZSO instead",
+            medium.name(),
+            medium.name(),
+            crate::disc::CD_MAX_SECTORS - 1
+        ),
+    };
+    vec![why]
+}
+
+/// A DVD or BD travels only as 2048-byte sectors: a writer may pick another form after
+/// [`Plan::keep_all`] (a raw IMG of 2352-byte sectors), so this is checked on the final plan.
+fn form_refusal(plan: &Plan) -> Option<String> {
+    let medium = plan.disc.medium;
+    let odd = plan.tracks.iter().find(|t| t.form != Form::Cooked)?;
+    (!medium.is_cd()).then(|| {
+        format!(
+            "a {} has only 2048-byte sectors: it cannot be written as {}-byte sectors with a CD header, EDC/ECC or subchannel; write 2048-byte sectors",
+            medium.name(),
+            odd.form.name()
+        )
+    })
+}
+
 /// Sectors of `track` that `plan` delivers to the sink.
 pub fn sectors_delivered(plan: &TrackPlan, track: &Track) -> u64 {
     let pregap = if plan.pregap { track.pregap.sectors } else { 0 };
@@ -297,6 +333,11 @@ pub fn check(plan: &Plan, options: &WriteOptions, path: &std::path::Path) -> cra
         ));
     }
     plan.disc.check_layout().map_err(crate::Error::Usage)?;
+    let mut refused = plan.refused.clone();
+    refused.extend(form_refusal(plan));
+    if !refused.is_empty() {
+        return Err(crate::Error::unsupported(path, refused.join("; ")));
+    }
     if !plan.losses.is_empty() && !options.allow_lossy {
         return Err(crate::Error::Lossy {
             path: path.to_path_buf(),
@@ -304,4 +345,70 @@ pub fn check(plan: &Plan, options: &WriteOptions, path: &std::path::Path) -> cra
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Media;
+    use crate::address::Lba;
+    use crate::error::{Error, Result};
+
+    /// A source of no sectors: plans look at the layout only.
+    struct Layout(Disc);
+
+    impl SectorSource for Layout {
+        fn disc(&self) -> &Disc {
+            &self.0
+        }
+        fn stored_form(&self, _: usize) -> Form {
+            Form::Cooked
+        }
+        fn read(&mut self, _: usize, _: Lba, _: &mut [u8]) -> Result<()> {
+            Err(Error::Usage("a layout has no sectors".to_string()))
+        }
+        fn files(&self) -> Vec<std::path::PathBuf> {
+            Vec::new()
+        }
+    }
+
+    fn cd_only() -> Capabilities {
+        Capabilities {
+            multi_track: true,
+            audio: true,
+            raw_sectors: true,
+            ..Capabilities::default()
+        }
+    }
+
+    #[test]
+    fn i12_2_a_dvd_is_refused_by_cd_formats_even_when_lossy() {
+        let dvd = Layout(Disc::user_data_image(2_295_104));
+        let path = std::path::Path::new("out.cue");
+        let lossy = WriteOptions {
+            allow_lossy: true,
+            ..WriteOptions::default()
+        };
+        let plan = Plan::keep_all(&dvd, cd_only(), |_, _| Form::Raw, |_| (false, false));
+        let message = check(&plan, &lossy, path).unwrap_err().to_string();
+        assert!(message.contains("holds CDs only"), "{message}");
+        assert!(message.contains("99:59:74"), "{message}");
+        assert!(message.contains("ISO"), "{message}");
+
+        // A format that holds DVDs takes it, but only as 2048-byte sectors.
+        let all = Capabilities {
+            media: Media::ALL,
+            ..Capabilities::default()
+        };
+        let cooked = Plan::first_data_track(&dvd, all, Form::Cooked, path).unwrap();
+        assert!(check(&cooked, &WriteOptions::default(), path).is_ok());
+        let raw = Plan::first_data_track(&dvd, all, Form::Raw, path).unwrap();
+        let message = check(&raw, &lossy, path).unwrap_err().to_string();
+        assert!(message.contains("only 2048-byte sectors"), "{message}");
+
+        // A CD-sized image is still a CD for every format.
+        let cd = Layout(Disc::user_data_image(1000));
+        let plan = Plan::keep_all(&cd, cd_only(), |_, _| Form::Raw, |_| (false, false));
+        assert!(check(&plan, &WriteOptions::default(), path).is_ok());
+    }
 }

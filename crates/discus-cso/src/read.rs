@@ -18,7 +18,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use discus_core::{Disc, Error, Form, Lba, Result, SectorSource, Track, TrackMode};
+use discus_core::{Disc, Error, Form, Lba, Result, SectorSource};
 use rayon::prelude::*;
 
 use crate::codec;
@@ -66,7 +66,7 @@ impl CompressedSource {
                     ),
                 )
             })?;
-        let disc = Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]);
+        let disc = Disc::user_data_image(sectors);
         Ok(CompressedSource {
             shared: Shared {
                 path: path.to_path_buf(),

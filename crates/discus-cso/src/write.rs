@@ -32,6 +32,7 @@ use crate::header::{
 
 /// What every container holds: one data track of 2048-byte sectors, compressed.
 pub const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::ALL,
     multi_track: false,
     audio: false,
     sessions: false,

@@ -224,6 +224,8 @@ pub(crate) fn build(
         }
     }
     let disc = Disc {
+        // A cue sheet's tracks are a CD's: MSF times, 2352-byte sectors.
+        medium: discus_core::Medium::Cd,
         sessions,
         catalog: sheet.catalog.clone(),
         text: sheet.text.clone(),

@@ -14,6 +14,7 @@ use crate::layout::implied_starts;
 
 /// What BIN/CUE holds: everything but compression. Subchannel only on CDG (audio) tracks.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::CD,
     multi_track: true,
     audio: true,
     sessions: true,
@@ -486,6 +487,7 @@ mod tests {
             tracks,
             losses: Vec::new(),
             notes: Vec::new(),
+            refused: Vec::new(),
         }
     }
 

@@ -37,6 +37,7 @@ pub static FORMAT: Format = Format {
 };
 
 const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::ALL,
     multi_track: false,
     audio: false,
     sessions: false,
@@ -128,7 +129,12 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
         Form::Mode2 => TrackMode::Mode2Xa,
         Form::Raw | Form::RawSub => raw_mode(&head, form, path)?,
     };
-    let mut disc = Disc::single_session(vec![Track::new(1, mode, Lba(0), sectors)]);
+    // 2048-byte sectors past a CD's size are a DVD's or a BD's; raw sectors are a CD's.
+    let mut disc = if form == Form::Cooked {
+        Disc::user_data_image(sectors)
+    } else {
+        Disc::single_session(vec![Track::new(1, mode, Lba(0), sectors)])
+    };
     if form == Form::RawSub {
         disc.subchannel = Some(discus_core::Subchannel::Stored);
     }

@@ -11,11 +11,11 @@ mod wave;
 use std::path::Path;
 
 use discus_core::flat::{FlatSink, FlatSource};
-use discus_core::iso9660::{PVD_SECTOR, parse_pvd};
+use discus_core::iso9660::PVD_SECTOR;
 use discus_core::output::commit;
 use discus_core::sector::USER_SIZE;
 use discus_core::{
-    Capabilities, Confidence, Destination, Disc, Error, Form, Format, IoContext, Lba, Output, Plan,
+    Capabilities, Confidence, Destination, Disc, Error, Form, Format, IoContext, Output, Plan,
     Probe, Result, SectorSink, SectorSource, Track, TrackMode, WriteOptions, Writer,
 };
 
@@ -34,6 +34,7 @@ pub static FORMAT: Format = Format {
 };
 
 const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::ALL,
     multi_track: false,
     audio: false,
     sessions: false,
@@ -77,29 +78,10 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
     }
     let sectors = u32::try_from(len / USER_SIZE as u64)
         .map_err(|_| Error::unsupported(path, "more sectors than a disc can address"))?;
-    let disc = Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]);
-    let mut source = FlatSource::new(path, file, disc, Form::Cooked, 0);
-    if let Some(note) = volume_check(&mut source, sectors)? {
-        source = source.with_warning(note);
-    }
-    Ok(Box::new(source))
-}
-
-/// Warns when the volume the PVD describes is larger than the file (a truncated image).
-fn volume_check(source: &mut FlatSource, sectors: u32) -> Result<Option<String>> {
-    if sectors <= PVD_SECTOR {
-        return Ok(None);
-    }
-    let mut pvd = vec![0u8; USER_SIZE];
-    source.read(0, Lba(PVD_SECTOR as i32), &mut pvd)?;
-    Ok(parse_pvd(&pvd)
-        .filter(|v| v.block_size as usize == USER_SIZE && v.blocks > sectors)
-        .map(|v| {
-            format!(
-                "the ISO 9660 volume claims {} sectors but the file holds {sectors}: it may be truncated",
-                v.blocks
-            )
-        }))
+    let disc = Disc::user_data_image(sectors);
+    // Whether the volume inside is longer than the file (truncation) is checked for every
+    // container alike by `discus_core::iso9660::read_volumes`.
+    Ok(Box::new(FlatSource::new(path, file, disc, Form::Cooked, 0)))
 }
 
 fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<Plan> {

@@ -52,7 +52,12 @@ pub(crate) fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
             _ => TrackMode::Mode1,
         },
     };
-    let mut disc = Disc::single_session(vec![Track::new(1, mode, Lba(0), sectors)]);
+    // 2048-byte sectors past a CD's size are a DVD's or a BD's; raw sectors are a CD's.
+    let mut disc = if form == Form::Cooked {
+        Disc::user_data_image(sectors)
+    } else {
+        Disc::single_session(vec![Track::new(1, mode, Lba(0), sectors)])
+    };
     if form == Form::RawSub {
         disc.subchannel = Some(Subchannel::Stored);
     }

@@ -23,6 +23,7 @@ use crate::read::SESSION_PREGAP;
 /// What MDS holds: tracks, audio, sessions, subchannel and raw sectors; no catalog, ISRC,
 /// CD-TEXT or INDEX 02+.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::CD,
     multi_track: true,
     audio: true,
     sessions: true,

@@ -36,6 +36,7 @@ use crate::mode;
 
 /// What an NRG can hold.
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::CD,
     multi_track: true,
     audio: true,
     sessions: true,

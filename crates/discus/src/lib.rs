@@ -38,8 +38,8 @@ pub use verify::{Verification, VerifyOptions, verify};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use discus_core::iso9660::{PVD_SECTOR, Volume, parse_pvd};
-use discus_core::{Check, Destination, Lba, read_sectors};
+use discus_core::iso9660::{Truncation, Volume, Volumes, first_data_track, read_volumes};
+use discus_core::{Destination, Medium};
 
 /// An opened image: its format and its source.
 pub struct Opened {
@@ -112,7 +112,9 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
         inputs: source.files(),
     };
     destination.check(output)?;
-    let plan = (writer.plan)(&*source, &options.write)?;
+    let volumes = read_volumes(&mut *source)?;
+    let mut plan = (writer.plan)(&*source, &options.write)?;
+    plan.disc.medium = settled_medium(plan.disc.medium, volumes.as_ref());
     discus_core::plan::check(&plan, &options.write, output)?;
     let sink = (writer.create)(&destination, &plan, &options.write)?;
     let run = discus_core::ConvertOptions {
@@ -122,6 +124,11 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
     };
     let report = discus_core::convert(&mut *source, &plan, sink, &run)?;
     let mut warnings = source.warnings();
+    // A trimmed image is still worth converting (some dumps are trimmed on purpose), so this is
+    // said, not refused.
+    if let Some(truncation) = truncation_of(&*source, volumes.as_ref()) {
+        warnings.push(format!("the input is {truncation}"));
+    }
     warnings.extend(plan.notes.iter().cloned());
     let mut losses = plan.losses.clone();
     if let Some(first) = report.not_regenerable.first {
@@ -155,6 +162,11 @@ pub struct Info {
     pub files: Vec<PathBuf>,
     /// The ISO 9660 volume of the first data track, if it has one.
     pub volume: Option<Volume>,
+    /// Every volume found at the start of the first data track (ISO 9660, a PS2 disc's layer 1
+    /// volume, UDF).
+    pub volumes: Option<Volumes>,
+    /// Set when the image holds fewer sectors than its volumes say.
+    pub truncation: Option<Truncation>,
     /// Facts of the container.
     pub details: Vec<(String, String)>,
     /// What the reader tolerated.
@@ -174,7 +186,10 @@ pub fn info(path: &Path) -> Result<Info> {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let volume = volume_of(&mut *source)?;
+    let volumes = read_volumes(&mut *source)?;
+    let truncation = truncation_of(&*source, volumes.as_ref());
+    let mut disc = disc;
+    disc.medium = settled_medium(disc.medium, volumes.as_ref());
     Ok(Info {
         path: path.to_path_buf(),
         format,
@@ -182,7 +197,9 @@ pub fn info(path: &Path) -> Result<Info> {
         stored,
         bytes,
         files,
-        volume,
+        volume: volumes.as_ref().and_then(|v| v.iso.clone()),
+        volumes,
+        truncation,
         details: source.details(),
         warnings: source.warnings(),
     })
@@ -190,29 +207,28 @@ pub fn info(path: &Path) -> Result<Info> {
 
 /// The ISO 9660 volume of the first data track, read through the source in 2048-byte form.
 pub fn volume_of(source: &mut dyn SectorSource) -> Result<Option<Volume>> {
-    let Some((index, track)) = source
-        .disc()
-        .tracks()
-        .enumerate()
-        .find(|(_, t)| t.mode.is_data())
-        .map(|(i, t)| (i, t.clone()))
-    else {
-        return Ok(None);
-    };
-    if track.length <= PVD_SECTOR {
-        return Ok(None);
+    Ok(read_volumes(source)?.and_then(|v| v.iso))
+}
+
+/// Whether the image holds fewer sectors of its first data track than its volumes say.
+pub fn truncation_of(source: &dyn SectorSource, volumes: Option<&Volumes>) -> Option<Truncation> {
+    let (_, _, held) = first_data_track(source)?;
+    volumes?.truncation(held)
+}
+
+/// The medium with what the volumes show: a second (layer 1) volume makes a DVD dual-layer and
+/// places its layer break, when the source did not record one.
+pub fn settled_medium(medium: Medium, volumes: Option<&Volumes>) -> Medium {
+    match (medium, volumes.and_then(|v| v.layer1.as_ref())) {
+        (
+            Medium::Dvd {
+                layer_break: None, ..
+            },
+            Some((start, _)),
+        ) => Medium::Dvd {
+            layers: 2,
+            layer_break: Some(*start),
+        },
+        (medium, _) => medium,
     }
-    let mut sector = vec![0u8; Form::Cooked.size()];
-    let lba = Lba(track.start.0 + PVD_SECTOR as i32);
-    read_sectors(
-        source,
-        index,
-        lba,
-        1,
-        Form::Cooked,
-        &mut sector,
-        &mut Vec::new(),
-        &mut Check::default(),
-    )?;
-    Ok(parse_pvd(&sector))
 }

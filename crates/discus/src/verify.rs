@@ -13,10 +13,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use discus_core::convert::BATCH_SECTORS;
+use discus_core::iso9660::Truncation;
 use discus_core::sector::{RAW_SIZE, SUBMODE_FORM2, SYNC, ecc, edc};
 use discus_core::{
-    Capabilities, Check, Error, Form, Lba, Plan, SectorSink, SectorSource, TrackMode, WriteOptions,
-    read_sectors,
+    Capabilities, Check, Error, Form, Lba, Media, Plan, SectorSink, SectorSource, TrackMode,
+    WriteOptions, read_sectors,
 };
 use md5::Digest;
 
@@ -249,6 +250,8 @@ pub struct Verification {
     pub warnings: Vec<String>,
     /// The DAT's verdict, when a DAT was given.
     pub dat: Option<DatMatch>,
+    /// Set when the image holds fewer sectors than its volume says: a failed check.
+    pub truncation: Option<Truncation>,
 }
 
 impl Verification {
@@ -259,7 +262,9 @@ impl Verification {
 
     /// Whether every sector checks and, with a DAT, the image matches one of its games whole.
     pub fn passed(&self) -> bool {
-        self.bad_sectors() == 0 && self.dat.as_ref().is_none_or(|d| d.complete)
+        self.bad_sectors() == 0
+            && self.truncation.is_none()
+            && self.dat.as_ref().is_none_or(|d| d.complete)
     }
 }
 
@@ -287,8 +292,17 @@ pub fn verify(path: &Path, options: &VerifyOptions<'_>) -> Result<Verification> 
 }
 
 /// The plan of the BINs Redump keeps: the BIN/CUE writer's, every track as 2352-byte sectors.
-/// Without the cue format compiled in, the same plan is made here.
+/// Without the cue format compiled in, the same plan is made here. A DVD or BD has no 2352-byte
+/// sectors: Redump keeps its 2048-byte sectors as one ISO, and so does this plan.
 pub fn redump_plan(source: &dyn SectorSource) -> Result<Plan> {
+    if !source.disc().medium.is_cd() {
+        let path = source.files().into_iter().next().unwrap_or_default();
+        let iso = Capabilities {
+            media: Media::ALL,
+            ..Capabilities::default()
+        };
+        return Plan::first_data_track(source, iso, Form::Cooked, &path);
+    }
     let mut plan = match crate::find("cue").and_then(|f| f.writer) {
         Some(writer) => (writer.plan)(source, &WriteOptions::default())?,
         None => Plan::keep_all(
@@ -313,6 +327,9 @@ pub fn redump_plan(source: &dyn SectorSource) -> Result<Plan> {
 
 /// The names the BIN/CUE writer gives each track's BIN (its own rule, when it is compiled in).
 fn bin_names(stem: &str, disc: &discus_core::Disc) -> Vec<String> {
+    if !disc.medium.is_cd() {
+        return vec![format!("{stem}.iso")];
+    }
     #[cfg(feature = "cue")]
     if let Ok(names) = discus_cue::bin_names(stem, disc) {
         return names;
@@ -324,6 +341,9 @@ fn bin_names(stem: &str, disc: &discus_core::Disc) -> Vec<String> {
 
 /// The cue sheet the BIN/CUE writer would write beside those BINs, with its digests.
 fn cue_sheet(plan: &Plan, stem: &str) -> Option<(String, Digests)> {
+    if !plan.disc.medium.is_cd() {
+        return None;
+    }
     #[cfg(feature = "cue")]
     if let Ok(text) = discus_cue::sheet(plan, stem, false) {
         let mut hashers = Hashers::default();
@@ -401,6 +421,8 @@ pub fn verify_source(
     stem: &str,
     options: &VerifyOptions<'_>,
 ) -> Result<Verification> {
+    let volumes = discus_core::iso9660::read_volumes(source)?;
+    let truncation = crate::truncation_of(source, volumes.as_ref());
     let plan = redump_plan(source)?;
     let mut states = Vec::new();
     let mut stored_forms = Vec::new();
@@ -481,6 +503,7 @@ pub fn verify_source(
         cue: cue_sheet(&plan, stem),
         warnings: source.warnings(),
         dat,
+        truncation,
     })
 }
 

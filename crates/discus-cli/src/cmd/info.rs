@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use discus::core::Lba;
+use discus::core::disc::CD_MAX_SECTORS;
+use discus::core::{Lba, Medium};
 
 use crate::{Context, Status};
 
@@ -17,8 +18,11 @@ pub struct Args {
     pub json: bool,
 }
 
-fn msf(lba: Lba) -> String {
-    lba.to_absolute_msf().to_string()
+/// The disc time of `lba`, only where a CD can have one: a DVD or BD has no MSF addresses,
+/// and no CD address lies past 99:59:74.
+fn msf(lba: Lba, medium: Medium) -> Option<String> {
+    let on_a_cd = medium.is_cd() && u64::try_from(lba.0).map_or(true, |s| s < CD_MAX_SECTORS);
+    on_a_cd.then(|| lba.to_absolute_msf().to_string())
 }
 
 /// Runs `info`.
@@ -44,13 +48,25 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         info.bytes,
         info.files.len()
     )?;
-    if let Some(lead_out) = disc.lead_out() {
+    writeln!(out, "medium:    {}", disc.medium.name())?;
+    if let Some(layer_break) = disc.medium.layer_break() {
         writeln!(
             out,
-            "layout:    {} session(s), {} track(s), lead-out at LBA {lead_out} ({})",
+            "layers:    2, layer 1 from sector {layer_break} (byte {})",
+            u64::from(layer_break) * 2048
+        )?;
+    }
+    if let Some(lead_out) = disc.lead_out() {
+        let at = match msf(lead_out, disc.medium) {
+            Some(msf) => format!("LBA {lead_out} ({msf})"),
+            // Sectors and bytes, the only addresses a DVD has.
+            None => format!("sector {lead_out} ({} bytes)", i64::from(lead_out.0) * 2048),
+        };
+        writeln!(
+            out,
+            "layout:    {} session(s), {} track(s), lead-out at {at}",
             disc.sessions.len(),
             disc.track_count(),
-            msf(lead_out)
         )?;
     }
     if let Some(catalog) = &disc.catalog {
@@ -78,6 +94,16 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             volume.block_size,
             volume.bytes()
         )?;
+    }
+    if let Some((start, layer1)) = info.volumes.as_ref().and_then(|v| v.layer1.as_ref()) {
+        writeln!(
+            out,
+            "volume 2:  \"{}\", {} blocks from sector {start} (layer 1)",
+            layer1.label, layer1.blocks
+        )?;
+    }
+    if let Some(truncation) = &info.truncation {
+        writeln!(out, "{truncation}")?;
     }
     let width = info
         .details
@@ -114,7 +140,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             disc.session_of(index).unwrap_or(1),
             track.mode.name(),
             track.start,
-            msf(track.start),
+            msf(track.start, disc.medium).unwrap_or_else(|| "-".to_string()),
             track.length,
             gap(track.pregap),
             gap(track.postgap),
@@ -153,6 +179,9 @@ fn json(info: &discus::Info) -> serde_json::Value {
         "bytes": info.bytes,
         "files": info.files,
         "sessions": disc.sessions.len(),
+        "medium": disc.medium.name(),
+        "layer_break": disc.medium.layer_break(),
+        "truncated": info.truncation.map(|t| serde_json::json!({"volume_sectors": t.recorded, "image_sectors": t.held})),
         "lead_out": disc.lead_out().map(|l| l.0),
         "catalog": disc.catalog,
         "title": disc.text.title,

@@ -67,6 +67,7 @@ fn json_of(v: &Verification) -> Value {
         "image": digests_json(&v.image),
         "cue": v.cue.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "warnings": v.warnings,
+        "truncated": v.truncation.map(|t| json!({"volume_sectors": t.recorded, "image_sectors": t.held})),
         "dat": v.dat.as_ref().map(|d| json!({
             "game": d.game,
             "complete": d.complete,
@@ -167,6 +168,9 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             kinds.join(", "),
             first.join(", ")
         )?;
+    }
+    if let Some(truncation) = &v.truncation {
+        writeln!(out, "check:  {truncation}")?;
     }
     if let Some(d) = &v.dat {
         match (&d.game, d.complete) {

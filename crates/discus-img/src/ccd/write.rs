@@ -19,6 +19,7 @@ use super::{DISCUS_POSTGAP, DISCUS_PREGAP, DISCUS_SUBCHANNEL};
 
 /// What CloneCD holds: everything but compression (CD-TEXT as raw packs only).
 pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    media: discus_core::Media::CD,
     multi_track: true,
     audio: true,
     sessions: true,
