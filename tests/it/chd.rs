@@ -311,3 +311,69 @@ fn i13_5_info_shows_hunks_codecs_hashes_and_metadata() {
         assert!(text.contains(expected), "no '{expected}' in {text}");
     }
 }
+
+#[test]
+fn i13_3_our_dvd_chd_has_chdmans_hashes_and_verifies() {
+    let Some(chdman) = peer("chdman") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = samples().join("iso").join("data.iso");
+    let ours = dir.path().join("ours.chd");
+    // The sample ISO is CD-sized: 2048-byte sectors ask for the DVD layout, as a UMD needs.
+    discus_ok(&[
+        os("convert"),
+        iso.as_os_str(),
+        ours.as_os_str(),
+        os("--sector-size"),
+        os("2048"),
+    ]);
+    chdman_verifies(&chdman, &ours);
+    let back = dir.path().join("back.iso");
+    tool_ok(
+        &chdman,
+        &[
+            os("extractraw"),
+            os("-i"),
+            ours.as_os_str(),
+            os("-o"),
+            back.as_os_str(),
+        ],
+        dir.path(),
+    );
+    assert!(std::fs::read(&back).expect("back") == std::fs::read(&iso).expect("iso"));
+    // createdvd came with chdman 0.255: the hashes of its DVD CHD are the reference.
+    if let Some(newer) = peer("chdman-0.289") {
+        let theirs = dir.path().join("theirs.chd");
+        chdman_create(&newer, "createdvd", &iso, &theirs, &[]);
+        assert_eq!(chdman_hashes(&newer, &ours), chdman_hashes(&newer, &theirs));
+        chdman_verifies(&newer, &ours);
+    }
+}
+
+#[test]
+fn i13_3_sparse_dvd_over_4_gib_writes_and_verifies() {
+    // 2,200,000 sectors of zeros (4.5 GB, past every 32-bit byte offset) in a sparse file: one
+    // hunk is packed and the rest are copies of it, so this stays fast.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = dir.path().join("sparse.iso");
+    std::fs::File::create(&iso)
+        .and_then(|f| f.set_len(2_200_000 * 2048))
+        .expect("sparse iso");
+    let chd = dir.path().join("sparse.chd");
+    discus_ok(&[os("convert"), iso.as_os_str(), chd.as_os_str()]);
+    let size = std::fs::metadata(&chd).expect("chd").len();
+    // One bit per hunk in the map and little else.
+    assert!(size < 1 << 20, "{size} bytes");
+    let info = discus(&[os("info"), chd.as_os_str()]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains("medium:    DVD") || text.contains("DVD"),
+        "{text}"
+    );
+    assert!(text.contains("1099999 copies"), "{text}");
+    // Reading back sectors past 4 GiB.
+    let back = discus::open(&chd).expect("opens");
+    assert_eq!(back.source.disc().total_sectors(), 2_200_000);
+    if let Some(chdman) = peer("chdman") {
+        chdman_verifies(&chdman, &chd);
+    }
+}

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chd::Chd;
 use chd::map::{CompressionTypeV5, MapEntry};
-use discus_core::{Disc, Error, Form, Lba, Result, SectorSource, Track, TrackMode};
+use discus_core::{Disc, Error, Form, Lba, Medium, Result, SectorSource};
 use rayon::prelude::*;
 
 use crate::cd::{self, ChdTrack, FRAME, SubType};
@@ -322,7 +322,14 @@ fn layout(
                 header.logical_bytes % 2048
             ));
         }
-        let disc = Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]);
+        let mut disc = Disc::user_data_image(sectors);
+        if dvd && disc.medium.is_cd() {
+            // createdvd of a small image (a UMD): the metadata says DVD whatever the size.
+            disc.medium = Medium::Dvd {
+                layers: 1,
+                layer_break: None,
+            };
+        }
         let placement = Placement {
             offset: 0,
             first: Lba(0),

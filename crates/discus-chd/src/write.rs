@@ -13,22 +13,30 @@
 
 use std::collections::HashMap;
 
+use discus_core::format::Media;
 use discus_core::output::{self, Destination, Output};
 use discus_core::plan::{self, Plan};
-use discus_core::{Capabilities, Error, Form, Result, SectorSink, SectorSource, WriteOptions};
+use discus_core::{
+    Capabilities, Error, Form, Medium, Result, SectorSink, SectorSource, WriteOptions,
+};
 use rayon::prelude::*;
 use sha1::{Digest, Sha1};
 
-use crate::cd::{self, ChdTrack, FRAME, TrackType};
+use crate::cd::{self, FRAME, TrackType};
 use crate::codec::{self, Codec, Effort};
 use crate::header::{Header, V5_LENGTH};
 use crate::keep;
 use crate::map::{self, CRC16, Kind};
 use crate::metadata::{self, CHECKSUM, Entry};
 
-/// What a CHD holds: every CD track type, raw subchannel, and — in an entry of our own — the
-/// sessions, indexes, flags, ISRC, catalog and CD-TEXT chdman has no place for.
+/// What a CHD holds: CDs with every CD track type, raw subchannel, and — in an entry of our own —
+/// the sessions, indexes, flags, ISRC, catalog and CD-TEXT chdman has no place for; and DVDs.
 pub const CAPABILITIES: Capabilities = Capabilities {
+    media: Media {
+        cd: true,
+        dvd: true,
+        bd: false,
+    },
     multi_track: true,
     audio: true,
     sessions: true,
@@ -44,6 +52,13 @@ pub const CD_HUNK: u32 = 8 * FRAME as u32;
 pub const CD_CODECS: [Codec; 3] = [Codec::Cdlz, Codec::Cdzl, Codec::Cdfl];
 /// Largest hunk the writer makes: the map's 24-bit lengths must hold any packed hunk.
 pub const MAX_HUNK: u32 = 1 << 23;
+/// chdman's DVD hunk (createdvd): two sectors.
+pub const DVD_HUNK: u32 = 4096;
+/// Bytes of a DVD sector, the unit of a DVD CHD.
+pub const DVD_UNIT: u32 = 2048;
+/// The DVD codecs written by default: chdman's createdvd set (lzma, zlib, huff, flac) without
+/// huff, whose encoder discus does not have; huff rarely wins on disc data.
+pub const DVD_CODECS: [Codec; 3] = [Codec::Lzma, Codec::Zlib, Codec::Flac];
 /// Logical bytes gathered before a batch is packed.
 const BATCH_BYTES: usize = 4 << 20;
 
@@ -54,17 +69,30 @@ pub struct Settings {
     pub codecs: Vec<Codec>,
     /// Bytes per hunk.
     pub hunk_bytes: u32,
+    /// Bytes per unit: a CD frame (2448) or a DVD sector (2048).
+    pub unit: u32,
     /// How hard the encoders try.
     pub effort: Effort,
     /// Threads that pack hunks (0 = one per core).
     pub threads: usize,
 }
 
-/// Checks the options for a CD image and fills in chdman's defaults.
-pub fn cd_settings(options: &WriteOptions) -> Result<Settings> {
+/// Whether a plan's disc is written as a DVD CHD (2048-byte units, `DVD ` metadata): a DVD, or
+/// any one-track data disc when 2048-byte sectors are asked for (PPSSPP reads UMD images so).
+pub fn is_dvd_layout(medium: Medium, options: &WriteOptions) -> bool {
+    !medium.is_cd() || options.sector_size == Some(DVD_UNIT)
+}
+
+/// Checks the options for a CD (`dvd` false) or DVD image and fills in chdman's defaults.
+pub fn settings(options: &WriteOptions, dvd: bool) -> Result<Settings> {
     let compression = &options.compression;
+    let (defaults, unit, default_hunk) = if dvd {
+        (&DVD_CODECS[..], DVD_UNIT, DVD_HUNK)
+    } else {
+        (&CD_CODECS[..], FRAME as u32, CD_HUNK)
+    };
     let codecs = match &compression.encoder {
-        None => CD_CODECS.to_vec(),
+        None => defaults.to_vec(),
         Some(list) => {
             let mut codecs = Vec::new();
             for name in list
@@ -72,11 +100,20 @@ pub fn cd_settings(options: &WriteOptions) -> Result<Settings> {
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
             {
-                let codec = Codec::parse(name).filter(|c| c.is_cd()).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "'{name}' is not a CD CHD codec; choose from cdlz, cdzl, cdfl (comma-separated)"
-                    ))
-                })?;
+                let codec = Codec::parse(name)
+                    .filter(|c| c.is_cd() != dvd)
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "'{name}' is not a {} CHD codec; choose from {} (comma-separated)",
+                            if dvd { "DVD" } else { "CD" },
+                            Codec::ALL
+                                .iter()
+                                .filter(|c| c.is_cd() != dvd)
+                                .map(|c| c.name())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?;
                 if !codecs.contains(&codec) {
                     codecs.push(codec);
                 }
@@ -88,20 +125,27 @@ pub fn cd_settings(options: &WriteOptions) -> Result<Settings> {
         }
     };
     let hunk_bytes = match compression.block_size {
-        None => CD_HUNK,
-        Some(b) if b > 0 && b.is_multiple_of(FRAME as u32) && b <= MAX_HUNK => b,
+        None => default_hunk,
+        Some(b) if b > 0 && b.is_multiple_of(unit) && b <= MAX_HUNK => b,
         Some(b) => {
             return Err(Error::Usage(format!(
-                "a CD CHD hunk is a whole number of {FRAME}-byte frames up to {MAX_HUNK} bytes, not {b}"
+                "a {} CHD hunk is a whole number of {unit}-byte units up to {MAX_HUNK} bytes, not {b}",
+                if dvd { "DVD" } else { "CD" }
             )));
         }
     };
     if compression.version.is_some_and(|v| v != 5) {
         return Err(Error::Usage("discus writes CHD version 5".to_string()));
     }
+    if let Some(size) = options.sector_size.filter(|s| *s != DVD_UNIT) {
+        return Err(Error::Usage(format!(
+            "a CHD stores CD sectors as the source has them, or 2048-byte sectors (--sector-size 2048); not {size}"
+        )));
+    }
     Ok(Settings {
         codecs,
         hunk_bytes,
+        unit,
         effort: if compression.best {
             Effort::BEST
         } else {
@@ -117,9 +161,23 @@ fn form_for(_track: &discus_core::Track, stored: Form) -> Form {
     stored
 }
 
-/// `Writer::plan`: every track in the form it is stored in, stored pregaps included.
+/// `Writer::plan`: a CD keeps every track in the form it is stored in, stored pregaps included; a
+/// DVD (or a 2048-byte layout) keeps its data track as 2048-byte sectors.
 pub fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<Plan> {
-    cd_settings(options)?;
+    let dvd = is_dvd_layout(source.disc().medium, options);
+    settings(options, dvd)?;
+    if dvd {
+        let path = source.files().into_iter().next().unwrap_or_default();
+        let mut plan = Plan::first_data_track(source, CAPABILITIES, Form::Cooked, &path)?;
+        if plan.disc.medium.is_cd() {
+            // 2048-byte units asked for a CD-sized data disc (a UMD): the CHD is a DVD-style image.
+            plan.disc.medium = Medium::Dvd {
+                layers: 1,
+                layer_break: None,
+            };
+        }
+        return Ok(plan);
+    }
     Ok(Plan::keep_all(source, CAPABILITIES, form_for, |track| {
         (track.pregap.stored && track.pregap.sectors > 0, false)
     }))
@@ -128,7 +186,12 @@ pub fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<Plan> {
 /// One plan track as the sink lays it out.
 #[derive(Clone, Debug)]
 struct Layout {
-    chd: ChdTrack,
+    /// Track number, for messages.
+    number: u32,
+    /// Sectors the track delivers.
+    frames: u64,
+    /// Units it takes in the logical data, padding included.
+    padded: u64,
     /// Bytes of each arriving sector.
     size: usize,
     /// Of which main channel.
@@ -144,27 +207,43 @@ pub fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    let settings = cd_settings(options)?;
+    let dvd = !plan.disc.medium.is_cd();
+    let settings = settings(options, dvd)?;
     let mut layouts = Vec::new();
     let mut entries = Vec::new();
-    for (i, (track_plan, track)) in plan.tracks.iter().zip(plan.disc.tracks()).enumerate() {
-        let chd = cd::describe(track, i as u32 + 1, track_plan.form, track_plan.pregap);
-        entries.push(Entry::text(cd::CHT2, &chd.to_cht2(), CHECKSUM));
+    if dvd {
+        let sectors = plan.total_sectors();
         layouts.push(Layout {
-            size: track_plan.form.size(),
-            main: track_plan.form.without_subchannel().size(),
-            audio: chd.kind == TrackType::Audio,
-            sub: track_plan.form.has_subchannel(),
-            chd,
+            number: 1,
+            frames: sectors,
+            padded: sectors,
+            size: DVD_UNIT as usize,
+            main: DVD_UNIT as usize,
+            audio: false,
+            sub: false,
         });
+        // chdman's createdvd writes this one entry: an empty text (its NUL), checksummed.
+        entries.push(Entry::text(crate::read::DVD, "", CHECKSUM));
+    } else {
+        for (i, (track_plan, track)) in plan.tracks.iter().zip(plan.disc.tracks()).enumerate() {
+            let chd = cd::describe(track, i as u32 + 1, track_plan.form, track_plan.pregap);
+            entries.push(Entry::text(cd::CHT2, &chd.to_cht2(), CHECKSUM));
+            layouts.push(Layout {
+                number: chd.number,
+                frames: u64::from(chd.frames),
+                padded: chd.padded_frames(),
+                size: track_plan.form.size(),
+                main: track_plan.form.without_subchannel().size(),
+                audio: chd.kind == TrackType::Audio,
+                sub: track_plan.form.has_subchannel(),
+            });
+        }
+        if let Some(kept) = keep::entry(&plan.disc) {
+            entries.push(kept);
+        }
     }
-    if let Some(kept) = keep::entry(&plan.disc) {
-        entries.push(kept);
-    }
-    let logical: u64 = layouts
-        .iter()
-        .map(|l| l.chd.padded_frames() * FRAME as u64)
-        .sum();
+    let unit = settings.unit as usize;
+    let logical: u64 = layouts.iter().map(|l| l.padded * unit as u64).sum();
     let meta = metadata::encode(&entries, V5_LENGTH as u64)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
@@ -228,16 +307,17 @@ impl ChdSink {
         let Some(layout) = self.layouts.get(self.current) else {
             return Ok(());
         };
-        if self.frames_in_track != u64::from(layout.chd.frames) {
+        if self.frames_in_track != layout.frames {
             return Err(Error::Usage(format!(
                 "track {} received {} of its {} sectors",
-                layout.chd.number, self.frames_in_track, layout.chd.frames
+                layout.number, self.frames_in_track, layout.frames
             )));
         }
-        let padding = layout.chd.padded_frames() - self.frames_in_track;
+        let unit = self.settings.unit as usize;
+        let padding = layout.padded - self.frames_in_track;
         self.pending
-            .resize(self.pending.len() + padding as usize * FRAME, 0);
-        self.appended += padding * FRAME as u64;
+            .resize(self.pending.len() + padding as usize * unit, 0);
+        self.appended += padding * unit as u64;
         Ok(())
     }
 
@@ -347,30 +427,36 @@ impl SectorSink for ChdSink {
             )));
         }
         let count = (sectors.len() / layout.size) as u64;
-        if self.frames_in_track + count > u64::from(layout.chd.frames) {
+        if self.frames_in_track + count > layout.frames {
             return Err(Error::Usage(format!(
                 "track {track} received more than its {} sectors",
-                layout.chd.frames
+                layout.frames
             )));
         }
-        self.pending.reserve(count as usize * FRAME);
-        for sector in sectors.chunks_exact(layout.size) {
-            let at = self.pending.len();
-            self.pending.resize(at + FRAME, 0);
-            let frame = &mut self.pending[at..at + FRAME];
-            frame[..layout.main].copy_from_slice(&sector[..layout.main]);
-            if layout.audio {
-                // CHD keeps CD audio big-endian.
-                for pair in frame[..layout.main].chunks_exact_mut(2) {
-                    pair.swap(0, 1);
+        let unit = self.settings.unit as usize;
+        if layout.size == unit && !layout.audio {
+            // DVD sectors are the logical data as they come.
+            self.pending.extend_from_slice(sectors);
+        } else {
+            self.pending.reserve(count as usize * unit);
+            for sector in sectors.chunks_exact(layout.size) {
+                let at = self.pending.len();
+                self.pending.resize(at + unit, 0);
+                let frame = &mut self.pending[at..at + unit];
+                frame[..layout.main].copy_from_slice(&sector[..layout.main]);
+                if layout.audio {
+                    // CHD keeps CD audio big-endian.
+                    for pair in frame[..layout.main].chunks_exact_mut(2) {
+                        pair.swap(0, 1);
+                    }
                 }
-            }
-            if layout.sub {
-                frame[2352..].copy_from_slice(&sector[layout.main..]);
+                if layout.sub {
+                    frame[2352..].copy_from_slice(&sector[layout.main..]);
+                }
             }
         }
         self.frames_in_track += count;
-        self.appended += count * FRAME as u64;
+        self.appended += count * unit as u64;
         self.flush_whole_batches()
     }
 
@@ -413,7 +499,7 @@ impl SectorSink for ChdSink {
                 V5_LENGTH as u64
             },
             hunk_bytes: self.settings.hunk_bytes,
-            unit_bytes: FRAME as u32,
+            unit_bytes: self.settings.unit,
             raw_sha1,
             sha1: metadata::overall_sha1(&raw_sha1, &self.entries),
             parent_sha1: [0; 20],
