@@ -377,3 +377,61 @@ fn i13_3_sparse_dvd_over_4_gib_writes_and_verifies() {
         chdman_verifies(&chdman, &chd);
     }
 }
+
+#[test]
+fn i13_4_cue_to_chd_to_cue_gives_back_the_redump_set_byte_for_byte() {
+    // Split sets with what chdman drops: FLAGS DCP, TITLE, INDEX 02 (mixed), a second session
+    // (multisession). The sheet and every BIN come back as they were.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["data", "mixed", "xa", "multisession"] {
+        let folder = samples().join("cue").join(name);
+        let cue = folder.join(format!("{name}.cue"));
+        let out = dir.path().join(name);
+        std::fs::create_dir_all(&out).expect("folder");
+        let chd = out.join(format!("{name}.chd"));
+        let back = out.join(format!("{name}.cue"));
+        discus_ok(&[os("convert"), cue.as_os_str(), chd.as_os_str()]);
+        discus_ok(&[os("convert"), chd.as_os_str(), back.as_os_str()]);
+        assert_eq!(
+            std::fs::read(&back).expect("sheet back"),
+            std::fs::read(&cue).expect("sheet"),
+            "{name}"
+        );
+        for bin in files_below(&folder)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        {
+            let name = bin.file_name().expect("a name");
+            assert!(
+                std::fs::read(out.join(name)).expect("bin back")
+                    == std::fs::read(&bin).expect("bin"),
+                "{}",
+                bin.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn i13_4_a_chdman_chd_converts_to_the_sheet_chdman_extracts() {
+    let Some(chdman) = peer("chdman") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["mixed", "multisession", "wave"] {
+        let cue = files_below(&samples().join("cue").join(name))
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "cue"))
+            .expect("a sheet");
+        let chd = dir.path().join("t.chd");
+        chdman_create(&chdman, "createcd", &cue, &chd, &[]);
+        let (_, expected) = extract_cd(&chdman, &chd, dir.path(), "x");
+        let ours = dir.path().join("d").join("d.cue");
+        discus_bin_of(&chd, dir.path());
+        let sheet = std::fs::read_to_string(&ours).expect("our sheet");
+        // discus writes CRLF, as Redump sheets have; chdman writes LF.
+        assert_eq!(
+            sheet.replace("\r\n", "\n").replace("d.bin", "x.bin"),
+            expected,
+            "{name}"
+        );
+    }
+}

@@ -92,7 +92,6 @@ impl ChdSource {
         let entries = metadata::read_all(path, &file, header.meta_offset, len)?;
         let mut warnings = Vec::new();
         let (disc, placements) = layout(path, &header, &entries, &mut warnings)?;
-        let disc = keep::restore(disc, &entries, &mut warnings);
 
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -352,6 +351,8 @@ fn layout(
         ));
     }
     let disc = cd::disc_of(&tracks).map_err(|m| bad_meta(format!("track metadata: {m}")))?;
+    // Sessions move tracks to later addresses: put them back before placing sectors.
+    let disc = keep::restore(disc, entries, warnings);
     let mut placements = Vec::with_capacity(tracks.len());
     let mut frame = 0u64;
     for (chd, track) in tracks.iter().zip(disc.tracks()) {
