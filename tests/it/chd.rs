@@ -435,3 +435,122 @@ fn i13_4_a_chdman_chd_converts_to_the_sheet_chdman_extracts() {
         );
     }
 }
+
+/// Writes `bytes` as `name` in `dir` and reads the whole image through the library: the error
+/// message, or `None` if it read.
+fn read_all(dir: &Path, name: &str, bytes: &[u8]) -> Option<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    let mut opened = match discus::open(&path) {
+        Ok(opened) => opened,
+        Err(e) => return Some(e.to_string()),
+    };
+    discus_tests::harness::read_everywhere(&mut *opened.source)
+        .err()
+        .map(|e| e.to_string())
+}
+
+fn be_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[test]
+fn i13_6_bad_chds_are_refused_with_the_place_and_no_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = samples().join("cue").join("mixed").join("mixed.cue");
+    let good_path = dir.path().join("good.chd");
+    discus_ok(&[os("convert"), cue.as_os_str(), good_path.as_os_str()]);
+    let good = std::fs::read(&good_path).expect("chd");
+    assert_eq!(read_all(dir.path(), "same.chd", &good), None);
+    let map_offset = be_u64(&good, 40) as usize;
+    let meta_offset = be_u64(&good, 48) as usize;
+
+    // Truncated anywhere: in the header, in the metadata, in the hunks, in the map.
+    for cut in [
+        0,
+        7,
+        100,
+        130,
+        good.len() / 2,
+        map_offset + 8,
+        good.len() - 1,
+    ] {
+        let said = read_all(dir.path(), "cut.chd", &good[..cut]);
+        assert!(said.is_some(), "cut at {cut} read");
+    }
+    let said = read_all(dir.path(), "cut.chd", &good[..100]).unwrap_or_default();
+    assert!(said.contains("byte offset"), "{said}");
+
+    // The map's CRC.
+    let mut bad = good.clone();
+    bad[map_offset + 10] ^= 0xFF;
+    let said = read_all(dir.path(), "map.chd", &bad).unwrap_or_default();
+    assert!(
+        said.contains(&format!("byte offset {map_offset}")),
+        "{said}"
+    );
+
+    // A byte of the first hunk: its CRC-16 no longer matches (or it no longer decodes).
+    let first_hunk = meta_offset + {
+        // Walk the metadata chain to its end: the hunks follow it.
+        let mut at = meta_offset;
+        loop {
+            let next = be_u64(&good, at + 8) as usize;
+            let length = u32::from_be_bytes([0, good[at + 5], good[at + 6], good[at + 7]]);
+            if next == 0 {
+                break at + 16 + length as usize;
+            }
+            at = next;
+        }
+    } - meta_offset;
+    let mut bad = good.clone();
+    bad[first_hunk + 40] ^= 0x55;
+    let said = read_all(dir.path(), "hunk.chd", &bad).unwrap_or_default();
+    assert!(said.contains("block 0"), "{said}");
+
+    // A codec slot nobody knows.
+    let mut bad = good.clone();
+    bad[28..32].copy_from_slice(b"abcd");
+    let said = read_all(dir.path(), "codec.chd", &bad).unwrap_or_default();
+    assert!(
+        said.contains("byte offset 28") && said.contains("abcd"),
+        "{said}"
+    );
+
+    // Metadata whose chain loops back to its first entry.
+    let mut bad = good.clone();
+    bad[meta_offset + 8..meta_offset + 16].copy_from_slice(&(meta_offset as u64).to_be_bytes());
+    let said = read_all(dir.path(), "loop.chd", &bad).unwrap_or_default();
+    assert!(
+        said.contains(&format!("byte offset {meta_offset}")),
+        "{said}"
+    );
+
+    // Metadata claiming 16 MiB.
+    let mut bad = good.clone();
+    bad[meta_offset + 5..meta_offset + 8].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
+    let said = read_all(dir.path(), "huge.chd", &bad).unwrap_or_default();
+    assert!(said.contains("past the end of the file"), "{said}");
+
+    // A header claiming more hunks than the file could map.
+    let mut bad = good.clone();
+    bad[32..40].copy_from_slice(&(1u64 << 50).to_be_bytes());
+    let said = read_all(dir.path(), "hunks.chd", &bad).unwrap_or_default();
+    assert!(said.contains("byte offset 32"), "{said}");
+
+    // Through the command line: an error, not a crash, and no panic message.
+    let bad_path = dir.path().join("hunk.chd");
+    std::fs::write(&bad_path, {
+        let mut bad = good.clone();
+        bad[first_hunk + 3] ^= 0xFF;
+        bad
+    })
+    .expect("write");
+    let out = dir.path().join("out.cue");
+    let output = discus(&[os("convert"), bad_path.as_os_str(), out.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("block 0"), "{stderr}");
+}

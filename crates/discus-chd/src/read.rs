@@ -101,7 +101,7 @@ impl ChdSource {
             // Each decoder opens the file itself: a cloned handle would share one seek position,
             // and decoders seek and read at the same time.
             let handle = discus_core::output::open_input(path)?;
-            let chd = Chd::open(handle, None).map_err(|e| decode_error(path, None, e))?;
+            let chd = Chd::open(handle, None).map_err(|e| map_error(path, &header, e))?;
             decoders.push(Decoder {
                 chd,
                 packed: Vec::new(),
@@ -189,13 +189,14 @@ impl Decoder {
         let packed = &mut self.packed;
         // The decoding crate is trusted with checked sizes only, but a codec fed hostile bytes is
         // still third-party code: a panic there becomes an error naming the hunk, not a crash.
+        quiet_decoder_panics();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             chd.hunk(number)
                 .and_then(|mut h| h.read_hunk_in(packed, out))
         }));
         match result {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(decode_error(path, Some(hunk), e)),
+            Ok(Err(e)) => Err(decode_error(path, hunk, e)),
             Err(_) => Err(Error::at_block(
                 path,
                 hunk,
@@ -205,7 +206,44 @@ impl Decoder {
     }
 }
 
-fn decode_error(path: &Path, hunk: Option<u64>, error: chd::Error) -> Error {
+/// The decoder refused the file at open: past our own checks, that is the map.
+fn map_error(path: &Path, header: &Header, error: chd::Error) -> Error {
+    let why = match error {
+        chd::Error::DecompressionError | chd::Error::InvalidData | chd::Error::InvalidFile => {
+            "its Huffman coding or its CRC-16 is wrong".to_string()
+        }
+        chd::Error::UnsupportedFormat | chd::Error::CodecError => {
+            "a codec this CHD names cannot be used".to_string()
+        }
+        other => format!("{other:?}"),
+    };
+    Error::at_offset(
+        path,
+        header.map_offset,
+        format!("the hunk map does not decode: {why}"),
+    )
+}
+
+/// Keeps the panic message of the decoding crate off the terminal: such a panic is caught and
+/// reported as an error naming the hunk, so printing "panicked" too would only mislead. Panics
+/// anywhere else still reach the hook that was there before.
+fn quiet_decoder_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_decoder = info.location().is_some_and(|l| {
+                let file = l.file().replace('\\', "/");
+                file.contains("/chd-") && file.contains("/src/")
+            });
+            if !in_decoder {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn decode_error(path: &Path, hunk: u64, error: chd::Error) -> Error {
     let message = match error {
         chd::Error::DecompressionError => "the hunk does not decompress".to_string(),
         chd::Error::InvalidData | chd::Error::InvalidFile => {
@@ -216,10 +254,7 @@ fn decode_error(path: &Path, hunk: Option<u64>, error: chd::Error) -> Error {
         }
         other => format!("{other:?}"),
     };
-    match hunk {
-        Some(hunk) => Error::at_block(path, hunk, message),
-        None => Error::at_offset(path, 40, format!("the map cannot be read: {message}")),
-    }
+    Error::at_block(path, hunk, message)
 }
 
 /// Checks every SELF reference points to an earlier hunk (the decoder would otherwise recurse
