@@ -490,9 +490,8 @@ fn i13_6_bad_chds_are_refused_with_the_place_and_no_panic() {
         "{said}"
     );
 
-    // A byte of the first hunk: its CRC-16 no longer matches (or it no longer decodes).
-    let first_hunk = meta_offset + {
-        // Walk the metadata chain to its end: the hunks follow it.
+    // The hunks follow the metadata chain: walk it to its end.
+    let first_hunk = {
         let mut at = meta_offset;
         loop {
             let next = be_u64(&good, at + 8) as usize;
@@ -502,7 +501,8 @@ fn i13_6_bad_chds_are_refused_with_the_place_and_no_panic() {
             }
             at = next;
         }
-    } - meta_offset;
+    };
+    // A byte of the first hunk: its CRC-16 no longer matches (or it no longer decodes).
     let mut bad = good.clone();
     bad[first_hunk + 40] ^= 0x55;
     let said = read_all(dir.path(), "hunk.chd", &bad).unwrap_or_default();
