@@ -554,3 +554,41 @@ fn i13_6_bad_chds_are_refused_with_the_place_and_no_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("block 0"), "{stderr}");
 }
+
+#[test]
+fn i13_5_verify_recomputes_both_sha1s_as_chdman_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = samples().join("cue").join("mixed").join("mixed.cue");
+    let chd = dir.path().join("m.chd");
+    discus_ok(&[os("convert"), cue.as_os_str(), chd.as_os_str()]);
+    let output = discus(&[os("verify"), chd.as_os_str()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("stored: data SHA-1 db960f00bdaaaa3144891b517786d6cf575fdcde matches"),
+        "{text}"
+    );
+    assert!(text.contains("stored: SHA-1 3b201fc7612e55145a06311374d497d749dc5437 matches"));
+    // One bit of the stored data SHA-1 flipped: every sector still reads, the hash does not match.
+    let mut bytes = std::fs::read(&chd).expect("chd");
+    bytes[70] ^= 1;
+    let bad = dir.path().join("bad.chd");
+    std::fs::write(&bad, bytes).expect("write");
+    let output = discus(&[os("verify"), bad.as_os_str()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("data SHA-1") && text.contains("DIFFERS"),
+        "{text}"
+    );
+    if let Some(chdman) = peer("chdman") {
+        let said = run(
+            &chdman,
+            &[os("verify"), os("-i"), bad.as_os_str()],
+            dir.path(),
+        );
+        assert!(
+            !String::from_utf8_lossy(&said.stdout).contains("Raw SHA1 verification successful")
+        );
+    }
+}

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chd::Chd;
 use chd::map::{CompressionTypeV5, MapEntry};
-use discus_core::{Disc, Error, Form, Lba, Medium, Result, SectorSource};
+use discus_core::{Disc, Error, Form, Lba, Medium, Result, SectorSource, StoredHash};
 use rayon::prelude::*;
 
 use crate::cd::{self, ChdTrack, FRAME, SubType};
@@ -578,6 +578,26 @@ impl SectorSource for ChdSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    fn stored_hashes(&mut self) -> Result<Vec<StoredHash>> {
+        // chdman keeps no hashes in an uncompressed CHD (they are zero) and verifies nothing there.
+        if !self.header.is_compressed() && self.header.raw_sha1 == [0; 20] {
+            return Ok(Vec::new());
+        }
+        let verified = verify_hashes(self)?;
+        Ok(vec![
+            StoredHash {
+                name: "data SHA-1".to_string(),
+                stored: hex(&verified.stored_data),
+                computed: hex(&verified.data),
+            },
+            StoredHash {
+                name: "SHA-1".to_string(),
+                stored: hex(&verified.stored_overall),
+                computed: hex(&verified.overall),
+            },
+        ])
     }
 }
 

@@ -250,6 +250,8 @@ pub struct Verification {
     pub warnings: Vec<String>,
     /// The DAT's verdict, when a DAT was given.
     pub dat: Option<DatMatch>,
+    /// Hashes the container keeps of itself (a CHD's SHA-1s), recomputed: each must match.
+    pub stored_hashes: Vec<discus_core::StoredHash>,
     /// Set when the image holds fewer sectors than its volume says: a failed check.
     pub truncation: Option<Truncation>,
 }
@@ -264,6 +266,10 @@ impl Verification {
     pub fn passed(&self) -> bool {
         self.bad_sectors() == 0
             && self.truncation.is_none()
+            && self
+                .stored_hashes
+                .iter()
+                .all(discus_core::StoredHash::matches)
             && self.dat.as_ref().is_none_or(|d| d.complete)
     }
 }
@@ -495,6 +501,7 @@ pub fn verify_source(
         let digests: Vec<&Digests> = results.iter().map(|t| &t.digests).collect();
         dat.identify(&digests, &image)
     });
+    let stored_hashes = source.stored_hashes()?;
     Ok(Verification {
         path: source.files().into_iter().next().unwrap_or_default(),
         format,
@@ -503,6 +510,7 @@ pub fn verify_source(
         cue: cue_sheet(&plan, stem),
         warnings: source.warnings(),
         dat,
+        stored_hashes,
         truncation,
     })
 }
