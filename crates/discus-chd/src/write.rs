@@ -134,6 +134,11 @@ pub fn settings(options: &WriteOptions, dvd: bool) -> Result<Settings> {
             )));
         }
     };
+    if compression.min_saving.is_some() {
+        return Err(Error::Usage(
+            "a CHD keeps a hunk packed whenever packing makes it smaller; a minimum saving does not apply".to_string(),
+        ));
+    }
     if compression.version.is_some_and(|v| v != 5) {
         return Err(Error::Usage("discus writes CHD version 5".to_string()));
     }
