@@ -4,6 +4,7 @@
 mod addresses;
 mod batch;
 mod batch_trust;
+mod chd;
 mod cso;
 mod cue;
 mod dvd;

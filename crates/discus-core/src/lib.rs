@@ -35,4 +35,4 @@ pub use format::{
 pub use output::{Destination, Output};
 pub use plan::{Arrivals, Plan, TrackPlan};
 pub use sector::{Check, Form};
-pub use stream::{SectorSink, SectorSource, read_sectors};
+pub use stream::{SectorSink, SectorSource, StoredHash, read_sectors};

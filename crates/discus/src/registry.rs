@@ -19,6 +19,8 @@ static FORMATS: &[&Format] = &[
     &discus_cso::DAX,
     #[cfg(feature = "nrg")]
     &discus_nrg::FORMAT,
+    #[cfg(feature = "chd")]
+    &discus_chd::FORMAT,
     #[cfg(feature = "iso")]
     &discus_iso::FORMAT,
     // Sheets before the raw reader: a lone `.mdf` or a CloneCD `.img` also looks raw.

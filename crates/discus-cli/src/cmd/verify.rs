@@ -69,6 +69,7 @@ fn json_of(v: &Verification) -> Value {
         "cue": v.cue.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "iso": v.iso.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "warnings": v.warnings,
+        "stored_hashes": v.stored_hashes.iter().map(|h| json!({"name": h.name, "stored": h.stored, "computed": h.computed, "matches": h.matches()})).collect::<Vec<_>>(),
         "truncated": v.truncation.map(|t| json!({"volume_sectors": t.recorded, "image_sectors": t.held})),
         "dat": v.dat.as_ref().map(|d| json!({
             "game": d.game,
@@ -188,6 +189,17 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             kinds.join(", "),
             first.join(", ")
         )?;
+    }
+    for hash in &v.stored_hashes {
+        let verdict = if hash.matches() {
+            "matches".to_string()
+        } else {
+            format!(
+                "DIFFERS: stored {}, contents give {}",
+                hash.stored, hash.computed
+            )
+        };
+        writeln!(out, "stored: {} {} {verdict}", hash.name, hash.computed)?;
     }
     if let Some(truncation) = &v.truncation {
         writeln!(out, "check:  {truncation}")?;
