@@ -13,4 +13,5 @@ mod nrg;
 mod outputs;
 mod probe;
 mod properties;
+mod unknown;
 mod verify;

@@ -143,6 +143,10 @@ pub fn probe(path: &Path) -> Result<&'static Format> {
             best = Some((format, score));
         }
     }
+    // A format discus does not read, named by a surer signature, says what the file is.
+    if let Some(error) = crate::unknown::recognise(&probe, best.map(|(_, score)| score)) {
+        return Err(error);
+    }
     best.map(|(f, _)| f).ok_or_else(|| Error::Unrecognised {
         path: path.to_path_buf(),
     })
