@@ -13,5 +13,6 @@ mod nrg;
 mod outputs;
 mod probe;
 mod properties;
+mod toc;
 mod unknown;
 mod verify;

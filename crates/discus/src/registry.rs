@@ -11,6 +11,8 @@ use discus_core::{Confidence, Error, Format, IoContext, Probe, Result};
 static FORMATS: &[&Format] = &[
     #[cfg(feature = "cue")]
     &discus_cue::FORMAT,
+    #[cfg(feature = "toc")]
+    &discus_toc::FORMAT,
     #[cfg(feature = "cso")]
     &discus_cso::CSO,
     #[cfg(feature = "cso")]

@@ -95,29 +95,6 @@ fn gdi_signature(probe: &Probe<'_>) -> bool {
     count > 0 && seen > 0
 }
 
-/// A cdrdao TOC file: text with a `TRACK` line whose next word is a cdrdao mode (never a number,
-/// which would make it a cue sheet).
-fn toc_signature(probe: &Probe<'_>) -> bool {
-    if probe.head.contains(&0) {
-        return false;
-    }
-    const MODES: &[&str] = &[
-        "AUDIO",
-        "MODE0",
-        "MODE1",
-        "MODE1_RAW",
-        "MODE2",
-        "MODE2_RAW",
-        "MODE2_FORM1",
-        "MODE2_FORM2",
-        "MODE2_FORM_MIX",
-    ];
-    String::from_utf8_lossy(probe.head).lines().any(|line| {
-        let mut words = line.split_whitespace();
-        words.next() == Some("TRACK") && words.next().is_some_and(|mode| MODES.contains(&mode))
-    })
-}
-
 /// A VHD has its 512-byte footer ("conectix") at the end, and dynamic ones a copy at the start;
 /// images from before Virtual PC 2004 have a 511-byte footer.
 fn vhd_signature(probe: &Probe<'_>) -> bool {
@@ -161,13 +138,6 @@ static FOREIGN: &[Foreign] = &[
         extensions: &["ecm"],
         signature: |p| head_at(p, 0, b"ECM\0"),
         hint: Hint::Tool("`unecm` restores the image"),
-    },
-    Foreign {
-        what: "a cdrdao TOC file",
-        name: "cdrdao TOC files",
-        extensions: &["toc"],
-        signature: toc_signature,
-        hint: Hint::None,
     },
     Foreign {
         what: "a PBP (PSP eboot) image",
@@ -425,20 +395,10 @@ mod tests {
     }
 
     #[test]
-    fn i15_5_gdi_and_toc_are_known_by_their_text() {
+    fn i15_5_gdi_is_known_by_its_text() {
         let gdi = b"3\n1 0 4 2352 track01.bin 0\n2 600 0 2352 track02.raw 0\n3 45000 4 2352 track03.bin 0\n";
         assert!(said("x", gdi, &[]).unwrap_or_default().contains("GDI"));
         assert_eq!(said("x", b"3\nhello\n", &[]), None);
-        let toc = b"CD_ROM\n\nTRACK MODE1\nDATAFILE \"a.bin\" 00:02:00\n";
-        assert!(
-            said("x", toc, &[])
-                .unwrap_or_default()
-                .contains("cdrdao TOC")
-        );
-        assert_eq!(
-            said("x", b"FILE a.bin BINARY\nTRACK 01 MODE1/2352\n", &[]),
-            None
-        );
     }
 
     #[test]
