@@ -117,6 +117,20 @@ impl Files<'_> {
                 }
             }
         };
+        // cdrdao reads WAVE files past their header; until discus shares the cue reader's WAVE
+        // parsing, reading one as raw samples would take the header for sound.
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+        {
+            return Err(Error::unsupported(
+                self.toc,
+                format!(
+                    "line {}, column {}: '{name}' is a WAVE file; discus reads raw audio files in a TOC",
+                    pos.line, pos.column
+                ),
+            ));
+        }
         let file = discus_core::output::open_input(&path)?;
         let len = file.metadata().with_path(&path)?.len();
         self.open.push((path, file, len));
@@ -461,5 +475,85 @@ impl SectorSource for TocSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A TOC `text` beside a data file `data.bin` of `bytes`.
+    fn open(text: &str, bytes: &[u8]) -> (tempfile::TempDir, Result<TocSource>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data.bin"), bytes).unwrap();
+        let toc = dir.path().join("t.toc");
+        std::fs::write(&toc, text).unwrap();
+        let source = TocSource::open(&toc);
+        (dir, source)
+    }
+
+    #[test]
+    fn zeros_before_start_are_a_generated_pregap_and_at_the_end_a_postgap() {
+        let data = vec![7u8; 2352 * 10];
+        let (_dir, source) = open(
+            "TRACK AUDIO\nFILE \"data.bin\" 0 0:0:4\n\nTRACK MODE1_RAW\nZERO 0:0:3\nSTART\nDATAFILE \"data.bin\" #9408 0:0:5\nZERO 0:0:2\n",
+            &data,
+        );
+        let source = source.unwrap();
+        let tracks: Vec<_> = source.disc().tracks().cloned().collect();
+        assert_eq!((tracks[0].start, tracks[0].length), (Lba(0), 4));
+        assert_eq!(tracks[1].pregap, Gap::generated(3));
+        assert_eq!((tracks[1].start, tracks[1].length), (Lba(7), 5));
+        assert_eq!(tracks[1].postgap, Gap::generated(2));
+        assert_eq!(source.disc().lead_out(), Some(Lba(14)));
+    }
+
+    #[test]
+    fn zeros_inside_a_track_and_swapped_audio_are_read() {
+        let mut data = vec![0u8; 2352 * 2];
+        data[0] = 1;
+        let (_dir, source) = open(
+            "TRACK AUDIO\nFILE \"data.bin\" SWAP 0 0:0:1\nSILENCE 0:0:1\nFILE \"data.bin\" 0:0:1 0:0:1\n",
+            &data,
+        );
+        let mut source = source.unwrap();
+        assert_eq!(source.disc().tracks().next().unwrap().length, 3);
+        let mut buf = vec![9u8; 2352 * 3];
+        source.read(0, Lba(0), &mut buf).unwrap();
+        // SWAP exchanges the bytes of each sample; the silence is zeros.
+        assert_eq!((buf[0], buf[1]), (0, 1));
+        assert!(buf[2352..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn data_past_the_end_of_its_file_is_refused_at_its_line() {
+        let (_dir, source) = open("TRACK AUDIO\n\nFILE \"data.bin\" 0 0:0:3\n", &[0u8; 2352]);
+        let said = source.unwrap_err().to_string();
+        assert!(
+            said.contains("line 3, column 1") && said.contains("has 2352"),
+            "{said}"
+        );
+        let (_dir, source) = open(
+            "TRACK MODE1\nDATAFILE \"data.bin\"\nSTART 0:0:5\n",
+            &[0u8; 4096],
+        );
+        let said = source.unwrap_err().to_string();
+        assert!(
+            said.contains("line 3, column 1") && said.contains("pregap"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn raw_subchannel_is_stored() {
+        let (_dir, source) = open(
+            "TRACK MODE1_RAW RW_RAW\nDATAFILE \"data.bin\"\n",
+            &[0u8; 2448 * 2],
+        );
+        let source = source.unwrap();
+        assert_eq!(source.stored_form(0), Form::RawSub);
+        assert_eq!(source.disc().subchannel, Some(Subchannel::Stored));
+        assert_eq!(source.disc().tracks().next().unwrap().length, 2);
     }
 }

@@ -61,6 +61,11 @@ pub(crate) fn plan(source: &dyn SectorSource, _options: &WriteOptions) -> Result
         },
         |track| (track.pregap.stored && track.pregap.sectors > 0, false),
     );
+    // A TOC describes one session: the tracks of later ones are kept, in one session, and the
+    // plan reports the merge as a loss.
+    if plan.disc.sessions.len() > 1 {
+        plan.retain(source, |_, _| true);
+    }
     let mut end = None;
     for track in plan.disc.tracks() {
         if let Some(end) = end
