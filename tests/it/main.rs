@@ -5,6 +5,7 @@ mod batch;
 mod cso;
 mod cue;
 mod dvd;
+mod ecm;
 mod foundation;
 mod hardening;
 mod matrix;

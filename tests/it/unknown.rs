@@ -46,7 +46,6 @@ fn i15_5_every_format_discus_cannot_read_is_named() {
             &["x.pbp: a PBP (PSP eboot) image: discus does not read PBP"],
         ),
         ("x.chd", b"MComprHD", b"", &["CHD", "chdman"]),
-        ("x.bin.ecm", b"ECM\0", b"", &["ECM"]),
         ("x.rvz", b"RVZ\x01", b"", &["RVZ"]),
         ("x.wia", b"WIA\x01", b"", &["WIA"]),
         ("x.wbfs", b"WBFS", b"", &["WBFS"]),

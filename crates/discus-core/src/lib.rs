@@ -13,6 +13,7 @@
 pub mod address;
 pub mod convert;
 pub mod disc;
+pub mod ecm;
 pub mod error;
 pub mod flat;
 pub mod format;

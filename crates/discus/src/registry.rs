@@ -13,6 +13,8 @@ static FORMATS: &[&Format] = &[
     &discus_cue::FORMAT,
     #[cfg(feature = "toc")]
     &discus_toc::FORMAT,
+    #[cfg(feature = "ecm")]
+    &discus_ecm::FORMAT,
     #[cfg(feature = "cso")]
     &discus_cso::CSO,
     #[cfg(feature = "cso")]

@@ -133,13 +133,6 @@ static FOREIGN: &[Foreign] = &[
         hint: Hint::None,
     },
     Foreign {
-        what: "an ECM (error code modeler) file",
-        name: "ECM",
-        extensions: &["ecm"],
-        signature: |p| head_at(p, 0, b"ECM\0"),
-        hint: Hint::Tool("`unecm` restores the image"),
-    },
-    Foreign {
         what: "a PBP (PSP eboot) image",
         name: "PBP",
         extensions: &["pbp"],
@@ -329,7 +322,6 @@ mod tests {
                 "a PBP (PSP eboot) image: discus does not read PBP",
             ),
             (b"MComprHD\0\0\0\x7c", "CHD"),
-            (b"ECM\0\x01", "ECM"),
             (b"RVZ\x01", "RVZ"),
             (b"WIA\x01", "WIA"),
             (b"WBFS", "WBFS"),
