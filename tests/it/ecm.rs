@@ -142,3 +142,30 @@ fn i15_3_a_lone_ecm_is_a_raw_track_and_writing_one_matches_the_tool() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn i15_3_a_toc_naming_a_bin_reads_the_ecm_beside_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toc = dir.path().join("t.toc");
+    let options = ConvertOptions::default();
+    discus::convert(
+        &samples().join("cue/mixed-single/mixed.cue"),
+        &toc,
+        &options,
+    )
+    .expect("write a TOC");
+    let before = disc_and_sectors(&toc);
+    let bin = dir.path().join("t.bin");
+    let data = std::fs::read(&bin).expect("bin");
+    let mut out = std::fs::File::create(dir.path().join("t.bin.ecm")).expect("create");
+    encode(
+        &mut std::io::Cursor::new(&data),
+        data.len() as u64,
+        &bin,
+        &mut out,
+    )
+    .expect("encode");
+    drop(out);
+    std::fs::remove_file(&bin).expect("remove the BIN");
+    assert_eq!(disc_and_sectors(&toc), before);
+}

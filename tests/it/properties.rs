@@ -22,6 +22,7 @@ fn readers() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("mds", "disc.mds", vec!["disc.mdf"]),
         ("ccd", "disc.ccd", vec!["disc.img", "disc.sub"]),
         ("toc", "disc.toc", vec!["disc.bin"]),
+        ("ecm", "disc.bin.ecm", vec![]),
     ] {
         if discus::find(format).is_some_and(|f| f.name == format) {
             readers.push((format, name, siblings));

@@ -7,10 +7,9 @@
 //! anywhere else are sectors of the track that the TOC spells out, generated when read.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use discus_core::flat::read_exact_at;
+use discus_core::ecm::Input;
 use discus_core::stream::generate;
 use discus_core::{
     Control, Disc, Error, Form, Gap, Index, IoContext, Lba, Result, SectorSource, Subchannel,
@@ -36,7 +35,7 @@ pub(crate) struct TocSource {
     forms: Vec<Form>,
     extents: Vec<Vec<Extent>>,
     toc_path: PathBuf,
-    files: Vec<(PathBuf, File)>,
+    files: Vec<(PathBuf, Input)>,
     warnings: Vec<String>,
 }
 
@@ -79,7 +78,7 @@ fn track_mode(mode: Mode, xa: bool) -> TrackMode {
 /// The data files of a TOC, opened once each.
 struct Files<'a> {
     toc: &'a Path,
-    open: Vec<(PathBuf, File, u64)>,
+    open: Vec<(PathBuf, Input, u64)>,
     by_name: HashMap<String, usize>,
     warnings: Vec<String>,
 }
@@ -95,8 +94,9 @@ impl Files<'_> {
             _ => Path::new("."),
         };
         let written = folder.join(name);
-        let path = if written.is_file() {
-            written
+        // A data file kept as `name.ecm` is read through ECM.
+        let path = if let Some(found) = discus_core::ecm::resolve(&written) {
+            found
         } else {
             let base = Path::new(name).file_name().map(|b| folder.join(b));
             match base.filter(|b| b.is_file()) {
@@ -131,8 +131,8 @@ impl Files<'_> {
                 ),
             ));
         }
-        let file = discus_core::output::open_input(&path)?;
-        let len = file.metadata().with_path(&path)?.len();
+        let file = Input::open(&path)?;
+        let len = file.len(&path)?;
         self.open.push((path, file, len));
         let index = self.open.len() - 1;
         self.by_name.insert(name.to_string(), index);
@@ -450,7 +450,7 @@ impl SectorSource for TocSource {
             match run.file {
                 Some((file, byte)) => {
                     let (path, file) = &self.files[file];
-                    read_exact_at(file, path, dst, byte + into * size as u64)?;
+                    file.read_exact_at(path, dst, byte + into * size as u64)?;
                     if run.swap {
                         // Big-endian samples (SWAP): the main channel's bytes change places in pairs.
                         for sector in dst.chunks_exact_mut(size) {
