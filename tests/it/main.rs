@@ -7,6 +7,7 @@ mod cue;
 mod dvd;
 mod ecm;
 mod foundation;
+mod gdi;
 mod hardening;
 mod matrix;
 mod mds_ccd;

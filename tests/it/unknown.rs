@@ -69,16 +69,3 @@ fn i15_5_every_format_discus_cannot_read_is_named() {
         }
     }
 }
-
-#[test]
-fn i15_5_a_gdi_sheet_is_named() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let gdi = dir.path().join("disc.gdi");
-    std::fs::write(
-        &gdi,
-        "3\r\n1 0 4 2352 track01.bin 0\r\n2 600 0 2352 track02.raw 0\r\n3 45000 4 2352 track03.bin 0\r\n",
-    )
-    .expect("write gdi");
-    let said = discus::probe(&gdi).map(|f| f.name).unwrap_err().to_string();
-    assert!(said.contains("GDI (Dreamcast GD-ROM)"), "{said}");
-}

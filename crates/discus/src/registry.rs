@@ -15,6 +15,8 @@ static FORMATS: &[&Format] = &[
     &discus_toc::FORMAT,
     #[cfg(feature = "ecm")]
     &discus_ecm::FORMAT,
+    #[cfg(feature = "gdi")]
+    &discus_gdi::FORMAT,
     #[cfg(feature = "cso")]
     &discus_cso::CSO,
     #[cfg(feature = "cso")]

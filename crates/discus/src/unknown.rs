@@ -68,33 +68,6 @@ fn cdi_signature(probe: &Probe<'_>) -> bool {
     matches!(version, 0x8000_0004..=0x8000_0006) && u64::from(offset) < probe.len
 }
 
-/// A Dreamcast GDI sheet: a track count on the first line, then one line per track whose first
-/// number counts up from 1 ("1 0 4 2352 track01.bin 0").
-fn gdi_signature(probe: &Probe<'_>) -> bool {
-    if probe.head.contains(&0) {
-        return false;
-    }
-    let text = String::from_utf8_lossy(probe.head);
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let Some(count) = lines.next().and_then(|l| l.parse::<u32>().ok()) else {
-        return false;
-    };
-    let mut seen = 0u32;
-    for (line, number) in lines.zip(1..) {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let fits = fields.len() >= 6
-            && fields[0].parse::<u32>() == Ok(number)
-            && fields[1].parse::<u32>().is_ok()
-            && fields[2].parse::<u8>().is_ok()
-            && fields[3].parse::<u32>().is_ok();
-        if !fits {
-            return false;
-        }
-        seen = number;
-    }
-    count > 0 && seen > 0
-}
-
 /// A VHD has its 512-byte footer ("conectix") at the end, and dynamic ones a copy at the start;
 /// images from before Virtual PC 2004 have a 511-byte footer.
 fn vhd_signature(probe: &Probe<'_>) -> bool {
@@ -117,13 +90,6 @@ static FOREIGN: &[Foreign] = &[
         extensions: &["chd"],
         signature: |p| head_at(p, 0, b"MComprHD"),
         hint: Hint::Tool("`chdman extractcd` turns it into BIN/CUE"),
-    },
-    Foreign {
-        what: "a GDI (Dreamcast GD-ROM) sheet",
-        name: "GDI",
-        extensions: &["gdi"],
-        signature: gdi_signature,
-        hint: Hint::Tool("`chdman createcd` reads it"),
     },
     Foreign {
         what: "a DiscJuggler CDI image",
@@ -384,13 +350,6 @@ mod tests {
         // An offset past the end is not a trailer.
         tail[12..16].copy_from_slice(&4096u32.to_le_bytes());
         assert_eq!(said("a", &[1; 16], &tail), None);
-    }
-
-    #[test]
-    fn i15_5_gdi_is_known_by_its_text() {
-        let gdi = b"3\n1 0 4 2352 track01.bin 0\n2 600 0 2352 track02.raw 0\n3 45000 4 2352 track03.bin 0\n";
-        assert!(said("x", gdi, &[]).unwrap_or_default().contains("GDI"));
-        assert_eq!(said("x", b"3\nhello\n", &[]), None);
     }
 
     #[test]
