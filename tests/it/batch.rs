@@ -12,11 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 use discus_tests::{discus, discus_bin, files_below, peer, run, samples};
 use serde_json::Value;
 
-fn os(s: &str) -> &OsStr {
+pub(super) fn os(s: &str) -> &OsStr {
     OsStr::new(s)
 }
 
-fn copy(from: &Path, to: &Path) {
+pub(super) fn copy(from: &Path, to: &Path) {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).expect("make folder");
     }
@@ -24,7 +24,7 @@ fn copy(from: &Path, to: &Path) {
 }
 
 /// A zip holding `members` (name in the archive, file), made by Python's zipfile (deflated).
-fn zip(archive: &Path, members: &[(&str, &Path)]) -> bool {
+pub(super) fn zip(archive: &Path, members: &[(&str, &Path)]) -> bool {
     let Some(python) = peer("python3") else {
         return false;
     };
@@ -142,7 +142,7 @@ fn tree() -> Tree {
 }
 
 /// Runs `discus batch` in `dir` with `args`, `--json`; returns the exit code and the events.
-fn batch(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
+pub(super) fn batch(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
     let output = Command::new(discus_bin())
         .arg("batch")
         .args(args)
@@ -157,14 +157,14 @@ fn batch(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
     (output.status.code().unwrap_or(-1), events)
 }
 
-fn summary(events: &[Value]) -> &Value {
+pub(super) fn summary(events: &[Value]) -> &Value {
     events
         .iter()
         .rfind(|e| e["event"] == "summary")
         .expect("a summary event")
 }
 
-fn items_with(events: &[Value], event: &str, status: Option<&str>) -> Vec<String> {
+pub(super) fn items_with(events: &[Value], event: &str, status: Option<&str>) -> Vec<String> {
     let mut list: Vec<String> = events
         .iter()
         .filter(|e| e["event"] == event && status.is_none_or(|s| e["status"] == s))
@@ -174,7 +174,7 @@ fn items_with(events: &[Value], event: &str, status: Option<&str>) -> Vec<String
     list
 }
 
-fn journal_lines(folder: &Path) -> Vec<Value> {
+pub(super) fn journal_lines(folder: &Path) -> Vec<Value> {
     let mut lines = Vec::new();
     for file in files_below(folder) {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -265,13 +265,29 @@ fn a_tree_converts_with_summary_journal_and_exit_code_then_reruns_as_skips() {
         .collect();
     assert_eq!(before, after);
 
-    // An output changed behind discus's back is made again.
+    // An output changed behind discus's back is the user's now: kept, the item refused and
+    // journaled; --force makes it again.
     std::fs::write(out.join("a.cue"), "garbage").expect("spoil an output");
     let (_, events) = batch(&t.root, &["in", "-r", "--to", "cue", "--out-dir", "out"]);
-    assert_eq!(
-        items_with(&events, "finished", Some("converted")),
-        ["in/a.iso"]
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "failed" && e["item"] == "in/a.iso")
+        .expect("the changed output stops its item");
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("changed since discus wrote it")),
+        "{failed}"
     );
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.cue")).ok().as_deref(),
+        Some("garbage")
+    );
+    let (_, events) = batch(
+        &t.root,
+        &["in", "-r", "--to", "cue", "--out-dir", "out", "--force"],
+    );
+    assert!(items_with(&events, "finished", Some("converted")).contains(&"in/a.iso".to_string()));
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The one integration-test binary of discus: every module tests one area against committed
 //! samples, the shared corpus (skipped when absent) and real peer tools (required in CI).
 
+mod addresses;
 mod batch;
+mod batch_trust;
 mod cso;
 mod cue;
 mod dvd;
@@ -15,6 +17,7 @@ mod nrg;
 mod outputs;
 mod probe;
 mod properties;
+mod sheets;
 mod toc;
 mod unknown;
 mod verify;

@@ -365,3 +365,50 @@ fn convert_verify_rereads_the_output() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The CRC32 `maxcso --crc` prints for a CSO or ZSO: that of the ISO inside.
+fn maxcso_crc(maxcso: &Path, image: &Path) -> String {
+    let output = run(maxcso, &[os("--crc"), image.as_os_str()], Path::new("."));
+    assert!(output.status.success(), "maxcso --crc failed");
+    // maxcso prints its result on stderr.
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    text.rsplit("CRC32: ")
+        .next()
+        .map(|s| s.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+#[test]
+fn i11_17_a_one_data_track_image_is_hashed_as_its_iso_too() {
+    let (Some(md5sum), Some(sha1sum), Some(maxcso)) =
+        (peer("md5sum"), peer("sha1sum"), peer("maxcso"))
+    else {
+        return;
+    };
+    let iso = samples().join("iso").join("data.iso");
+    let expected = (
+        tool_hash(&md5sum, &iso),
+        tool_hash(&sha1sum, &iso),
+        maxcso_crc(&maxcso, &samples().join("cso").join("data.cso")),
+    );
+    for image in [
+        iso.clone(),
+        samples().join("cso").join("data.cso"),
+        samples().join("cso").join("data.zso"),
+        samples().join("cso").join("data.dax"),
+        samples().join("cue").join("data").join("data.cue"),
+    ] {
+        let (code, v) = verify_json(&image, &[]);
+        assert_eq!(code, 0, "{}", image.display());
+        let digests = &v["iso"]["digests"];
+        let got = (
+            digests["md5"].as_str().unwrap_or_default().to_string(),
+            digests["sha1"].as_str().unwrap_or_default().to_string(),
+            digests["crc32"].as_str().unwrap_or_default().to_string(),
+        );
+        assert_eq!(got, expected, "{}: {v}", image.display());
+        // The BIN hashes Redump's CD entries use are still there beside them.
+        assert!(v["tracks"][0]["digests"]["sha1"].is_string());
+    }
+}

@@ -93,7 +93,7 @@ pub enum Error {
     },
     /// Bytes the target leaves out (a raw sector's sync, header, EDC and ECC, or a dropped gap's
     /// content) are not what discus would regenerate in their place.
-    #[error("{}: {count} sector(s) would not come back as stored (first at LBA {first}): what the target leaves out of them (sync, header, EDC/ECC, or a gap's content) does not regenerate; pass --allow-lossy to convert anyway", path.display())]
+    #[error("{}: {count} sector(s) would not come back as stored (first at LBA {first}): what the target leaves out of them (sync, header, EDC/ECC, or a gap's content) does not regenerate; {}pass --allow-lossy to convert anyway", path.display(), lossless.as_deref().map(|l| format!("{l}, or ")).unwrap_or_default())]
     NotRegenerable {
         /// The input.
         path: PathBuf,
@@ -101,6 +101,8 @@ pub enum Error {
         first: Lba,
         /// How many do not.
         count: u64,
+        /// The lossless choice, when the target can keep the sectors whole (named first).
+        lossless: Option<String>,
     },
     /// An output exists and `force` was not given.
     #[error("{}: already exists; pass --force to replace it", path.display())]

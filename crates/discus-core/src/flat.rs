@@ -55,6 +55,7 @@ pub struct FlatSource {
     offset: u64,
     details: Vec<(String, String)>,
     warnings: Vec<String>,
+    left_out: Vec<String>,
 }
 
 impl FlatSource {
@@ -68,6 +69,7 @@ impl FlatSource {
             offset,
             details: Vec::new(),
             warnings: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
@@ -80,6 +82,12 @@ impl FlatSource {
     /// Adds a warning about what was tolerated while opening.
     pub fn with_warning(mut self, warning: impl Into<String>) -> FlatSource {
         self.warnings.push(warning.into());
+        self
+    }
+
+    /// Adds what the file holds but the disc leaves out (see [`SectorSource::left_out`]).
+    pub fn with_left_out(mut self, lost: impl Into<String>) -> FlatSource {
+        self.left_out.push(lost.into());
         self
     }
 }
@@ -115,6 +123,10 @@ impl SectorSource for FlatSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    fn left_out(&self) -> Vec<String> {
+        self.left_out.clone()
     }
 }
 

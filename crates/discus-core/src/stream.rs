@@ -38,6 +38,14 @@ pub trait SectorSource: Send {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// What the image names or holds that is not in [`SectorSource::disc`] — a data track an audio
+    /// ripper listed without copying it, the torn bytes of a last sector — one sentence each,
+    /// naming the track or the byte offset. Everything else reads; a plan reports each as a loss,
+    /// so a conversion is refused unless lossy conversions are allowed.
+    fn left_out(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Receives the sectors of a [`crate::Plan`], track by track, strictly in order.

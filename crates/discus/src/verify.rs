@@ -246,6 +246,10 @@ pub struct Verification {
     pub image: Digests,
     /// The cue sheet's name and digests: the sheet discus writes beside the track BINs.
     pub cue: Option<(String, Digests)>,
+    /// For a disc of one Mode 1 data track (an ISO, CSO, ZSO, DAX, or a one-track BIN), the name
+    /// and digests of its 2048-byte user data as one ISO: what Redump's PSP, PS2 and DVD entries
+    /// and `maxcso --crc` hash. A DVD's track digests are already these.
+    pub iso: Option<(String, Digests)>,
     /// What the reader tolerated while opening.
     pub warnings: Vec<String>,
     /// The DAT's verdict, when a DAT was given.
@@ -370,6 +374,14 @@ struct State {
     tracks: Vec<TrackState>,
     /// `None` for a one-track disc, whose image digests are its track's.
     image: Option<Hashers>,
+    /// The user data of a one-track Mode 1 CD, from INDEX 01 on, as an ISO holds it.
+    iso: Option<IsoHash>,
+}
+
+/// Hashes the 2048 user bytes of each raw Mode 1 sector from `from` on.
+struct IsoHash {
+    from: Lba,
+    hashers: Hashers,
 }
 
 /// Hashes and checks what it is given; writes nothing.
@@ -380,13 +392,16 @@ struct HashSink {
 impl SectorSink for HashSink {
     fn write(&mut self, track: usize, sectors: &[u8]) -> Result<()> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let State { tracks, image } = &mut *state;
+        let State { tracks, image, iso } = &mut *state;
         let track = tracks
             .get_mut(track)
             .ok_or_else(|| Error::Usage(format!("the plan has no track {track}")))?;
         for sector in sectors.chunks_exact(RAW_SIZE) {
             let lba = track.next;
             track.next = Lba(lba.0 + 1);
+            if let Some(iso) = iso.as_mut().filter(|iso| lba >= iso.from) {
+                iso.hashers.update(&sector[16..16 + 2048]);
+            }
             if track.check && lba >= track.stored_from {
                 track.errors.checked += 1;
                 let raw: &[u8; RAW_SIZE] = sector
@@ -448,9 +463,20 @@ pub fn verify_source(
         });
     }
     let multi = states.len() > 1;
+    let one_mode1_cd_track = match (
+        plan.disc.medium.is_cd(),
+        &plan.disc.tracks().collect::<Vec<_>>()[..],
+    ) {
+        (true, [track]) if track.mode == TrackMode::Mode1 => Some(track.start),
+        _ => None,
+    };
     let state = Arc::new(Mutex::new(State {
         tracks: states,
         image: multi.then(Hashers::default),
+        iso: one_mode1_cd_track.map(|from| IsoHash {
+            from,
+            hashers: Hashers::default(),
+        }),
     }));
     let sink = Box::new(HashSink {
         state: Arc::clone(&state),
@@ -462,7 +488,7 @@ pub fn verify_source(
         cancel: options.cancel,
     };
     discus_core::convert(source, &plan, sink, &run)?;
-    let State { tracks, image } = Arc::try_unwrap(state)
+    let State { tracks, image, iso } = Arc::try_unwrap(state)
         .map_err(|_| Error::Usage("the hashing sink outlived the conversion".to_string()))?
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
@@ -491,9 +517,23 @@ pub fn verify_source(
             .map(|t| t.digests.clone())
             .unwrap_or_else(|| Hashers::default().finish()),
     };
+    let iso = match iso {
+        Some(iso) => Some((format!("{stem}.iso"), iso.hashers.finish())),
+        // A DVD or BD is hashed as its ISO already.
+        None if !plan.disc.medium.is_cd() => Some((format!("{stem}.iso"), image.clone())),
+        None => None,
+    };
     let dat = options.dat.map(|dat| {
         let digests: Vec<&Digests> = results.iter().map(|t| &t.digests).collect();
-        dat.identify(&digests, &image)
+        let by_tracks = dat.identify(&digests, &image);
+        // A DAT that lists the ISO (Redump's PSP and DVD systems) matches it as a one-file game.
+        match &iso {
+            Some((_, iso)) if !by_tracks.complete => {
+                let by_iso = dat.identify(&[iso], iso);
+                if by_iso.complete { by_iso } else { by_tracks }
+            }
+            _ => by_tracks,
+        }
     });
     Ok(Verification {
         path: source.files().into_iter().next().unwrap_or_default(),
@@ -501,6 +541,7 @@ pub fn verify_source(
         tracks: results,
         image,
         cue: cue_sheet(&plan, stem),
+        iso,
         warnings: crate::warnings::group(source.warnings()),
         dat,
         truncation,

@@ -1,9 +1,12 @@
 //! From INPUT arguments to items: files and folders are walked, a multi-file image (a sheet and
 //! its data files) becomes one item named by its descriptor, archives are items of their own, and
-//! each item gets its output path and a stable key for sharding and the journal.
+//! each item gets its output path, a stable key for sharding and the journal, the folder it must
+//! stay in, and the input files only it owns (the ones `--delete-source` may remove).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+use discus::core::containment;
 
 use super::archive;
 
@@ -52,8 +55,10 @@ pub enum Source {
 /// One unit of work.
 #[derive(Clone, Debug)]
 pub struct Item {
-    /// Stable across machines and runs of the same command: the INPUT as given, then the path
-    /// below it. Items are sorted and sharded by it.
+    /// Stable across machines, runs and spellings of the same INPUT: the name of the INPUT folder
+    /// (links resolved; for an INPUT file, of its folder), then the path below it — so
+    /// `roms/`, `roms`, `.` inside it and an absolute path give the same keys, and a folder
+    /// mounted elsewhere on another machine still matches. Items are sorted and sharded by it.
     pub key: String,
     /// What to convert.
     pub source: Source,
@@ -63,6 +68,13 @@ pub struct Item {
     pub out_folder: PathBuf,
     /// The main output (for an archive: the output its one image gets, named after the archive).
     pub output: PathBuf,
+    /// The folder every file the item reads must lie in (links resolved): its INPUT folder, or
+    /// the folder of an INPUT file.
+    pub root: PathBuf,
+    /// The input files `--delete-source` may remove: inside `root` (links resolved) and named
+    /// by no other item of the run. A BIN two sheets share, or a file a sheet names outside its
+    /// folder, is never among them.
+    pub deletable: Vec<PathBuf>,
 }
 
 impl Item {
@@ -110,17 +122,29 @@ struct Found {
     path: PathBuf,
     relative_folder: PathBuf,
     explicit: bool,
+    root: PathBuf,
 }
 
-fn key_of(input: &Path, relative: Option<&Path>) -> String {
-    let mut key = input.to_string_lossy().replace('\\', "/");
-    if let Some(relative) = relative {
-        for part in relative.components() {
-            key.push('/');
-            key.push_str(&part.as_os_str().to_string_lossy());
-        }
+/// The key of the file at `relative` below the resolved folder `root`: the folder's own name,
+/// then the relative path, with `/` between parts whatever the system.
+fn key_of(root: &Path, relative: &Path) -> String {
+    let mut parts: Vec<String> = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .into_iter()
+        .collect();
+    for part in relative.components() {
+        parts.push(part.as_os_str().to_string_lossy().into_owned());
     }
-    key
+    parts.join("/")
+}
+
+/// The folder of an INPUT file (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
 }
 
 /// Files below `root` (only its own files unless `recursive`), sorted, skipping discus's own
@@ -128,7 +152,12 @@ fn key_of(input: &Path, relative: Option<&Path>) -> String {
 fn walk(root: &Path, recursive: bool, skip: &HashSet<PathBuf>) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
+    // A link to a folder above (`in/loop -> ..`) would be walked again and again.
+    let mut visited = HashSet::new();
     while let Some(dir) = pending.pop() {
+        if !visited.insert(absolute(&dir)) {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -159,9 +188,7 @@ fn walk(root: &Path, recursive: bool, skip: &HashSet<PathBuf>) -> Vec<PathBuf> {
 
 /// `path` made absolute and canonical where it exists, so the same file always compares equal.
 pub fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
+    containment::resolved(path)
 }
 
 /// Turns INPUT arguments into items, in key order. `skip` holds files never to take as inputs
@@ -177,6 +204,7 @@ pub fn discover(
     let mut items = Vec::new();
     for input in inputs {
         if input.is_dir() {
+            let root = containment::resolved(input);
             for path in walk(input, recursive, skip) {
                 let ext = extension(&path);
                 if archive::Kind::of(&path).is_none() && !wanted.contains(&ext) {
@@ -185,26 +213,32 @@ pub fn discover(
                 let relative = path.strip_prefix(input).unwrap_or(&path).to_path_buf();
                 let relative_folder = relative.parent().map(Path::to_path_buf).unwrap_or_default();
                 found.push(Found {
-                    key: key_of(input, Some(&relative)),
+                    key: key_of(&root, &relative),
                     path,
                     relative_folder,
                     explicit: false,
+                    root: root.clone(),
                 });
             }
         } else if input.is_file() {
+            let root = containment::resolved(folder_of(input));
+            let name = input.file_name().map(PathBuf::from).unwrap_or_default();
             found.push(Found {
-                key: key_of(input, None),
+                key: key_of(&root, &name),
                 path: input.clone(),
                 relative_folder: PathBuf::new(),
                 explicit: true,
+                root,
             });
         } else {
             items.push(Item {
-                key: key_of(input, None),
+                key: input.to_string_lossy().replace('\\', "/"),
                 source: Source::Missing(input.clone(), "no such file or folder".to_string()),
                 files: Vec::new(),
                 out_folder: PathBuf::new(),
                 output: PathBuf::new(),
+                root: PathBuf::new(),
+                deletable: Vec::new(),
             });
         }
     }
@@ -228,6 +262,8 @@ pub fn discover(
                 out_folder: folder,
                 source: Source::Archive(f.path.clone(), kind),
                 files: vec![f.path],
+                root: f.root,
+                deletable: Vec::new(),
             });
             continue;
         }
@@ -253,10 +289,41 @@ pub fn discover(
             out_folder: folder,
             source: Source::Image(f.path),
             files,
+            root: f.root,
+            deletable: Vec::new(),
         });
     }
     items.sort_by(|a, b| a.key.cmp(&b.key));
+    mark_deletable(&mut items);
     items
+}
+
+/// Fills each item's `deletable`: its files inside its root (links resolved) that no other item
+/// of the run names. Counted over every item found, before any `--shard` slicing, so a BIN
+/// another shard's sheet needs is never deleted either.
+fn mark_deletable(items: &mut [Item]) {
+    let mut owners: HashMap<PathBuf, usize> = HashMap::new();
+    for item in items.iter() {
+        let mine: HashSet<PathBuf> = item.files.iter().map(|f| absolute(f)).collect();
+        for file in mine {
+            *owners.entry(file).or_default() += 1;
+        }
+    }
+    for item in items.iter_mut() {
+        if matches!(item.source, Source::Missing(..)) {
+            continue;
+        }
+        let mut seen = HashSet::new();
+        item.deletable = item
+            .files
+            .iter()
+            .filter(|f| {
+                let real = absolute(f);
+                owners.get(&real) == Some(&1) && real.starts_with(&item.root) && seen.insert(real)
+            })
+            .cloned()
+            .collect();
+    }
 }
 
 /// Same-stem data files beside a descriptor that could not be read.
@@ -285,14 +352,29 @@ fn siblings(descriptor: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Items whose outputs collide: every item after the first to claim an output, by key order.
+/// Items that cannot run beside an earlier one (by key order): the same key as another item
+/// (two INPUT folders of the same name), or an output another item claims.
 pub fn collisions(items: &[Item]) -> BTreeMap<usize, String> {
     let mut seen: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut keys: HashMap<&str, usize> = HashMap::new();
     let mut clashes = BTreeMap::new();
     for (index, item) in items.iter().enumerate() {
         if matches!(item.source, Source::Missing(..)) {
             continue;
         }
+        if let Some(&first) = keys.get(item.key.as_str()) {
+            clashes.insert(
+                index,
+                format!(
+                    "{} has the same key '{}' as {} (two INPUT folders of the same name); run them separately",
+                    item.input().display(),
+                    item.key,
+                    items[first].input().display()
+                ),
+            );
+            continue;
+        }
+        keys.insert(&item.key, index);
         let out = absolute(&item.output);
         match seen.get(&out) {
             Some(&first) => {
@@ -378,7 +460,8 @@ mod tests {
 
     #[test]
     fn keys_use_forward_slashes() {
-        let key = key_of(Path::new("in"), Some(&Path::new("a").join("b.iso")));
+        let key = key_of(Path::new("/x/in"), &Path::new("a").join("b.iso"));
         assert_eq!(key, "in/a/b.iso");
+        assert_eq!(key_of(Path::new("/"), Path::new("b.iso")), "b.iso");
     }
 }

@@ -34,32 +34,24 @@ pub struct OutputRecord {
     pub sha1: String,
 }
 
-/// An input file as the journal records it (to delete only what was verified).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputRecord {
-    /// Where it is.
-    pub path: PathBuf,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Its modification time (ns since the epoch).
-    pub mtime_ns: u64,
-}
-
 /// What the journals say about an item, by its last event.
 #[derive(Clone, Debug)]
 pub enum State {
     /// Finished.
     Done {
-        /// Its inputs.
-        inputs: Vec<InputRecord>,
         /// Its outputs.
         outputs: Vec<OutputRecord>,
         /// Whether the outputs were compared with the inputs.
         verified: bool,
     },
-    /// Started and never finished: whatever output exists was being written by discus.
+    /// Outputs written (and recorded) but the item did not finish: killed while verifying, or
+    /// an archive part way through its images.
+    Written,
+    /// Started and never finished. An output that exists is not taken for discus's own: a run
+    /// killed between its rename and its `written` line is rare, and assuming otherwise would
+    /// let a rerun replace a file that was there before.
     Started,
-    /// Failed: it left no output.
+    /// Failed or refused.
     Failed,
 }
 
@@ -95,6 +87,20 @@ pub fn hash(path: &Path) -> anyhow::Result<(u32, String)> {
     Ok((crc.finalize(), sha))
 }
 
+/// Records an output's size and time only, the moment it is in place: the hashes take a
+/// while, and a run killed meanwhile must still know the file for its own.
+pub fn stamp_output(path: &Path) -> anyhow::Result<OutputRecord> {
+    let (size, mtime_ns) =
+        stamp(path).with_context(|| format!("{}: output vanished", path.display()))?;
+    Ok(OutputRecord {
+        path: path.to_path_buf(),
+        size,
+        mtime_ns,
+        crc32: 0,
+        sha1: String::new(),
+    })
+}
+
 /// Records an output as it is now.
 pub fn record_output(path: &Path) -> anyhow::Result<OutputRecord> {
     let (size, mtime_ns) =
@@ -110,8 +116,17 @@ pub fn record_output(path: &Path) -> anyhow::Result<OutputRecord> {
 }
 
 impl OutputRecord {
+    /// Whether the file is exactly what discus recorded writing: same size, same modification
+    /// time and the same SHA-1 (when one was recorded: a `written` line made the moment the file
+    /// was put in place has none yet). Only such a file is replaced without `--force`.
+    pub fn unchanged(&self) -> bool {
+        stamp(&self.path) == Some((self.size, self.mtime_ns))
+            && (self.sha1.is_empty() || hash(&self.path).is_ok_and(|(_, sha)| sha == self.sha1))
+    }
+
     /// Whether the file is still what was recorded: same size, and the same modification time or
-    /// (if something touched it) the same CRC32.
+    /// (if something touched it) the same CRC32. Enough to skip an item as done; replacing a
+    /// file asks for [`OutputRecord::unchanged`].
     pub fn intact(&self) -> bool {
         match stamp(&self.path) {
             Some((size, _)) if size != self.size => false,
@@ -154,6 +169,9 @@ fn journals_in(folder: &Path) -> Vec<PathBuf> {
 pub struct Known {
     folder: PathBuf,
     states: HashMap<String, State>,
+    /// Every output each item's events recorded, by item: the files a rerun may take for its
+    /// own (the latest record of each path counts).
+    own: HashMap<String, Vec<OutputRecord>>,
     outputs: HashSet<PathBuf>,
 }
 
@@ -201,51 +219,53 @@ impl Known {
         ) else {
             return;
         };
+        let list = |name: &str| {
+            value
+                .get(name)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let outputs: Vec<OutputRecord> = list("outputs")
+            .iter()
+            .filter_map(|o| {
+                Some(OutputRecord {
+                    path: path_field(&self.folder, o.get("path")?)?,
+                    size: u64_field(o, "size"),
+                    mtime_ns: u64_field(o, "mtime_ns"),
+                    crc32: u32::from_str_radix(o.get("crc32")?.as_str()?, 16).ok()?,
+                    sha1: o.get("sha1")?.as_str()?.to_string(),
+                })
+            })
+            .collect();
+        let state_key = state_key(key, to);
+        if !outputs.is_empty() {
+            let own = self.own.entry(state_key.clone()).or_default();
+            for output in &outputs {
+                own.retain(|o| o.path != output.path);
+                own.push(output.clone());
+                self.outputs.insert(absolute(&output.path));
+            }
+        }
         let state = match event {
             "started" => State::Started,
             "failed" => State::Failed,
-            "done" => {
-                let list = |name: &str| {
-                    value
-                        .get(name)
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                let outputs: Vec<OutputRecord> = list("outputs")
-                    .iter()
-                    .filter_map(|o| {
-                        Some(OutputRecord {
-                            path: path_field(&self.folder, o.get("path")?)?,
-                            size: u64_field(o, "size"),
-                            mtime_ns: u64_field(o, "mtime_ns"),
-                            crc32: u32::from_str_radix(o.get("crc32")?.as_str()?, 16).ok()?,
-                            sha1: o.get("sha1")?.as_str()?.to_string(),
-                        })
-                    })
-                    .collect();
-                let inputs = list("inputs")
-                    .iter()
-                    .filter_map(|o| {
-                        Some(InputRecord {
-                            path: path_field(&self.folder, o.get("path")?)?,
-                            size: u64_field(o, "size"),
-                            mtime_ns: u64_field(o, "mtime_ns"),
-                        })
-                    })
-                    .collect();
-                for output in &outputs {
-                    self.outputs.insert(absolute(&output.path));
-                }
-                State::Done {
-                    inputs,
-                    outputs,
-                    verified: value.get("verified").and_then(Value::as_bool) == Some(true),
-                }
-            }
+            "written" => State::Written,
+            "done" => State::Done {
+                outputs,
+                verified: value.get("verified").and_then(Value::as_bool) == Some(true),
+            },
             _ => return,
         };
-        self.states.insert(state_key(key, to), state);
+        self.states.insert(state_key, state);
+    }
+
+    /// Every output the journals record discus writing for an item converted to `to`.
+    pub fn own(&self, key: &str, to: &str) -> &[OutputRecord] {
+        self.own
+            .get(&state_key(key, to))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The last state the journals give an item converted to `to`.
@@ -309,17 +329,39 @@ impl Journal {
                     .with_context(|| path.display().to_string())?;
             }
         }
-        let others_running = journals_in(&folder)
+        let running: Vec<PathBuf> = journals_in(&folder)
             .into_iter()
             .filter(|p| *p != path)
-            .any(|other| {
-                File::open(&other).is_ok_and(|f| {
+            .filter(|other| {
+                File::open(other).is_ok_and(|f| {
                     matches!(
                         fs4::FileExt::try_lock_shared(&f),
                         Err(fs4::TryLockError::WouldBlock)
                     )
                 })
-            });
+            })
+            .collect();
+        // Shards of one split share a folder by design: their items are disjoint. A run split
+        // another way (or not at all) would convert some of the same items at the same time.
+        let split = |name: &str| {
+            name.strip_prefix("discus-batch.shard-")
+                .and_then(|rest| rest.split_once("-of-"))
+                .and_then(|(_, n)| n.strip_suffix(".jsonl"))
+                .and_then(|n| n.parse::<usize>().ok())
+        };
+        if let Some(other) = running.iter().find(|other| {
+            let name = other
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            split(&name) != shard.map(|s| s.count)
+        }) {
+            bail!(
+                "{}: another discus batch is running into this folder with another --shard split; running both could convert the same items at once",
+                other.display()
+            );
+        }
+        let others_running = !running.is_empty();
         Ok(Journal {
             folder,
             file: Mutex::new(file),

@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError, mpsc};
 
 use discover::{Item, Naming, Shard, Source, absolute};
-use journal::{Journal, Known, State};
+use journal::{Journal, Known, OutputRecord, State};
 use report::{Reporter, Totals};
 use worker::{Event, ItemResult, Shared};
 
@@ -50,22 +50,51 @@ pub struct Options {
     pub write: discus::WriteOptions,
     /// No warnings, no progress.
     pub quiet: bool,
+    /// Let a sheet in a plain folder read files outside its INPUT folder (never inside an
+    /// archive, and such files are never deleted).
+    pub allow_outside_files: bool,
+    /// Most bytes one archive may expand to.
+    pub max_extract: u64,
+    /// Flush every output to disk before it takes its name (`--sync`).
+    pub sync: bool,
+}
+
+impl Options {
+    /// Whether outputs are flushed to disk before they take their names: asked for, or always
+    /// when sources are deleted on the strength of their outputs.
+    pub fn durable(&self) -> bool {
+        self.sync || self.delete_source
+    }
+
+    /// Which files an image in a plain folder may read.
+    pub fn reads(&self) -> worker::Reads {
+        if self.allow_outside_files {
+            worker::Reads::Anywhere
+        } else {
+            worker::Reads::Folder
+        }
+    }
 }
 
 /// What to do with an item.
 #[derive(Clone, Debug)]
 pub enum Action {
-    /// Convert it; `force` replaces outputs (those of an item the journal shows discus started).
+    /// Convert it.
     Convert {
-        /// Replace existing outputs.
+        /// Replace any existing output (`--force`).
         force: bool,
+        /// Outputs the journal records discus writing for this item in an earlier run: each is
+        /// replaced without `--force` only if it is still exactly as recorded.
+        own: Vec<OutputRecord>,
     },
     /// Nothing to do.
     Skip {
         /// Why.
         reason: String,
-        /// Input files to delete now (verified in an earlier run, `--delete-source` given now).
-        delete: Vec<PathBuf>,
+        /// Whether to journal it: a decision about a file in the way is; an item done in an
+        /// earlier run is not (its `done` line says it all, and reruns of a large archive
+        /// would otherwise grow the journal by a line per item each time).
+        record: bool,
     },
     /// Fails before it runs.
     Fail(String),
@@ -102,48 +131,46 @@ fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
             if let Some(clash) = clashes.get(&index) {
                 return Action::Fail(clash.clone());
             }
-            match known.state(&item.key, to) {
-                Some(State::Done {
-                    inputs,
-                    outputs,
-                    verified,
-                }) => {
-                    let intact = !outputs.is_empty() && outputs.iter().all(|o| o.intact());
-                    if intact && (*verified || !options.verify) {
-                        // Delete only inputs exactly as they were when verified.
-                        let delete = if options.delete_source && *verified {
-                            inputs
-                                .iter()
-                                .filter(|i| journal::stamp(&i.path) == Some((i.size, i.mtime_ns)))
-                                .map(|i| i.path.clone())
-                                .collect()
-                        } else {
-                            Vec::new()
-                        };
-                        return Action::Skip {
-                            reason: "done in an earlier run".to_string(),
-                            delete,
-                        };
-                    }
-                    // Outputs the journal says discus wrote but that changed, or not verified
-                    // when verification is asked for now: made again.
-                    Action::Convert { force: true }
+            // Known from discovery already, so a dry run shows it too; the worker checks again
+            // on the files the conversion itself opens.
+            if let Source::Image(path) = &item.source
+                && let Err(e) =
+                    worker::check_reads(options.reads(), path, path, &item.files, &item.root)
+            {
+                return Action::Fail(e.to_string());
+            }
+            let own = known.own(&item.key, to).to_vec();
+            if let Some(State::Done {
+                outputs, verified, ..
+            }) = known.state(&item.key, to)
+            {
+                let intact = !outputs.is_empty() && outputs.iter().all(|o| o.intact());
+                // Inputs still here with --delete-source now: converted and compared again in
+                // this run before anything is deleted; the journal alone never deletes a file.
+                let delete_now = options.delete_source && !item.deletable.is_empty();
+                if intact && (*verified || !options.verify) && !delete_now {
+                    return Action::Skip {
+                        reason: "done in an earlier run".to_string(),
+                        record: false,
+                    };
                 }
-                Some(State::Started) => Action::Convert { force: true },
-                Some(State::Failed) | None => {
-                    if options.skip_existing
-                        && matches!(item.source, Source::Image(_))
-                        && item.output.exists()
-                    {
-                        return Action::Skip {
-                            reason: format!("{} exists", item.output.display()),
-                            delete: Vec::new(),
-                        };
-                    }
-                    Action::Convert {
-                        force: options.force,
-                    }
-                }
+            }
+            let own_output = own
+                .iter()
+                .any(|o| absolute(&o.path) == absolute(&item.output));
+            if options.skip_existing
+                && matches!(item.source, Source::Image(_))
+                && item.output.exists()
+                && !own_output
+            {
+                return Action::Skip {
+                    reason: format!("{} exists", item.output.display()),
+                    record: true,
+                };
+            }
+            Action::Convert {
+                force: options.force,
+                own,
             }
         })
         .collect()
@@ -194,8 +221,11 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
     if options.dry_run {
         for (index, (item, action)) in items.iter().zip(&actions).enumerate() {
             let what = match action {
-                Action::Convert { force: true } => "convert (replacing)".to_string(),
-                Action::Convert { force: false } => match &item.source {
+                Action::Convert { force: true, .. } => "convert (replacing)".to_string(),
+                Action::Convert { own, .. } if own.iter().any(|o| o.path.exists()) => {
+                    "convert (replacing its own earlier output)".to_string()
+                }
+                Action::Convert { .. } => match &item.source {
                     // Listing reads only the archive's directory.
                     Source::Archive(path, kind) => match archive::list(path, *kind) {
                         Ok(members) => {
@@ -218,10 +248,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
                     }
                     _ => "convert".to_string(),
                 },
-                Action::Skip { reason, delete } if delete.is_empty() => format!("skip ({reason})"),
-                Action::Skip { reason, delete } => {
-                    format!("skip ({reason}), delete {} input file(s)", delete.len())
-                }
+                Action::Skip { reason, .. } => format!("skip ({reason})"),
                 Action::Fail(why) => format!("fail ({why})"),
             };
             reporter.planned(index, &what, &item.output.display().to_string())?;
@@ -261,36 +288,39 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
     for (index, (item, action)) in items.iter().zip(&actions).enumerate() {
         match action {
             Action::Convert { .. } => queue.push_back((index, item, action)),
-            Action::Skip { reason, delete } => {
-                let mut deleted = Vec::new();
-                for file in delete {
-                    if std::fs::remove_file(file).is_ok() {
-                        deleted.push(file.clone());
-                    }
-                }
-                if !deleted.is_empty() {
+            Action::Skip { reason, record } => {
+                if *record {
                     journal.record(
-                        "deleted",
+                        "skipped",
                         &item.key,
                         options.to.name,
-                        serde_json::json!({ "files": deleted }),
+                        serde_json::json!({ "reason": reason }),
                     )?;
                 }
                 reporter.event(Event::Finished {
                     index,
                     result: ItemResult::Skipped {
                         reason: reason.clone(),
-                        deleted,
+                        deleted: Vec::new(),
                     },
                 })?;
             }
-            Action::Fail(why) => reporter.event(Event::Finished {
-                index,
-                result: ItemResult::Failed {
-                    error: why.clone(),
-                    interrupted: false,
-                },
-            })?,
+            Action::Fail(why) => {
+                // Refusals are journaled like failures: a rerun sees what happened.
+                journal.record(
+                    "failed",
+                    &item.key,
+                    options.to.name,
+                    serde_json::json!({ "error": why }),
+                )?;
+                reporter.event(Event::Finished {
+                    index,
+                    result: ItemResult::Failed {
+                        error: why.clone(),
+                        interrupted: false,
+                    },
+                })?
+            }
         }
     }
     let queue = Mutex::new(queue);

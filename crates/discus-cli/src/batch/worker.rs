@@ -11,9 +11,79 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::discover::{self, Item, Naming, Source, image_extensions};
+use discus::core::containment;
+
+use super::discover::{self, Item, Source, absolute};
 use super::journal::{self, Journal, OutputRecord};
 use super::{Action, Options, archive};
+
+/// Why a sheet inside an archive may not read a file outside its extraction folder.
+pub const ARCHIVE_RULE: &str = "which is no member of the archive; refused: a sheet inside an archive may name only members of that archive";
+
+/// Which files an image may read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Anything (`--allow-outside-files`).
+    Anywhere,
+    /// An image in a plain folder: files inside its INPUT folder, and a sheet's files inside the
+    /// sheet's own folder (or below it).
+    Folder,
+    /// An image extracted from an archive: members of the archive only.
+    Archive,
+}
+
+/// Refuses, naming the sheet (as `shown`) and the line, if `files` — every file the image's
+/// reader opened, the image's own file among them — break the rule of `reads`. `root` is the
+/// INPUT folder, or the extraction folder of an archive.
+pub fn check_reads(
+    reads: Reads,
+    sheet: &Path,
+    shown: &Path,
+    files: &[PathBuf],
+    root: &Path,
+) -> discus::Result<()> {
+    const ALLOW: &str =
+        "batch reads only such files with --allow-outside-files (and never deletes them)";
+    match reads {
+        Reads::Anywhere => Ok(()),
+        Reads::Archive => containment::check(sheet, shown, files, root, ARCHIVE_RULE),
+        Reads::Folder => {
+            containment::check(
+                sheet,
+                shown,
+                files,
+                root,
+                &format!(
+                    "outside the INPUT folder {}; refused: {ALLOW}",
+                    containment::resolved(root).display()
+                ),
+            )?;
+            // A sheet names its neighbours; `../other/x.bin` is another folder's file even
+            // inside the INPUT folder. The folder as the reader sees it: the sheet's path as
+            // found, not where a link to the sheet leads.
+            let own = match sheet.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let sheet_itself = absolute(sheet);
+            let named: Vec<PathBuf> = files
+                .iter()
+                .filter(|f| absolute(f) != sheet_itself)
+                .cloned()
+                .collect();
+            containment::check(
+                sheet,
+                shown,
+                &named,
+                own,
+                &format!(
+                    "outside the sheet's own folder {}; refused: {ALLOW}",
+                    containment::resolved(own).display()
+                ),
+            )
+        }
+    }
+}
 
 /// What a worker tells the reporting thread.
 pub enum Event {
@@ -89,14 +159,15 @@ pub struct Shared<'a> {
 }
 
 /// One converted image.
-struct Converted {
+pub struct Converted {
     inputs: Vec<PathBuf>,
     bytes_in: u64,
     outputs: Vec<OutputRecord>,
     warnings: Vec<String>,
 }
 
-enum ImageOutcome {
+/// How one image ended.
+pub enum ImageOutcome {
     Converted(Converted),
     Skipped(String),
 }
@@ -136,20 +207,42 @@ fn remove_output(output: &Path) {
     let _ = std::fs::remove_file(output);
 }
 
-/// Converts one image file to `output`, then verifies and hashes the output.
-fn convert_image(
+/// One image to convert and the rules it is held to.
+pub struct ImageJob<'a> {
+    /// The image (its main file).
+    pub input: &'a Path,
+    /// Its output.
+    pub output: &'a Path,
+    /// Replace existing outputs.
+    pub force: bool,
+    /// The folder every file it reads must lie in.
+    pub root: &'a Path,
+    /// Which files it may read.
+    pub reads: Reads,
+    /// How to name the image in messages.
+    pub shown: PathBuf,
+    /// Item key and format, to journal its start as an item of its own (not for images in
+    /// archives: the archive is the item).
+    pub journal_entry: Option<(&'a str, &'a str)>,
+    /// Journals the outputs as written, the moment they are in place and again once hashed.
+    pub on_written: &'a dyn Fn(&[OutputRecord]) -> anyhow::Result<()>,
+}
+
+/// Converts one image, then hashes, journals (`written`) and verifies the output.
+pub fn convert_image(
     shared: &Shared<'_>,
     index: usize,
     events: &Sender<Event>,
-    input: &Path,
-    output: &Path,
-    force: bool,
-    journal_entry: Option<(&str, &str)>,
+    job: &ImageJob<'_>,
 ) -> anyhow::Result<ImageOutcome> {
     let options = shared.options;
+    let (input, output) = (job.input, job.output);
     let opened = discus::open(input)?;
     let inputs = opened.source.files();
     drop(opened);
+    // Every file the reader resolved — the sheet's own names, links followed — not only what
+    // discovery saw.
+    check_reads(job.reads, input, &job.shown, &inputs, job.root)?;
     if inputs
         .iter()
         .any(|i| same_file::is_same_file(i, output).unwrap_or(false))
@@ -165,7 +258,7 @@ fn convert_image(
             output.display()
         )));
     }
-    if let Some((key, to)) = journal_entry {
+    if let Some((key, to)) = job.journal_entry {
         shared.journal.record(
             "started",
             key,
@@ -183,9 +276,10 @@ fn convert_image(
     let progress = progress_sender(index, events);
     let convert_options = discus::ConvertOptions {
         to: Some(options.to.name.to_string()),
-        force,
-        // A source is deleted on the strength of its output: that output must be on the disk.
-        durable: options.delete_source,
+        force: job.force,
+        // A source is deleted on the strength of its output: that output must be on the disk
+        // (the core flushes it and its folder before the rename).
+        durable: options.durable(),
         write: options.write.clone(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),
@@ -193,6 +287,31 @@ fn convert_image(
     let outcome = discus::convert(input, output, &convert_options)?;
     let mut warnings = outcome.warnings;
     warnings.extend(outcome.losses.iter().map(|l| format!("lost: {l}")));
+    let _ = events.send(Event::Stage {
+        index,
+        stage: "hashing",
+    });
+    let mut files = discus::open(output)
+        .map(|o| o.source.files())
+        .unwrap_or_default();
+    if !files
+        .iter()
+        .any(|f| same_file::is_same_file(f, output).unwrap_or(false))
+    {
+        files.insert(0, output.to_path_buf());
+    }
+    // Recorded at once and again with hashes, before verifying: a run killed while hashing or
+    // verifying leaves outputs the next run knows for its own (and replaces only if unchanged).
+    let stamped = files
+        .iter()
+        .map(|f| journal::stamp_output(f))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    (job.on_written)(&stamped)?;
+    let outputs = files
+        .iter()
+        .map(|f| journal::record_output(f))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    (job.on_written)(&outputs)?;
     if options.verify {
         let _ = events.send(Event::Stage {
             index,
@@ -226,23 +345,6 @@ fn convert_image(
             }
         }
     }
-    let _ = events.send(Event::Stage {
-        index,
-        stage: "hashing",
-    });
-    let mut files = discus::open(output)
-        .map(|o| o.source.files())
-        .unwrap_or_default();
-    if !files
-        .iter()
-        .any(|f| same_file::is_same_file(f, output).unwrap_or(false))
-    {
-        files.insert(0, output.to_path_buf());
-    }
-    let outputs = files
-        .iter()
-        .map(|f| journal::record_output(f))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(ImageOutcome::Converted(Converted {
         bytes_in: bytes_of(&inputs),
         inputs,
@@ -251,16 +353,78 @@ fn convert_image(
     }))
 }
 
-/// Deletes `files` (an item's inputs), returning those removed.
-fn delete_inputs(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Whether `path`, which a journal lists as an output of `item`, is where `item` writes: in its
+/// output folder, named after its output (`x.cue`, `x (Track 2).bin`) or inside the folder of
+/// an archive's images. A journal edited by hand cannot make discus remove anything else.
+fn is_where_item_writes(item: &Item, path: &Path) -> bool {
+    let folder = absolute(&item.out_folder);
+    let path = absolute(path);
+    let stem = item
+        .output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if stem.is_empty() || !path.starts_with(&folder) {
+        return false;
+    }
+    path.starts_with(folder.join(&stem))
+        || (path.parent() == Some(folder.as_path())
+            && path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(stem.as_str())))
+}
+
+/// Removes the outputs an earlier run of this journal wrote for `item`, so the conversion that
+/// follows needs no `--force`: only those still exactly as recorded (size, time, SHA-1) and where
+/// the item writes. One changed since is the user's now and stops the item.
+fn clear_own_outputs(item: &Item, own: &[OutputRecord]) -> anyhow::Result<()> {
+    for record in own {
+        if !record.path.exists() || !is_where_item_writes(item, &record.path) {
+            // Not ours to remove; if it is in the way, the conversion refuses.
+            continue;
+        }
+        if !record.unchanged() {
+            bail!(
+                "{}: changed since discus wrote it in an earlier run; pass --force to replace it",
+                record.path.display()
+            );
+        }
+        std::fs::remove_file(&record.path)
+            .with_context(|| format!("replacing {}", record.path.display()))?;
+    }
+    Ok(())
+}
+
+/// Deletes those of `files` (an item's inputs as its reader listed them) that the item alone
+/// owns inside its folder; returns the files deleted and a note for each kept.
+fn delete_inputs(item: &Item, files: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
+    let deletable: std::collections::HashSet<PathBuf> =
+        item.deletable.iter().map(|f| absolute(f)).collect();
     let mut deleted = Vec::new();
+    let mut kept = Vec::new();
     for file in files {
+        let real = absolute(file);
+        if !deletable.contains(&real) {
+            let why = if containment::is_inside(&item.root, file) {
+                "another item of this run also reads it"
+            } else {
+                "it lies outside the INPUT folder"
+            };
+            kept.push(format!("kept {}: {why}", file.display()));
+            continue;
+        }
         if file.exists() {
             std::fs::remove_file(file).with_context(|| format!("deleting {}", file.display()))?;
             deleted.push(file.clone());
         }
     }
-    Ok(deleted)
+    Ok((deleted, kept))
+}
+
+fn outputs_field(shared: &Shared<'_>, outputs: &[OutputRecord]) -> Value {
+    json!({
+        "outputs": outputs.iter().map(|o| shared.journal.output_json(o)).collect::<Vec<_>>(),
+    })
 }
 
 /// Runs one item to its end and returns how it ended; the journal gets its events.
@@ -279,8 +443,8 @@ pub fn run_item(
             interrupted: true,
         };
     }
-    let force = match action {
-        Action::Convert { force } => *force,
+    let (force, own) = match action {
+        Action::Convert { force, own } => (*force, own.as_slice()),
         Action::Skip { .. } | Action::Fail(_) => {
             return ItemResult::Failed {
                 error: "nothing to run".to_string(),
@@ -288,13 +452,18 @@ pub fn run_item(
             };
         }
     };
-    let result = match &item.source {
+    let result = if force {
+        Ok(())
+    } else {
+        clear_own_outputs(item, own)
+    }
+    .and_then(|()| match &item.source {
         Source::Image(path) => image_item(shared, index, item, path, force, events),
         Source::Archive(path, kind) => {
             archive_item(shared, index, item, path, *kind, force, events)
         }
         Source::Missing(path, why) => Err(anyhow!("{}: {why}", path.display())),
-    };
+    });
     match result {
         Ok(ItemResult::Converted {
             bytes_in,
@@ -313,6 +482,12 @@ pub fn run_item(
             warnings,
             seconds: started.elapsed().as_secs_f64(),
         },
+        Ok(ItemResult::Skipped { reason, deleted }) => {
+            let _ = shared
+                .journal
+                .record("skipped", &item.key, to, json!({ "reason": reason }));
+            ItemResult::Skipped { reason, deleted }
+        }
         Ok(other) => other,
         Err(error) => {
             let interrupted = shared.cancel.load(Ordering::Relaxed)
@@ -323,11 +498,11 @@ pub fn run_item(
                     )
                 });
             let message = format!("{error:#}");
-            if matches!(item.source, Source::Image(_)) {
-                let _ = shared
-                    .journal
-                    .record("failed", &item.key, to, json!({ "error": message }));
-            }
+            // Every failure and refusal, archives included: a rerun must not take an output
+            // that was in the way for one discus started.
+            let _ = shared
+                .journal
+                .record("failed", &item.key, to, json!({ "error": message }));
             ItemResult::Failed {
                 error: message,
                 interrupted,
@@ -341,12 +516,39 @@ fn done_fields(
     inputs: &[PathBuf],
     outputs: &[OutputRecord],
     verified: bool,
+    durable: bool,
 ) -> Value {
     json!({
         "inputs": inputs.iter().map(|i| shared.journal.input_json(i)).collect::<Vec<_>>(),
         "outputs": outputs.iter().map(|o| shared.journal.output_json(o)).collect::<Vec<_>>(),
         "verified": verified,
+        "durable": durable,
     })
+}
+
+/// Deletes the item's own inputs (its outputs were flushed to disk before they took their
+/// names), journaling both; returns the files deleted and notes on those kept.
+fn finish_with_delete(
+    shared: &Shared<'_>,
+    item: &Item,
+    inputs: &[PathBuf],
+    outputs: &[OutputRecord],
+) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
+    let to = shared.options.to.name;
+    shared.journal.record(
+        "done",
+        &item.key,
+        to,
+        done_fields(shared, inputs, outputs, true, true),
+    )?;
+    let (deleted, kept) = delete_inputs(item, inputs)?;
+    shared.journal.record(
+        "deleted",
+        &item.key,
+        to,
+        json!({ "files": deleted, "kept": kept }),
+    )?;
+    Ok((deleted, kept))
 }
 
 fn image_item(
@@ -359,8 +561,22 @@ fn image_item(
 ) -> anyhow::Result<ItemResult> {
     let options = shared.options;
     let to = options.to.name;
-    let entry = Some((item.key.as_str(), to));
-    let converted = match convert_image(shared, index, events, path, &item.output, force, entry)? {
+    let on_written = |outputs: &[OutputRecord]| {
+        shared
+            .journal
+            .record("written", &item.key, to, outputs_field(shared, outputs))
+    };
+    let job = ImageJob {
+        input: path,
+        output: &item.output,
+        force,
+        root: &item.root,
+        reads: options.reads(),
+        shown: path.to_path_buf(),
+        journal_entry: Some((item.key.as_str(), to)),
+        on_written: &on_written,
+    };
+    let converted = match convert_image(shared, index, events, &job)? {
         ImageOutcome::Skipped(reason) => {
             return Ok(ItemResult::Skipped {
                 reason,
@@ -369,23 +585,25 @@ fn image_item(
         }
         ImageOutcome::Converted(c) => c,
     };
-    shared.journal.record(
-        "done",
-        &item.key,
-        to,
-        done_fields(
-            shared,
-            &converted.inputs,
-            &converted.outputs,
-            options.verify,
-        ),
-    )?;
+    let mut warnings = converted.warnings;
     let mut deleted = Vec::new();
     if options.delete_source && options.verify {
-        deleted = delete_inputs(&converted.inputs)?;
-        shared
-            .journal
-            .record("deleted", &item.key, to, json!({ "files": deleted }))?;
+        let (gone, kept) = finish_with_delete(shared, item, &converted.inputs, &converted.outputs)?;
+        deleted = gone;
+        warnings.extend(kept);
+    } else {
+        shared.journal.record(
+            "done",
+            &item.key,
+            to,
+            done_fields(
+                shared,
+                &converted.inputs,
+                &converted.outputs,
+                options.verify,
+                options.durable(),
+            ),
+        )?;
     }
     Ok(ItemResult::Converted {
         bytes_in: converted.bytes_in,
@@ -393,7 +611,7 @@ fn image_item(
         outputs: converted.outputs.into_iter().map(|o| o.path).collect(),
         verified: options.verify,
         deleted,
-        warnings: converted.warnings,
+        warnings,
         seconds: 0.0,
     })
 }
@@ -412,15 +630,6 @@ fn archive_item(
 ) -> anyhow::Result<ItemResult> {
     let options = shared.options;
     let to = options.to.name;
-    std::fs::create_dir_all(&item.out_folder)
-        .with_context(|| item.out_folder.display().to_string())?;
-    // Beside the outputs, so extracting needs no space elsewhere; removed when dropped, which
-    // covers errors and Ctrl-C; a killed run's folder is removed by the next run.
-    let temp = tempfile::Builder::new()
-        .prefix(".discus-")
-        .suffix(".extract")
-        .tempdir_in(&item.out_folder)
-        .with_context(|| item.out_folder.display().to_string())?;
     shared.journal.record(
         "started",
         &item.key,
@@ -431,43 +640,23 @@ fn archive_item(
         index,
         stage: "extracting",
     });
-    let wanted_extensions = image_extensions();
-    let wanted = |name: &Path| {
-        name.extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .is_some_and(|e| wanted_extensions.contains(&e))
-    };
-    archive::extract(path, kind, temp.path(), &wanted, shared.cancel)?;
-    // One image is named after the archive (`Game.zip` → `Game.cso`, whatever its member is
-    // called); several go to a folder named after it, keeping their names and folders.
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "archive".to_string());
     let extension = options
         .to
         .extensions
         .first()
         .copied()
         .unwrap_or(options.to.name);
-    let several = item.out_folder.join(&stem);
-    let naming = Naming {
-        out_dir: Some(&several),
+    let unpacked = archive::unpack(
+        path,
+        kind,
+        &item.out_folder,
+        &item.output,
         extension,
-    };
-    let mut inner = discover::discover(
-        &[temp.path().to_path_buf()],
-        true,
-        &naming,
-        &Default::default(),
-    );
-    if inner.is_empty() {
-        bail!("{}: holds no disc image", path.display());
-    }
-    if let [only] = inner.as_mut_slice() {
-        only.output = item.output.clone();
-    }
-    let clashes = discover::collisions(&inner);
+        options.max_extract,
+        shared.cancel,
+    )?;
+    let inner = &unpacked.images;
+    let clashes = discover::collisions(inner);
     let mut outputs = Vec::new();
     let mut warnings = Vec::new();
     let mut failures = Vec::new();
@@ -480,24 +669,30 @@ fn archive_item(
         let Source::Image(image_path) = &image.source else {
             failures.push(format!(
                 "{}: archives inside archives are not opened",
-                image.key
+                unpacked.name(image.input())
             ));
             continue;
         };
-        let name = image_path
-            .strip_prefix(temp.path())
-            .unwrap_or(image_path)
-            .display()
-            .to_string();
-        match convert_image(
-            shared,
-            index,
-            events,
-            image_path,
-            &image.output,
+        let name = unpacked.name(image_path);
+        // The archive is the item: its line lists every image's outputs so far.
+        let on_written = |new: &[OutputRecord]| {
+            let mut all = outputs.clone();
+            all.extend_from_slice(new);
+            shared
+                .journal
+                .record("written", &item.key, to, outputs_field(shared, &all))
+        };
+        let job = ImageJob {
+            input: image_path,
+            output: &image.output,
             force,
-            None,
-        ) {
+            root: &image.root,
+            reads: Reads::Archive,
+            shown: path.join(&name),
+            journal_entry: None,
+            on_written: &on_written,
+        };
+        match convert_image(shared, index, events, &job) {
             Ok(ImageOutcome::Converted(c)) => {
                 outputs.extend(c.outputs);
                 warnings.extend(c.warnings.into_iter().map(|w| format!("{name}: {w}")));
@@ -512,7 +707,8 @@ fn archive_item(
         }
     }
     if !failures.is_empty() {
-        // The journal keeps "started": a rerun redoes the archive and replaces what did convert.
+        // The images that did convert are journaled as written: a rerun replaces them (if
+        // unchanged) when it redoes the archive.
         bail!("{}", failures.join("; "));
     }
     if outputs.is_empty() {
@@ -523,19 +719,19 @@ fn archive_item(
     }
     let inputs = vec![path.to_path_buf()];
     let bytes_in = bytes_of(&inputs);
-    shared.journal.record(
-        "done",
-        &item.key,
-        to,
-        done_fields(shared, &inputs, &outputs, options.verify),
-    )?;
-    drop(temp);
+    drop(unpacked);
     let mut deleted = Vec::new();
     if options.delete_source && options.verify {
-        deleted = delete_inputs(&inputs)?;
-        shared
-            .journal
-            .record("deleted", &item.key, to, json!({ "files": deleted }))?;
+        let (gone, kept) = finish_with_delete(shared, item, &inputs, &outputs)?;
+        deleted = gone;
+        warnings.extend(kept);
+    } else {
+        shared.journal.record(
+            "done",
+            &item.key,
+            to,
+            done_fields(shared, &inputs, &outputs, options.verify, options.durable()),
+        )?;
     }
     Ok(ItemResult::Converted {
         bytes_in,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 
+use crate::batch::archive;
 use crate::batch::discover::Shard;
 use crate::batch::{self, Options};
 use crate::cmd::write_args::WriteArgs;
@@ -43,9 +44,22 @@ pub struct Args {
     /// Re-read each output and compare it sector by sector with its input before counting it done.
     #[arg(long)]
     pub verify: bool,
-    /// Delete each input (all its files) once its output is verified; implies --verify.
+    /// Delete each input once its output is verified and flushed to disk; implies --verify.
+    /// Only files inside the INPUT folder (or the archive) that no other item reads are deleted.
     #[arg(long)]
     pub delete_source: bool,
+    /// Flush each output to the disk before it takes its name, so it survives a power cut once
+    /// reported done (always so with --delete-source; the journal says per item).
+    #[arg(long)]
+    pub sync: bool,
+    /// Let a sheet (cue, mds, ccd) in a plain folder read files outside its INPUT folder. Never
+    /// applies to sheets inside archives, and such files are never deleted.
+    #[arg(long)]
+    pub allow_outside_files: bool,
+    /// The most one archive may expand to (K, M, G, T: powers of 1024); extraction also stops
+    /// at the free space of the output folder.
+    #[arg(long, value_name = "SIZE", default_value = "64G", value_parser = archive::parse_size)]
+    pub max_extract: u64,
     /// One JSON event per line on stdout instead of text and bars.
     #[arg(long)]
     pub json: bool,
@@ -89,8 +103,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
         Some(n) => n,
-        // Twice the cores: while one item waits for its output to reach the disk (every output
-        // is synced before it is renamed), another keeps the core busy.
+        // Twice the cores: while one item waits on the disk (reading, or flushing its output
+        // with --sync or --delete-source), another keeps the core busy.
         None => cores * 2,
     };
     // Items already run side by side; each one's compression gets its share of the cores.
@@ -113,6 +127,9 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         shard: args.shard,
         write: args.format.write_options(threads)?,
         quiet: context.quiet,
+        allow_outside_files: args.allow_outside_files,
+        max_extract: args.max_extract,
+        sync: args.sync,
     };
     let totals = batch::run(&options, &CANCEL, out)?;
     if totals.interrupted {

@@ -66,6 +66,7 @@ fn json_of(v: &Verification) -> Value {
         "tracks": tracks,
         "image": digests_json(&v.image),
         "cue": v.cue.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
+        "iso": v.iso.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "warnings": v.warnings,
         "truncated": v.truncation.map(|t| json!({"volume_sectors": t.recorded, "image_sectors": t.held})),
         "dat": v.dat.as_ref().map(|d| json!({
@@ -147,6 +148,16 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             d.sha1_hex()
         )?,
         None => writeln!(out, "cue:    not hashed (tracks only)")?,
+    }
+    if let Some((name, d)) = &v.iso {
+        writeln!(
+            out,
+            "iso:    {name} {} bytes crc32 {} md5 {} sha1 {}",
+            d.size,
+            d.crc32_hex(),
+            d.md5_hex(),
+            d.sha1_hex()
+        )?;
     }
     for t in v.tracks.iter().filter(|t| t.errors.bad > 0) {
         let kinds: Vec<String> = FAULTS

@@ -65,13 +65,60 @@ impl WriteArgs {
         }
     }
 
-    /// The output format: the one named, else the preset's.
+    /// The output format: the one named, else the preset's. A preset whose format is not the
+    /// one named is refused: its settings are for its own format, and neither may win silently.
     pub fn format_name(&self, to: Option<&str>) -> anyhow::Result<Option<String>> {
-        Ok(match (to, self.preset()?) {
-            (Some(to), _) => Some(to.to_string()),
+        let preset = self.preset()?;
+        Ok(match (to, preset) {
+            (Some(to), Some(preset)) => {
+                let named = discus::find(to).map(|f| f.name);
+                if named.is_some_and(|n| n != preset.format.name) {
+                    bail!(
+                        "--to {to} contradicts --target {}, which writes {}; give one of them, or a --to that matches",
+                        self.target.as_deref().unwrap_or_default(),
+                        preset.format.name
+                    );
+                }
+                Some(to.to_string())
+            }
+            (Some(to), None) => Some(to.to_string()),
             (None, Some(preset)) => Some(preset.format.name.to_string()),
             (None, None) => None,
         })
+    }
+
+    /// The output format for a file named `output`: its extension must agree with `--to` and
+    /// `--target` where it names a format discus writes, so CSO data never lands in a `.zso`.
+    pub fn format_for_output(
+        &self,
+        to: Option<&str>,
+        output: &std::path::Path,
+    ) -> anyhow::Result<Option<String>> {
+        let chosen = self.format_name(to)?;
+        // `.img`, `.bin` and `.raw` hold plain sectors of any size: an ISO written as `x.img`
+        // (`--to iso`) is common and not a contradiction. A preset is compressed data, which
+        // never belongs under them.
+        let by_extension = discus::target_for(output, None)
+            .ok()
+            .filter(|f| !(f.name == "img" && to.is_some()));
+        if let (Some(chosen), Some(by_extension)) = (&chosen, by_extension) {
+            let chosen_format = discus::find(chosen).map(|f| f.name);
+            if chosen_format.is_some_and(|c| c != by_extension.name) {
+                let option = match (&self.target, to) {
+                    (Some(target), None) => format!("--target {target} (a {chosen} preset)"),
+                    _ => "--to".to_string(),
+                };
+                bail!(
+                    "{}: the extension says {}, {option} says {chosen}; name the output .{} or drop the option",
+                    output.display(),
+                    by_extension.name,
+                    discus::find(chosen)
+                        .and_then(|f| f.extensions.first().copied())
+                        .unwrap_or(chosen.as_str())
+                );
+            }
+        }
+        Ok(chosen)
     }
 
     /// The write options these arguments give, with `threads` for compression. A preset gives
