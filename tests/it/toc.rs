@@ -9,9 +9,16 @@ use discus::{ConvertOptions, Error, WriteOptions};
 use discus_tests::{corpus, peer, run, samples};
 
 fn convert(input: &Path, output: &Path) {
+    convert_with(input, output, false);
+}
+
+fn convert_with(input: &Path, output: &Path, allow_lossy: bool) {
     let options = ConvertOptions {
         force: true,
-        write: WriteOptions::default(),
+        write: WriteOptions {
+            allow_lossy,
+            ..WriteOptions::default()
+        },
         ..ConvertOptions::default()
     };
     discus::convert(input, output, &options)
@@ -105,9 +112,10 @@ fn i15_1_round_trips_toc_cue_nrg_keep_layout_and_sectors() {
         let copy = dir.path().join("g.toc");
         convert(&toc, &copy);
         assert_eq!(text(&toc, "a.bin"), text(&copy, "g.bin"));
-        // NRG stores every pregap and has no INDEX 02, so TOC → NRG keeps the sectors (a
-        // generated pregap arrives as the zeros it stands for); NRG → TOC → NRG keeps everything.
-        convert(&toc, &nrg);
+        // NRG stores every pregap and refuses INDEX 02 as a loss, so TOC → NRG keeps the sectors
+        // (a generated pregap arrives as the zeros it stands for); NRG → TOC → NRG keeps
+        // everything.
+        convert_with(&toc, &nrg, true);
         assert!(
             disc_and_sectors(&toc).1 == disc_and_sectors(&nrg).1,
             "sectors differ: {} vs NRG",
@@ -370,4 +378,30 @@ fn i15_1_a_toc_is_never_read_as_a_cue_sheet() {
     let renamed = dir.path().join("x.txt");
     std::fs::copy(&toc, &renamed).expect("copy");
     assert_eq!(discus::probe(&renamed).map(|f| f.name).ok(), Some("toc"));
+}
+
+#[test]
+fn i15_1_a_pregap_before_lba_0_is_cut_and_the_tracks_stay() {
+    let Some(dir) = corpus("libcdio") else {
+        return;
+    };
+    // p1.nrg stores track 1's pregap from LBA -150; a TOC begins at LBA 0, as cdrdao does.
+    let nrg = dir.join("p1.nrg");
+    let out = tempfile::tempdir().expect("temp dir");
+    let toc = out.path().join("p1.toc");
+    convert(&nrg, &toc);
+    let starts = |p: &Path| -> Vec<(u8, i32, u32)> {
+        discus::open(p)
+            .expect("open")
+            .source
+            .disc()
+            .tracks()
+            .map(|t| (t.number, t.start.0, t.length))
+            .collect()
+    };
+    assert_eq!(starts(&toc), starts(&nrg));
+    if let Some(cdrdao) = peer("cdrdao") {
+        let rows = show_toc(&cdrdao, &toc).expect("cdrdao reads the TOC");
+        assert_eq!(rows, our_rows(&toc));
+    }
 }

@@ -9,7 +9,7 @@
 use discus_core::output::{self, Destination, Output};
 use discus_core::plan::{self, sectors_delivered};
 use discus_core::{
-    Arrivals, Capabilities, Control, Disc, Error, Form, Msf, Plan, Result, SectorSink,
+    Arrivals, Capabilities, Control, Disc, Error, Form, Gap, Lba, Msf, Plan, Result, SectorSink,
     SectorSource, Subchannel, Text, Track, TrackMode, WriteOptions,
 };
 
@@ -65,6 +65,25 @@ pub(crate) fn plan(source: &dyn SectorSource, _options: &WriteOptions) -> Result
     // plan reports the merge as a loss.
     if plan.disc.sessions.len() > 1 {
         plan.retain(source, |_, _| true);
+    }
+    // The TOC's data begins at LBA 0, as a cue sheet's BIN does (the same rule as the cue
+    // writer's): a track 1 that starts later gets its pregap, and a stored pregap reaching below
+    // LBA 0 (an NRG's LBA -150..-1) is cut there; the conversion checks the sectors left out.
+    plan.notes.extend(plan.disc.fill_before_first_track());
+    if let Some(first) = plan
+        .disc
+        .sessions
+        .first_mut()
+        .and_then(|s| s.tracks.first_mut())
+        && first.first_lba() < Lba(0)
+    {
+        first.pregap = match u32::try_from(first.start.0) {
+            Ok(own) if own > 0 => Gap {
+                sectors: own,
+                ..first.pregap
+            },
+            _ => Gap::NONE,
+        };
     }
     let mut end = None;
     for track in plan.disc.tracks() {
@@ -201,8 +220,7 @@ pub fn toc_text(plan: &Plan, bin: &str) -> Result<String> {
             text_block(&track.text, "", &mut lines);
         }
         let pregap = u64::from(track.pregap.sectors);
-        // Track 1's pregap before LBA 0 is the standard one cdrdao adds to every disc.
-        if !track_plan.pregap && pregap > 0 && track.first_lba().0 >= 0 {
+        if !track_plan.pregap && pregap > 0 {
             lines.push(format!("PREGAP {}", time(pregap)?));
         }
         let sectors = sectors_delivered(track_plan, track);
