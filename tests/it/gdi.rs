@@ -1,6 +1,6 @@
-//! Dreamcast GDI sheets (issue 15 item 2, reading): synthetic GD-ROMs of 3 and 5 tracks made
-//! here, read as two areas, and MAME's `chdman` (0.251 and 0.289) agreeing: a CHD made from our
-//! GDI and extracted again reads as the same disc, sector for sector.
+//! Dreamcast GDI sheets (issue 15 item 2): synthetic GD-ROMs of 3 and 5 tracks made here, read as
+//! two areas, written again, and MAME's `chdman` (0.251 and 0.289) agreeing: a CHD made from the
+//! GDI discus writes and extracted again reads as the same disc, sector for sector.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -138,6 +138,18 @@ fn i15_2_chdman_reads_our_gd_roms_as_we_do() {
         for tracks in [THREE, FIVE] {
             let dir = tempfile::tempdir().expect("temp dir");
             make(dir.path(), tracks);
+            // chdman reads the sheet discus writes (from the hand-made one) as discus reads it.
+            discus::convert(
+                &dir.path().join("disc.gdi"),
+                &dir.path().join("ours.gdi"),
+                &discus::ConvertOptions::default(),
+            )
+            .expect("write a GDI");
+            assert_eq!(
+                read_all(&dir.path().join("ours.gdi")),
+                read_all(&dir.path().join("disc.gdi"))
+            );
+            std::fs::copy(dir.path().join("ours.gdi"), dir.path().join("disc.gdi")).expect("copy");
             let made = run(
                 &chdman,
                 &[
@@ -206,4 +218,30 @@ fn i15_2_bad_sheets_name_their_line() {
             .unwrap_or_default();
         assert!(said.contains(want), "{said}");
     }
+}
+
+#[test]
+fn i15_2_a_gd_rom_through_gdi_mds_and_clonecd_comes_back_the_same() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make(dir.path(), FIVE);
+    let original = dir.path().join("disc.gdi");
+    let options = discus::ConvertOptions::default();
+    for via in ["again.gdi", "x.mds", "x.ccd"] {
+        let there = dir.path().join(via);
+        let back = dir
+            .path()
+            .join(format!("back-{via}.gdi").replace(".gdi.gdi", ".gdi"));
+        discus::convert(&original, &there, &options).unwrap_or_else(|e| panic!("{via}: {e}"));
+        discus::convert(&there, &back, &options).unwrap_or_else(|e| panic!("{via} back: {e}"));
+        assert_eq!(read_all(&back), read_all(&original), "{via}");
+    }
+    // A cue sheet puts a second session 11400 sectors after the first, not at LBA 45000: the GDI
+    // written from it would not be a GD-ROM, and the plan says so before writing.
+    let cue = dir.path().join("x.cue");
+    discus::convert(&original, &cue, &options).expect("to cue");
+    let refused = discus::convert(&cue, &dir.path().join("from-cue.gdi"), &options);
+    assert!(
+        matches!(refused, Err(discus::Error::Lossy { .. })),
+        "{refused:?}"
+    );
 }

@@ -6,7 +6,11 @@
 //! drive) and the high-density area from LBA 45000 (track 3 on). discus reads them as two sessions,
 //! the second starting at the LBA the sheet gives. Between two tracks of an area, sectors no file
 //! holds (the 150-sector gap before a data track after audio) become the later track's generated
-//! pregap. Reading only: see `docs/formats/gdi.md`.
+//! pregap. Writing makes one file per track and the sheet: see `docs/formats/gdi.md`.
+
+mod write;
+
+pub use write::sheet;
 
 use std::path::{Path, PathBuf};
 
@@ -14,17 +18,21 @@ use discus_core::ecm::Input;
 use discus_core::sector::SYNC;
 use discus_core::{
     Confidence, Disc, Error, Form, Format, Gap, IoContext, Lba, Probe, Result, SectorSource,
-    Session, Track, TrackMode,
+    Session, Track, TrackMode, Writer,
 };
 
 /// The GDI format.
 pub static FORMAT: Format = Format {
     name: "gdi",
-    description: "GDI: a Dreamcast GD-ROM sheet over one file per track (read only)",
+    description: "GDI: a Dreamcast GD-ROM sheet over one file per track",
     extensions: &["gdi"],
     probe,
     open,
-    writer: None,
+    writer: Some(Writer {
+        capabilities: write::CAPABILITIES,
+        plan: write::plan,
+        create: write::create,
+    }),
 };
 
 /// Where the high-density area of a GD-ROM begins.
@@ -291,6 +299,8 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
         sessions,
         ..Disc::default()
     };
+    // Sectors before a track 1 that starts late are its pregap, as on any disc from LBA 0.
+    disc.fill_before_first_track();
     // Sectors between two tracks of an area belong to the later track's pregap, not stored.
     for session in &mut disc.sessions {
         for pair in 1..session.tracks.len() {
