@@ -120,6 +120,12 @@ fn i15_3_a_sheet_naming_a_bin_reads_the_ecm_beside_it() {
 #[test]
 fn i15_3_a_lone_ecm_is_a_raw_track_and_writing_one_matches_the_tool() {
     let (bin, ecm, _, sheet) = pairs().pop().expect("the XA pair");
+    // Alone: without the sheet beside it.
+    let alone_dir = tempfile::tempdir().expect("temp dir");
+    let alone = alone_dir.path().join("xa.bin.ecm");
+    std::fs::copy(&ecm, &alone).expect("copy");
+    let ecm_path = ecm;
+    let ecm = alone;
     let opened = discus::open(&ecm).expect("open the lone ECM");
     assert_eq!(opened.format.name, "ecm");
     assert_eq!(disc_and_sectors(&ecm).1, std::fs::read(&bin).expect("bin"));
@@ -131,7 +137,7 @@ fn i15_3_a_lone_ecm_is_a_raw_track_and_writing_one_matches_the_tool() {
     };
     discus::convert(&sheet, &written, &options).expect("convert to ECM");
     assert!(
-        std::fs::read(&written).expect("written") == std::fs::read(&ecm).expect("theirs"),
+        std::fs::read(&written).expect("written") == std::fs::read(&ecm_path).expect("theirs"),
         "discus's ECM of xa differs from the tool's"
     );
     // A multi-track disc needs its sheet: the lone ECM keeps the data track and says so.
@@ -168,4 +174,25 @@ fn i15_3_a_toc_naming_a_bin_reads_the_ecm_beside_it() {
     drop(out);
     std::fs::remove_file(&bin).expect("remove the BIN");
     assert_eq!(disc_and_sectors(&toc), before);
+}
+
+#[test]
+fn i15_3_an_ecm_beside_its_sheet_is_opened_through_the_sheet() {
+    let (_, ecm, sheet, _) = pairs().remove(0);
+    let said = discus::open(&ecm)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        said.contains("open the sheet") && said.contains("mixed.cue"),
+        "{said}"
+    );
+    assert_eq!(
+        discus::open(&sheet)
+            .expect("the sheet")
+            .source
+            .disc()
+            .track_count(),
+        3
+    );
 }

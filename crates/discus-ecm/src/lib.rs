@@ -65,6 +65,18 @@ struct EcmSource {
 }
 
 fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
+    // `game.bin.ecm` beside `game.cue`: the sheet knows the tracks; read alone, an audio track
+    // after the data would pass for more data sectors.
+    let inner = path.with_extension("");
+    for sheet in ["cue", "toc", "gdi"] {
+        if let Some(found) = discus_core::format::sibling(&inner, sheet) {
+            return Err(Error::Usage(format!(
+                "{}: this is the data of {}; open the sheet, which reads it through ECM",
+                path.display(),
+                found.display()
+            )));
+        }
+    }
     let input = Input::open(path)?;
     if !matches!(input, Input::Ecm(_)) {
         return Err(Error::at_offset(
