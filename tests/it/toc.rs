@@ -203,6 +203,25 @@ fn i15_1_cdrdao_reads_the_tocs_we_write_as_we_do() {
         let theirs = show_toc(&cdrdao, &toc)
             .unwrap_or_else(|| panic!("cdrdao refuses the TOC written from {}", sample.display()));
         assert_eq!(theirs, our_rows(&toc), "{}", sample.display());
+        // read-test reads every block from the data file as a burn would. `--force` passes over
+        // cdrdao's warning that the samples' tracks are shorter than the 4 seconds a CD needs.
+        let read = run(
+            &cdrdao,
+            &[
+                OsStr::new("read-test"),
+                OsStr::new("--force"),
+                toc.as_os_str(),
+            ],
+            dir.path(),
+        );
+        let said = String::from_utf8_lossy(&read.stderr).into_owned()
+            + &String::from_utf8_lossy(&read.stdout);
+        let lead_out = our_rows(&toc).last().map_or(0, |r| r.4);
+        assert!(
+            said.contains(&format!("Read {lead_out} blocks")),
+            "{}: {said}",
+            sample.display()
+        );
     }
 }
 
