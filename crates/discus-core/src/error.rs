@@ -74,6 +74,15 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The input is a known image format that discus does not read (a PBP, a VHD, …): saying
+    /// which, and what does read it, helps more than "not recognised".
+    #[error("{}: {what}", path.display())]
+    NotRead {
+        /// The file.
+        path: PathBuf,
+        /// What the file is and, where one exists, the tool that reads it.
+        what: String,
+    },
     /// The target cannot hold something the source has; nothing was written.
     #[error("{}: the conversion would lose data: {}; pass --allow-lossy to convert anyway", path.display(), losses.join("; "))]
     Lossy {

@@ -14,6 +14,7 @@ pub mod address;
 pub mod containment;
 pub mod convert;
 pub mod disc;
+pub mod ecm;
 pub mod error;
 pub mod flat;
 pub mod format;

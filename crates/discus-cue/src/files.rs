@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use discus_core::ecm::Input;
 use discus_core::{IoContext, Result};
 
 use crate::sheet::{FileType, Pos};
@@ -16,7 +17,8 @@ use crate::wave;
 pub(crate) struct DataFile {
     pub path: PathBuf,
     pub kind: FileType,
-    pub file: File,
+    /// The file, read through the ECM decoder when it is a `.bin.ecm` standing in for a BIN.
+    pub file: Input,
     /// Where the sectors start (after a WAVE header) and how many bytes of them there are.
     pub base: u64,
     pub len: u64,
@@ -153,6 +155,10 @@ fn search(
     if direct.is_file() {
         return Ok(direct);
     }
+    // `game.bin` kept as `game.bin.ecm` (how many archives ship it) is read through ECM.
+    if let Some(ecm) = discus_core::ecm::resolve(&direct) {
+        return Ok(ecm);
+    }
     // The rest of the search happens in the folder the name points into (the sheet's folder for a
     // bare name); an absolute path that does not exist falls back to its base name beside the sheet.
     let (search_folder, base) = match Path::new(&written).file_name() {
@@ -236,14 +242,18 @@ fn search(
 
 /// Opens a located data file and finds where its sectors are.
 pub(crate) fn open(path: PathBuf, kind: FileType, warnings: &mut Vec<String>) -> Result<DataFile> {
-    let file = File::open(&path).with_path(&path)?;
-    let len = file.metadata().with_path(&path)?.len();
-    let (base, len) = match kind {
+    let (file, base, len) = match kind {
         FileType::Wave => {
+            let file = File::open(&path).with_path(&path)?;
+            let len = file.metadata().with_path(&path)?.len();
             let samples = wave::samples(&path, &file, len, warnings)?;
-            (samples.offset, samples.len)
+            (Input::Plain(file), samples.offset, samples.len)
         }
-        FileType::Binary | FileType::Motorola => (0, len),
+        FileType::Binary | FileType::Motorola => {
+            let file = Input::open(&path)?;
+            let len = file.len(&path)?;
+            (file, 0, len)
+        }
     };
     Ok(DataFile {
         path,

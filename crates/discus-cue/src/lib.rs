@@ -51,6 +51,11 @@ const DATA_EXTENSIONS: &[&str] = &["bin", "img", "raw", "wav"];
 /// `.cue` beside it (`game.bin` next to `game.cue`) is read through that sheet when the sheet
 /// names it.
 fn probe(probe: &Probe<'_>) -> Confidence {
+    // cdrdao's TOC files have FILE and TRACK lines too, but another grammar: read as a cue sheet
+    // they fail with errors about cue commands that mislead.
+    if probe.has_extension(&["toc"]) {
+        return Confidence::No;
+    }
     let truncated = probe.len > probe.head.len() as u64;
     match sheet::sniff(probe.head, truncated) {
         Some(true) => Confidence::Magic,

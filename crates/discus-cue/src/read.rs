@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use discus_core::sector::{FORM2_USER_SIZE, MODE2_SIZE, RAW_SIZE, SUBMODE_FORM2, edc};
 use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource};
 
-use crate::files::{self, DataFile, read_at};
+use crate::files::{self, DataFile};
 use crate::layout::{self, FileSpan, Storage};
 use crate::sheet::{self, FileType, TrackKind};
 
@@ -346,10 +346,11 @@ impl SectorSource for CueSource {
                 .get_mut((done as usize) * size..((done + run) as usize) * size)
                 .ok_or_else(|| Error::Usage("read buffer too small".to_string()))?;
             if file_size == size {
-                read_at(&file.file, &file.path, offset, dst)?;
+                file.file.read_exact_at(&file.path, dst, offset)?;
             } else {
                 self.scratch.resize(run as usize * file_size, 0);
-                read_at(&file.file, &file.path, offset, &mut self.scratch)?;
+                file.file
+                    .read_exact_at(&file.path, &mut self.scratch, offset)?;
                 for (stored, body) in self
                     .scratch
                     .chunks_exact(file_size)

@@ -42,6 +42,7 @@
 //! re-exported as [`core`].
 
 mod registry;
+mod unknown;
 
 // The README's Rust examples run as doctests, so what a new user copies from it works.
 #[cfg(doctest)]
