@@ -58,6 +58,8 @@ pub use discus_core::{
     Compression, Confidence, Disc, Error, Form, Format, Report, Result, SectorSource, Track,
     TrackMode, WriteOptions,
 };
+/// The filesystems inside an image (ISO 9660, Joliet, Rock Ridge, El Torito, UDF).
+pub use discus_fs as fs;
 pub use registry::{find, formats, probe, target_for};
 
 /// Settings for a device (format, block size, encoder, and why), from the compressed formats.
@@ -87,6 +89,12 @@ pub fn open(path: &Path) -> Result<Opened> {
     let format = probe(path)?;
     let source = (format.open)(path)?;
     Ok(Opened { format, source })
+}
+
+/// Opens the filesystems of `path`'s first data track, whatever container holds it.
+pub fn open_filesystem(path: &Path) -> Result<fs::Image> {
+    let Opened { source, .. } = open(path)?;
+    fs::Image::open(source, path)
 }
 
 /// Opens `path` as `format`, without probing.

@@ -1,0 +1,267 @@
+//! The 2048-byte logical blocks of one data track, read through any [`SectorSource`] in cooked
+//! form (Mode 1 user data, or Mode 2 XA Form 1 user data), and a window over a file's extents as
+//! `Read + Seek`, so a file's bytes stream out without being loaded whole.
+
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use discus_core::iso9660::first_data_track;
+use discus_core::sector::USER_SIZE;
+use discus_core::{Check, Error, Form, Lba, Location, Result, SectorSource, read_sectors};
+
+/// Bytes in a logical block.
+pub const BLOCK: usize = USER_SIZE;
+
+/// The blocks of the first data track of a disc. Block numbers are counted from LBA 0, as ISO 9660
+/// and UDF count them (a data track of a later session starts past 0).
+pub struct Blocks {
+    source: Box<dyn SectorSource>,
+    path: PathBuf,
+    track: usize,
+    /// The first block the track holds.
+    first: u32,
+    /// One past the last block the image holds of the track.
+    end: u64,
+    scratch: Vec<u8>,
+}
+
+impl Blocks {
+    /// The first data track of `source`, which was opened from `path` (named in errors).
+    pub fn new(source: Box<dyn SectorSource>, path: &Path) -> Result<Blocks> {
+        let Some((track, start, held)) = first_data_track(&*source) else {
+            return Err(Error::unsupported(path, "the disc has no data track"));
+        };
+        Ok(Blocks {
+            source,
+            path: path.to_path_buf(),
+            track,
+            first: u32::try_from(start.0).unwrap_or(0),
+            end: held,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// The image file, for error messages.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The first block of the track (where its volume descriptors are counted from).
+    pub fn first(&self) -> u32 {
+        self.first
+    }
+
+    /// One past the last block the image holds.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// An error about the structure at `block`.
+    pub fn invalid(&self, block: u64, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            path: self.path.clone(),
+            at: Location::Sector(Lba(i32::try_from(block).unwrap_or(i32::MAX))),
+            message: message.into(),
+        }
+    }
+
+    /// Whether `count` blocks from `block` lie inside the image.
+    pub fn holds(&self, block: u64, count: u64) -> bool {
+        block >= u64::from(self.first) && block.saturating_add(count) <= self.end
+    }
+
+    /// Fills `buf` (a whole number of blocks) from `block` on.
+    pub fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<()> {
+        let count = buf.len() / BLOCK;
+        if !self.holds(block, count as u64) {
+            return Err(self.invalid(
+                block,
+                format!(
+                    "{count} block(s) from here lie past the end of the image ({} blocks)",
+                    self.end
+                ),
+            ));
+        }
+        // `holds` keeps the block below `end`, which came from an i32 LBA.
+        let lba = Lba(i32::try_from(block).unwrap_or(i32::MAX));
+        read_sectors(
+            &mut *self.source,
+            self.track,
+            lba,
+            count,
+            Form::Cooked,
+            buf,
+            &mut self.scratch,
+            // A damaged EDC does not change the user data a file holds; `verify` reports it.
+            &mut Check::default(),
+        )
+    }
+
+    /// One block, newly allocated.
+    pub fn block(&mut self, block: u64) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; BLOCK];
+        self.read(block, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// `length` bytes from `block` on (for directories and descriptors, whose length the caller
+    /// has checked against the image first).
+    pub fn bytes(&mut self, block: u64, length: u64) -> Result<Vec<u8>> {
+        let blocks = length.div_ceil(BLOCK as u64);
+        if !self.holds(block, blocks) {
+            return Err(self.invalid(
+                block,
+                format!(
+                    "a structure of {length} bytes here runs past the end of the image ({} blocks)",
+                    self.end
+                ),
+            ));
+        }
+        let mut buf = vec![0u8; blocks as usize * BLOCK];
+        self.read(block, &mut buf)?;
+        buf.truncate(length as usize);
+        Ok(buf)
+    }
+}
+
+/// One run of a file's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// The first block, or `None` for a run that reads as zeros (a UDF extent allocated but not
+    /// recorded, or a sparse one).
+    pub block: Option<u64>,
+    /// Bytes in the run.
+    pub bytes: u64,
+}
+
+/// A file's bytes as `Read + Seek`: its extents in order, or its data held in the directory
+/// entry itself (UDF inline data).
+pub struct FileStream<'a> {
+    blocks: &'a mut Blocks,
+    extents: Vec<Extent>,
+    inline: Option<Vec<u8>>,
+    size: u64,
+    position: u64,
+    /// Blocks read ahead: the first block held and its bytes.
+    cache: Option<(u64, Vec<u8>)>,
+}
+
+/// Blocks read at once: large enough that a big file streams at disk speed, small enough to keep.
+const READ_AHEAD: u64 = 64;
+
+impl<'a> FileStream<'a> {
+    /// A stream over `extents` (or over `inline` data when set).
+    pub fn new(blocks: &'a mut Blocks, extents: Vec<Extent>, inline: Option<Vec<u8>>) -> Self {
+        let size = match &inline {
+            Some(data) => data.len() as u64,
+            None => extents.iter().map(|e| e.bytes).sum(),
+        };
+        FileStream {
+            blocks,
+            extents,
+            inline,
+            size,
+            position: 0,
+            cache: None,
+        }
+    }
+
+    /// Bytes in the file.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Reads from the block `block` at byte `offset` within it, at most `want` bytes and never
+    /// past the run of `run_blocks` blocks that starts at `block`.
+    fn read_block_bytes(
+        &mut self,
+        block: u64,
+        run_blocks: u64,
+        offset: usize,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let hit = matches!(&self.cache, Some((first, data))
+            if block >= *first && block < *first + (data.len() / BLOCK) as u64);
+        if !hit {
+            let count = run_blocks.clamp(1, READ_AHEAD);
+            let mut data = match self.cache.take() {
+                Some((_, data)) => data,
+                None => Vec::new(),
+            };
+            data.resize(count as usize * BLOCK, 0);
+            self.blocks.read(block, &mut data)?;
+            self.cache = Some((block, data));
+        }
+        let Some((first, data)) = &self.cache else {
+            return Ok(0);
+        };
+        let start = (block - first) as usize * BLOCK + offset;
+        let n = out.len().min(data.len() - start);
+        out[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+}
+
+impl Read for FileStream<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.position >= self.size || out.is_empty() {
+            return Ok(0);
+        }
+        if let Some(data) = &self.inline {
+            let start = self.position as usize;
+            let n = out.len().min(data.len() - start);
+            out[..n].copy_from_slice(&data[start..start + n]);
+            self.position += n as u64;
+            return Ok(n);
+        }
+        // Find the extent holding the position.
+        let mut base = 0u64;
+        let mut found = None;
+        for extent in &self.extents {
+            if self.position < base + extent.bytes {
+                found = Some(extent.clone());
+                break;
+            }
+            base += extent.bytes;
+        }
+        let Some(extent) = found else {
+            return Ok(0);
+        };
+        let within = self.position - base;
+        let left = usize::try_from(extent.bytes - within).unwrap_or(usize::MAX);
+        let want = out.len().min(left);
+        let n = match extent.block {
+            None => {
+                out[..want].fill(0);
+                want
+            }
+            Some(first) => {
+                let block = first + within / BLOCK as u64;
+                let run = (extent.bytes.div_ceil(BLOCK as u64)) - within / BLOCK as u64;
+                let offset = (within % BLOCK as u64) as usize;
+                self.read_block_bytes(block, run, offset, &mut out[..want])
+                    .map_err(io::Error::other)?
+            }
+        };
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for FileStream<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let target = match pos {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::End(delta) => self.size.checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
+        };
+        let target = target.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of a file",
+            )
+        })?;
+        self.position = target;
+        Ok(target)
+    }
+}

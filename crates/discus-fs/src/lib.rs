@@ -1,0 +1,182 @@
+//! The filesystems inside a disc image: ISO 9660 (levels 1–3, multi-extent, interleaved and
+//! versioned files, extended attribute records), Joliet, ISO 9660:1999, Rock Ridge (SUSP with CE
+//! continuation, relocated directories shown at their real place), El Torito boot catalogs and UDF
+//! — read over the 2048-byte user data of the first data track of any [`SectorSource`], so an
+//! image in any container is read as it is, never converted first.
+//!
+//! ```text
+//! SectorSource ──Blocks (cooked 2048-byte blocks)──▶ descriptors ──▶ Tree (nodes, extents)
+//!                                                                    └──▶ FileStream (Read + Seek)
+//! ```
+//!
+//! Nothing read from the disc sizes an allocation unchecked: every extent is checked against the
+//! image before it is read, directories are bounded, and a directory reached twice is an error.
+
+pub mod blocks;
+pub mod eltorito;
+pub mod extract;
+pub mod iso9660;
+pub mod rockridge;
+pub mod tree;
+pub mod udf;
+
+use std::path::Path;
+
+pub use blocks::{BLOCK, Blocks, Extent, FileStream};
+pub use eltorito::BootEntry;
+pub use tree::{Kind, Node, Timestamp, Tree, TreeKind};
+
+use discus_core::iso9660::{Volume, parse_pvd};
+use discus_core::{Error, Result, SectorSource};
+
+/// A disc opened for its filesystems.
+pub struct Image {
+    blocks: Blocks,
+    descriptors: iso9660::Descriptors,
+    volume: Option<Volume>,
+    /// Rock Ridge's skip length, when the primary tree has Rock Ridge.
+    rock_ridge: Option<usize>,
+    udf: Option<udf::Volume>,
+}
+
+impl Image {
+    /// Reads the volume descriptors of the first data track of `source` (opened from `path`, named
+    /// in errors).
+    pub fn open(source: Box<dyn SectorSource>, path: &Path) -> Result<Image> {
+        let mut blocks = Blocks::new(source, path)?;
+        let descriptors = iso9660::descriptors(&mut blocks)?;
+        let pvd_block = u64::from(blocks.first()) + 16;
+        let volume = match blocks.holds(pvd_block, 1) {
+            true => parse_pvd(&blocks.block(pvd_block)?),
+            false => None,
+        };
+        let rock_ridge = match &descriptors.primary {
+            Some(root) => rock_ridge_skip(&mut blocks, root)?,
+            None => None,
+        };
+        // A UDF volume is looked for on every disc: the recognition sequence is optional in
+        // practice (some mastering tools leave it out), the anchor at block 256 is not.
+        let udf = udf::Volume::find(&mut blocks)?;
+        Ok(Image {
+            blocks,
+            descriptors,
+            volume,
+            rock_ridge,
+            udf,
+        })
+    }
+
+    /// The primary volume descriptor (label, size, creation time), when there is one.
+    pub fn volume(&self) -> Option<&Volume> {
+        self.volume.as_ref()
+    }
+
+    /// The trees this disc records, in the order the default choice prefers them.
+    pub fn trees(&self) -> Vec<TreeKind> {
+        TreeKind::PREFERENCE
+            .into_iter()
+            .filter(|kind| match kind {
+                TreeKind::RockRidge => self.rock_ridge.is_some(),
+                TreeKind::Udf => self.udf.is_some(),
+                TreeKind::Joliet => self.descriptors.joliet.is_some(),
+                TreeKind::Iso1999 => self.descriptors.iso1999.is_some(),
+                TreeKind::Iso9660 => self.descriptors.primary.is_some(),
+            })
+            .collect()
+    }
+
+    /// Reads the tree `kind`, or the one the disc records that is preferred (Rock Ridge > UDF >
+    /// Joliet > ISO 9660:1999 > primary).
+    pub fn tree(&mut self, kind: Option<TreeKind>) -> Result<Tree> {
+        let available = self.trees();
+        let kind = match kind {
+            Some(kind) if available.contains(&kind) => kind,
+            Some(kind) => {
+                let names: Vec<&str> = available.iter().map(|k| k.name()).collect();
+                return Err(Error::Usage(format!(
+                    "{}: has no {} tree (it has: {})",
+                    self.blocks.path().display(),
+                    kind.name(),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            }
+            None => *available.first().ok_or_else(|| {
+                Error::unsupported(
+                    self.blocks.path(),
+                    "no ISO 9660 or UDF filesystem on the first data track",
+                )
+            })?,
+        };
+        let root = match kind {
+            TreeKind::RockRidge | TreeKind::Iso9660 => self.descriptors.primary.clone(),
+            TreeKind::Joliet => self.descriptors.joliet.clone(),
+            TreeKind::Iso1999 => self.descriptors.iso1999.clone(),
+            TreeKind::Udf => {
+                let udf = self
+                    .udf
+                    .clone()
+                    .ok_or_else(|| Error::unsupported(self.blocks.path(), "no UDF volume"))?;
+                return udf.read_tree(&mut self.blocks);
+            }
+        };
+        let root = root.ok_or_else(|| {
+            Error::unsupported(self.blocks.path(), format!("no {} tree", kind.name()))
+        })?;
+        iso9660::read_tree(&mut self.blocks, kind, &root, self.rock_ridge.unwrap_or(0))
+    }
+
+    /// The entries of the El Torito boot catalog, if the disc has one.
+    pub fn boot_entries(&mut self) -> Result<Option<Vec<BootEntry>>> {
+        match self.descriptors.boot_catalog {
+            Some(block) => eltorito::read_catalog(&mut self.blocks, block).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A stream over a file's bytes. Refuses a file whose data cannot be given as stored.
+    pub fn open_file(&mut self, node: &Node) -> Result<FileStream<'_>> {
+        if let Some(why) = &node.unreadable {
+            return Err(self
+                .blocks
+                .invalid(node.record, format!("{}: {why}", node.name)));
+        }
+        Ok(FileStream::new(
+            &mut self.blocks,
+            node.extents.clone(),
+            node.inline.clone(),
+        ))
+    }
+
+    /// The blocks underneath, for readers of raw structures.
+    pub fn blocks(&mut self) -> &mut Blocks {
+        &mut self.blocks
+    }
+}
+
+/// Whether the primary tree has Rock Ridge: the root's `.` record starts its System Use area
+/// with an `SP` entry (and then the bytes every later area skips).
+fn rock_ridge_skip(blocks: &mut Blocks, root: &[u8]) -> Result<Option<usize>> {
+    if root.len() < 34 {
+        return Ok(None);
+    }
+    let extent = u64::from(u32::from_le_bytes([root[2], root[3], root[4], root[5]]));
+    if !blocks.holds(extent, 1) {
+        return Ok(None);
+    }
+    let data = blocks.block(extent)?;
+    let length = usize::from(data[0]);
+    if !(34..=BLOCK).contains(&length) {
+        return Ok(None);
+    }
+    let name_len = usize::from(data[32]);
+    let start = 33 + name_len + (name_len + 1) % 2;
+    let Some(area) = data.get(start..length) else {
+        return Ok(None);
+    };
+    let entries = rockridge::read(blocks, area, extent)?;
+    Ok(entries.sp)
+}
