@@ -6,6 +6,7 @@ mod cso;
 mod cue;
 mod dvd;
 mod foundation;
+mod fs;
 mod hardening;
 mod matrix;
 mod mds_ccd;

@@ -224,8 +224,12 @@ struct Pending {
 /// start of every System Use area.
 pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) -> Result<Tree> {
     let pvd_sector = u64::from(blocks.first()) + FIRST_DESCRIPTOR;
-    let root = Record::parse(root, pvd_sector)
-        .ok_or_else(|| blocks.invalid(pvd_sector, "the root directory record is too short"))?;
+    let root = Record::parse(root, pvd_sector).ok_or_else(|| {
+        blocks.invalid(
+            pvd_sector,
+            "the root directory record of the volume descriptor is broken",
+        )
+    })?;
     let mut root_node = Node::new(String::new(), Kind::Directory, pvd_sector);
     root_node.modified = short_date(&root.date);
     let mut tree = Tree {
@@ -285,7 +289,9 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
             if rock_ridge {
                 let entries = rockridge::read(blocks, su(&record.system_use, skip), record.sector)?;
                 if entries.relocated {
-                    // Shown where its CL placeholder stands.
+                    // Shown where its CL placeholder stands. mkisofs also marks `rr_moved`
+                    // itself RE so it disappears; genisoimage does not, and its empty `rr_moved`
+                    // stays visible, as in xorriso and Linux.
                     continue;
                 }
                 if let Some(nm) = &entries.name {
@@ -352,9 +358,6 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
                 });
             }
         }
-    }
-    if rock_ridge {
-        hide_empty_relocation_folder(&mut tree);
     }
     Ok(tree)
 }
@@ -498,21 +501,6 @@ fn file_extents(blocks: &Blocks, node: &mut Node, group: &[Record]) {
     }
     node.size = extents.iter().map(|e| e.bytes).sum();
     node.extents = extents;
-}
-
-/// genisoimage and mkisofs move directories deeper than eight levels under `rr_moved`; once they
-/// are shown at their real places, an empty `rr_moved` is only an artefact (xorriso hides it too).
-fn hide_empty_relocation_folder(tree: &mut Tree) {
-    let root_children = tree.nodes[0].children.clone();
-    tree.nodes[0].children = root_children
-        .into_iter()
-        .filter(|&c| {
-            let node = &tree.nodes[c];
-            !(node.is_dir()
-                && node.children.is_empty()
-                && matches!(node.name.as_str(), "rr_moved" | ".rr_moved" | "RR_MOVED"))
-        })
-        .collect();
 }
 
 #[cfg(test)]
