@@ -706,3 +706,58 @@ fn i16_3_damaged_filesystems_never_panic() {
         }
     }
 }
+
+#[test]
+fn i16_1_video_cd_mpeg_files_come_out_as_riff_cdxa_with_whole_sectors() {
+    use discus::core::{Check, Form, Lba, read_sectors};
+    let Some(image) = libcdio("videocd.nrg") else {
+        return;
+    };
+    // The MPEG tracks lie in tracks 2 to 5: the filesystem of track 1 reaches them.
+    let all = entries(&ls_json(&image, &[]));
+    let mpeg = &all["/MPEG2/AVSEQ01.MPG"];
+    assert_eq!(
+        mpeg["size"], 153_600,
+        "75 sectors as the directory counts them"
+    );
+    let first = mpeg["extents"][0]["block"].as_u64().expect("block");
+    let temp = tempfile::tempdir().expect("temp");
+    let out = discus_extract(&image, temp.path(), &["MPEG2/AVSEQ01.MPG"]);
+    let Some(Entry::File(riff)) = out.get("AVSEQ01.MPG") else {
+        panic!("AVSEQ01.MPG not extracted");
+    };
+    assert_eq!(riff.len(), 44 + 75 * 2352);
+    assert_eq!(&riff[..4], b"RIFF");
+    assert_eq!(&riff[8..16], b"CDXAfmt ");
+    assert_eq!(
+        &riff[26..28],
+        b"XA",
+        "the fmt chunk holds the file's XA record"
+    );
+    assert_eq!(&riff[36..40], b"data");
+    // The data chunk is the disc's own sectors, sync and subheaders included.
+    let mut opened = discus::open(&image).expect("open").source;
+    let track = opened
+        .disc()
+        .tracks()
+        .position(|t| (t.start.0 as u64..t.data_end().0 as u64).contains(&first))
+        .expect("a track holds the file");
+    let mut raw = vec![0u8; 75 * 2352];
+    read_sectors(
+        &mut *opened,
+        track,
+        Lba(first as i32),
+        75,
+        Form::Raw,
+        &mut raw,
+        &mut Vec::new(),
+        &mut Check::default(),
+    )
+    .expect("read");
+    assert!(
+        riff[44..] == raw[..],
+        "the data chunk differs from the disc's sectors"
+    );
+    // Subheader of the first sector: Form 2 (submode bit 0x20).
+    assert_ne!(raw[18] & 0x20, 0);
+}

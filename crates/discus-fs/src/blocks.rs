@@ -6,37 +6,64 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use discus_core::iso9660::first_data_track;
-use discus_core::sector::USER_SIZE;
+use discus_core::sector::{RAW_SIZE, USER_SIZE};
 use discus_core::{Check, Error, Form, Lba, Location, Result, SectorSource, read_sectors};
 
 /// Bytes in a logical block.
 pub const BLOCK: usize = USER_SIZE;
 
-/// The blocks of the first data track of a disc. Block numbers are counted from LBA 0, as ISO 9660
-/// and UDF count them (a data track of a later session starts past 0).
+/// The blocks of the data tracks of a disc's first data session. Block numbers are counted from
+/// LBA 0, as ISO 9660 and UDF count them (a data track of a later session starts past 0). A
+/// filesystem may reach past its first track: a Video CD's MPEG files lie in tracks 2 and on.
 pub struct Blocks {
     source: Box<dyn SectorSource>,
     path: PathBuf,
-    track: usize,
-    /// The first block the track holds.
+    /// Every data track of that session from it on: index, first block (pregap included), end.
+    tracks: Vec<(usize, u64, u64)>,
+    /// The first block the first data track holds (INDEX 01).
     first: u32,
-    /// One past the last block the image holds of the track.
+    /// One past the last block of the last of those data tracks.
     end: u64,
     scratch: Vec<u8>,
 }
 
 impl Blocks {
-    /// The first data track of `source`, which was opened from `path` (named in errors).
+    /// The data tracks of `source` from its first, which was opened from `path` (named in errors).
     pub fn new(source: Box<dyn SectorSource>, path: &Path) -> Result<Blocks> {
         let Some((track, start, held)) = first_data_track(&*source) else {
             return Err(Error::unsupported(path, "the disc has no data track"));
         };
+        let session = source
+            .disc()
+            .sessions
+            .iter()
+            .position(|s| s.tracks.iter().any(|t| t.mode.is_data()))
+            .unwrap_or(0);
+        let before: usize = source.disc().sessions[..session]
+            .iter()
+            .map(|s| s.tracks.len())
+            .sum();
+        let mut tracks = Vec::new();
+        for (offset, t) in source.disc().sessions[session].tracks.iter().enumerate() {
+            let index = before + offset;
+            if index < track || !t.mode.is_data() {
+                continue;
+            }
+            let from = u64::try_from(t.first_lba().0.max(0)).unwrap_or(0);
+            let to = u64::try_from(t.end_lba().0.max(0)).unwrap_or(0);
+            tracks.push((index, from, to));
+        }
+        // The first track's own range: as `first_data_track` counts it.
+        if let Some(first) = tracks.first_mut() {
+            first.2 = first.2.max(held);
+        }
+        let end = tracks.iter().map(|t| t.2).max().unwrap_or(held);
         Ok(Blocks {
             source,
             path: path.to_path_buf(),
-            track,
+            tracks,
             first: u32::try_from(start.0).unwrap_or(0),
-            end: held,
+            end,
             scratch: Vec::new(),
         })
     }
@@ -65,36 +92,64 @@ impl Blocks {
         }
     }
 
-    /// Whether `count` blocks from `block` lie inside the image.
+    /// Whether `count` blocks from `block` lie inside the image, in data tracks.
     pub fn holds(&self, block: u64, count: u64) -> bool {
-        block >= u64::from(self.first) && block.saturating_add(count) <= self.end
+        if block < u64::from(self.first) || block.saturating_add(count) > self.end {
+            return false;
+        }
+        // Every block of the run must be in some data track (an audio track between is not).
+        let mut at = block;
+        let end = block + count;
+        while at < end {
+            match self.tracks.iter().find(|t| at >= t.1 && at < t.2) {
+                Some(t) => at = t.2,
+                None => return false,
+            }
+        }
+        true
     }
 
-    /// Fills `buf` (a whole number of blocks) from `block` on.
+    /// Fills `buf` (a whole number of blocks) from `block` on, as 2048-byte user data.
     pub fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<()> {
-        let count = buf.len() / BLOCK;
+        self.read_form(block, Form::Cooked, buf)
+    }
+
+    /// Fills `buf` (a whole number of sectors of `form`) from `block` on, across tracks.
+    pub fn read_form(&mut self, block: u64, form: Form, buf: &mut [u8]) -> Result<()> {
+        let count = buf.len() / form.size();
         if !self.holds(block, count as u64) {
             return Err(self.invalid(
                 block,
                 format!(
-                    "{count} block(s) from here lie past the end of the image ({} blocks)",
+                    "{count} block(s) from here lie past the end of the data ({} blocks)",
                     self.end
                 ),
             ));
         }
-        // `holds` keeps the block below `end`, which came from an i32 LBA.
-        let lba = Lba(i32::try_from(block).unwrap_or(i32::MAX));
-        read_sectors(
-            &mut *self.source,
-            self.track,
-            lba,
-            count,
-            Form::Cooked,
-            buf,
-            &mut self.scratch,
-            // A damaged EDC does not change the user data a file holds; `verify` reports it.
-            &mut Check::default(),
-        )
+        let mut done = 0usize;
+        while done < count {
+            let at = block + done as u64;
+            let Some(&(track, _, track_end)) = self.tracks.iter().find(|t| at >= t.1 && at < t.2)
+            else {
+                return Err(self.invalid(at, "this block is in no data track"));
+            };
+            let run = (count - done).min((track_end - at) as usize);
+            // `holds` keeps the block below `end`, which came from an i32 LBA.
+            let lba = Lba(i32::try_from(at).unwrap_or(i32::MAX));
+            read_sectors(
+                &mut *self.source,
+                track,
+                lba,
+                run,
+                form,
+                &mut buf[done * form.size()..(done + run) * form.size()],
+                &mut self.scratch,
+                // A damaged EDC does not change the user data a file holds; `verify` reports it.
+                &mut Check::default(),
+            )?;
+            done += run;
+        }
+        Ok(())
     }
 
     /// One block, newly allocated.
@@ -140,11 +195,17 @@ pub struct FileStream<'a> {
     blocks: &'a mut Blocks,
     extents: Vec<Extent>,
     inline: Option<Vec<u8>>,
+    /// For a Mode 2 Form 2 file: the RIFF/CDXA header; the content is then that header and
+    /// each block's whole 2352-byte sector.
+    riff: Option<Vec<u8>>,
     size: u64,
     position: u64,
     /// Blocks read ahead: the first block held and its bytes.
     cache: Option<(u64, Vec<u8>)>,
 }
+
+/// Bytes of the RIFF/CDXA header before a Form 2 file's sectors.
+const CDXA_HEADER: usize = 44;
 
 /// Blocks read at once: large enough that a big file streams at disk speed, small enough to keep.
 const READ_AHEAD: u64 = 64;
@@ -160,10 +221,76 @@ impl<'a> FileStream<'a> {
             blocks,
             extents,
             inline,
+            riff: None,
             size,
             position: 0,
             cache: None,
         }
+    }
+
+    /// A stream of a Mode 2 Form 2 file (XA audio, Video CD MPEG) as the RIFF/CDXA file other
+    /// tools give: `RIFF`, size, `CDXA`, a `fmt ` chunk holding the file's 14-byte XA record,
+    /// then a `data` chunk of the whole 2352-byte sectors, since their 2324 bytes of user data do
+    /// not fit the 2048 bytes a directory record counts.
+    pub fn cdxa(blocks: &'a mut Blocks, extents: Vec<Extent>, xa_record: &[u8]) -> Self {
+        let sectors: u64 = extents.iter().map(|e| e.bytes.div_ceil(BLOCK as u64)).sum();
+        let data = sectors * RAW_SIZE as u64;
+        let mut header = Vec::with_capacity(CDXA_HEADER);
+        header.extend_from_slice(b"RIFF");
+        header.extend_from_slice(
+            &(u32::try_from(data + CDXA_HEADER as u64 - 8).unwrap_or(u32::MAX)).to_le_bytes(),
+        );
+        header.extend_from_slice(b"CDXAfmt ");
+        header.extend_from_slice(&16u32.to_le_bytes());
+        let mut record = [0u8; 16];
+        let n = xa_record.len().min(14);
+        record[..n].copy_from_slice(&xa_record[..n]);
+        header.extend_from_slice(&record);
+        header.extend_from_slice(b"data");
+        header.extend_from_slice(&(u32::try_from(data).unwrap_or(u32::MAX)).to_le_bytes());
+        // Whole sectors, one extent a block each, so the reader below counts sectors.
+        let extents = extents
+            .into_iter()
+            .map(|e| Extent {
+                block: e.block,
+                bytes: e.bytes.div_ceil(BLOCK as u64) * RAW_SIZE as u64,
+            })
+            .collect();
+        FileStream {
+            blocks,
+            extents,
+            inline: None,
+            size: CDXA_HEADER as u64 + data,
+            riff: Some(header),
+            position: 0,
+            cache: None,
+        }
+    }
+
+    /// Reads raw sectors of a Form 2 file from `position` past the header.
+    fn read_raw(&mut self, out: &mut [u8]) -> Result<usize> {
+        let header = self.riff.as_ref().map_or(0, Vec::len) as u64;
+        let within_data = self.position - header;
+        let mut base = 0u64;
+        for extent in &self.extents {
+            if within_data < base + extent.bytes {
+                let offset = within_data - base;
+                let sector = offset / RAW_SIZE as u64;
+                let at = (offset % RAW_SIZE as u64) as usize;
+                let Some(first) = extent.block else {
+                    let n = out.len().min((extent.bytes - offset) as usize);
+                    out[..n].fill(0);
+                    return Ok(n);
+                };
+                let mut raw = vec![0u8; RAW_SIZE];
+                self.blocks.read_form(first + sector, Form::Raw, &mut raw)?;
+                let n = out.len().min(RAW_SIZE - at);
+                out[..n].copy_from_slice(&raw[at..at + n]);
+                return Ok(n);
+            }
+            base += extent.bytes;
+        }
+        Ok(0)
     }
 
     /// Bytes in the file.
@@ -206,6 +333,18 @@ impl Read for FileStream<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.position >= self.size || out.is_empty() {
             return Ok(0);
+        }
+        if let Some(header) = &self.riff {
+            let n = if (self.position as usize) < header.len() {
+                let start = self.position as usize;
+                let n = out.len().min(header.len() - start);
+                out[..n].copy_from_slice(&header[start..start + n]);
+                n
+            } else {
+                self.read_raw(out).map_err(io::Error::other)?
+            };
+            self.position += n as u64;
+            return Ok(n);
         }
         if let Some(data) = &self.inline {
             let start = self.position as usize;

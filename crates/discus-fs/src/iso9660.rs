@@ -327,6 +327,7 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
             }
             if node.kind == Kind::File {
                 file_extents(blocks, &mut node, group);
+                node.xa_form2 = form2_record(&record.system_use);
             }
             let is_dir = node.is_dir();
             // Of several versions of one name, the highest is the file; associated files share
@@ -360,6 +361,15 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
         }
     }
     Ok(tree)
+}
+
+/// The CD-ROM XA record at the start of a System Use area (group, user, attributes, `XA`, file
+/// number, 5 reserved bytes), when its attributes mark Mode 2 Form 2 data (0x1000) or interleaved
+/// Form 1/Form 2 data (0x2000).
+fn form2_record(area: &[u8]) -> Option<Vec<u8>> {
+    let record = area.get(..14)?;
+    let attributes = u16::from_be_bytes([record[4], record[5]]);
+    (&record[6..8] == b"XA" && attributes & 0x3000 != 0).then(|| record.to_vec())
 }
 
 /// The System Use area after the `skip` bytes SP asks to skip.

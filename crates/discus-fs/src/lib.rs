@@ -137,12 +137,20 @@ impl Image {
         }
     }
 
-    /// A stream over a file's bytes. Refuses a file whose data cannot be given as stored.
+    /// A stream over a file's bytes (a Mode 2 Form 2 file's as RIFF/CDXA with whole sectors).
+    /// Refuses a file whose data cannot be given as stored.
     pub fn open_file(&mut self, node: &Node) -> Result<FileStream<'_>> {
         if let Some(why) = &node.unreadable {
             return Err(self
                 .blocks
                 .invalid(node.record, format!("{}: {why}", node.name)));
+        }
+        if let Some(record) = &node.xa_form2 {
+            return Ok(FileStream::cdxa(
+                &mut self.blocks,
+                node.extents.clone(),
+                record,
+            ));
         }
         Ok(FileStream::new(
             &mut self.blocks,

@@ -153,6 +153,9 @@ pub struct Node {
     pub hidden: bool,
     /// An ISO 9660 associated file (a Mac resource fork): it shares its data file's name.
     pub associated: bool,
+    /// The CD-ROM XA record of a Mode 2 Form 2 file (XA audio, Video CD MPEG): its sectors hold
+    /// 2324 bytes, not the 2048 the size counts; it is extracted as RIFF/CDXA with whole sectors.
+    pub xa_form2: Option<Vec<u8>>,
     /// Why the data cannot be extracted as it is stored (zisofs compression), if so.
     pub unreadable: Option<String>,
     /// The sector of the record that describes it, for messages.
@@ -175,6 +178,7 @@ impl Node {
             inline: None,
             hidden: false,
             associated: false,
+            xa_form2: None,
             unreadable: None,
             record,
             children: Vec::new(),

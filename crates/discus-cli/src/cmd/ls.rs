@@ -100,6 +100,7 @@ fn entry_json(node: &Node, path: &str) -> Value {
         "inline": node.inline.is_some(),
         "hidden": node.hidden,
         "associated": node.associated,
+        "xa_form2": node.xa_form2.is_some(),
         "target": match &node.kind { Kind::Symlink(t) => Some(t.clone()), _ => None },
         "unreadable": node.unreadable,
     })
