@@ -761,3 +761,55 @@ fn i16_1_video_cd_mpeg_files_come_out_as_riff_cdxa_with_whole_sectors() {
     // Subheader of the first sector: Form 2 (submode bit 0x20).
     assert_ne!(raw[18] & 0x20, 0);
 }
+
+#[test]
+fn i16_4_info_names_the_game_from_system_cnf_and_param_sfo() {
+    // PSP: PARAM.SFO's DISC_ID and TITLE (jspspemu's sample disc).
+    if let Some(dir) = corpus("jspspemu") {
+        let out = discus(&[os("info"), os("--json"), dir.join("cube.iso").as_os_str()]);
+        assert!(out.status.success());
+        let info: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(info["game"]["platform"], "PSP");
+        assert_eq!(info["game"]["serial"], "UCJS-10041");
+        assert_eq!(info["game"]["title"], "Cube sample");
+    }
+    // PlayStation 2 and PlayStation: SYSTEM.CNF's BOOT2 / BOOT line, on discs genisoimage makes.
+    let Some(tool) = peer("genisoimage") else {
+        return;
+    };
+    for (line, platform, serial) in [
+        (
+            r"BOOT2 = cdrom0:\SLUS_203.12;1",
+            "PlayStation 2",
+            "SLUS-20312",
+        ),
+        (r"BOOT = cdrom:\SCES_004.52;1", "PlayStation", "SCES-00452"),
+    ] {
+        let temp = tempfile::tempdir().expect("temp");
+        let tree = temp.path().join("tree");
+        std::fs::create_dir(&tree).expect("mkdir");
+        std::fs::write(tree.join("SYSTEM.CNF"), format!("{line}\r\nVER = 1.00\r\n"))
+            .expect("write");
+        let image = temp.path().join("game.iso");
+        let made = run(
+            &tool,
+            &[
+                os("-quiet"),
+                os("-V"),
+                os("GAME"),
+                os("-o"),
+                image.as_os_str(),
+                tree.as_os_str(),
+            ],
+            temp.path(),
+        );
+        assert!(made.status.success());
+        let out = discus(&[os("info"), image.as_os_str()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("game:      {platform}, {serial}")),
+            "{text}"
+        );
+        assert!(text.contains("volume:    \"GAME\""), "{text}");
+    }
+}

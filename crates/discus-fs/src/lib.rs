@@ -15,6 +15,7 @@
 pub mod blocks;
 pub mod eltorito;
 pub mod extract;
+pub mod game;
 pub mod iso9660;
 pub mod rockridge;
 pub mod tree;

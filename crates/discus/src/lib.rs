@@ -227,6 +227,8 @@ pub struct Info {
     pub details: Vec<(String, String)>,
     /// What the reader tolerated.
     pub warnings: Vec<String>,
+    /// The game, where a console disc says it (serial, title, platform).
+    pub game: Option<fs::game::Game>,
 }
 
 /// Reads the layout of `path` and the ISO 9660 volume of its first data track.
@@ -246,6 +248,16 @@ pub fn info(path: &Path) -> Result<Info> {
     let truncation = truncation_of(&*source, volumes.as_ref());
     let mut disc = disc;
     disc.medium = settled_medium(disc.medium, volumes.as_ref());
+    let details = source.details();
+    let warnings = warnings::group(source.warnings());
+    // Naming the game is a bonus: a disc whose filesystem cannot be read still has an `info`.
+    let game = match volumes.is_some() {
+        true => fs::Image::open(source, path)
+            .and_then(|mut image| fs::game::identify(&mut image))
+            .ok()
+            .filter(|game| !game.is_empty()),
+        false => None,
+    };
     Ok(Info {
         path: path.to_path_buf(),
         format,
@@ -256,8 +268,9 @@ pub fn info(path: &Path) -> Result<Info> {
         volume: volumes.as_ref().and_then(|v| v.iso.clone()),
         volumes,
         truncation,
-        details: source.details(),
-        warnings: warnings::group(source.warnings()),
+        details,
+        warnings,
+        game,
     })
 }
 
