@@ -435,6 +435,8 @@ fn i16_2_genisoimage_rock_ridge_joliet_and_el_torito_read_back() {
     assert_eq!(boot["sector_count"], 4);
     let boot_extent = &all["/boot.img"]["extents"][0];
     assert_eq!(boot["load_block"], boot_extent["block"]);
+    assert_eq!(boot["file"], "/boot.img");
+    assert_eq!(boot["file_size"], 6144);
     let text = discus(&[os("ls"), os("--boot"), image.as_os_str()]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("file /boot.img (6144 bytes)"), "{text}");
@@ -811,5 +813,81 @@ fn i16_4_info_names_the_game_from_system_cnf_and_param_sfo() {
             "{text}"
         );
         assert!(text.contains("volume:    \"GAME\""), "{text}");
+    }
+}
+
+#[test]
+fn i16_2_xorriso_bios_and_uefi_boot_entries_read_back() {
+    let Some(xorriso) = peer("xorriso") else {
+        return;
+    };
+    let temp = tempfile::tempdir().expect("temp");
+    let tree = temp.path().join("tree");
+    std::fs::create_dir(&tree).expect("mkdir");
+    std::fs::write(tree.join("bios.img"), vec![0xB1u8; 4096]).expect("write");
+    // An EFI system partition image: its size is what the UEFI entry loads.
+    std::fs::write(tree.join("efi.img"), vec![0xEFu8; 1_474_560 / 2]).expect("write");
+    std::fs::write(tree.join("readme.txt"), b"hello\n").expect("write");
+    let image = temp.path().join("hybrid.iso");
+    let made = run(
+        &xorriso,
+        &[
+            os("-as"),
+            os("mkisofs"),
+            os("-J"),
+            os("-R"),
+            os("-V"),
+            os("BOOTS"),
+            os("-b"),
+            os("bios.img"),
+            os("-no-emul-boot"),
+            os("-boot-load-size"),
+            os("4"),
+            os("-boot-info-table"),
+            os("-eltorito-alt-boot"),
+            os("-e"),
+            os("efi.img"),
+            os("-no-emul-boot"),
+            os("-o"),
+            image.as_os_str(),
+            tree.as_os_str(),
+        ],
+        temp.path(),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let document = ls_json(&image, &[]);
+    let boot = document["boot"].as_array().expect("boot entries");
+    assert_eq!(boot.len(), 2, "{boot:?}");
+    assert_eq!(boot[0]["platform"], "x86 BIOS");
+    assert_eq!(boot[0]["file"], "/bios.img");
+    assert_eq!(boot[0]["sector_count"], 4);
+    assert_eq!(boot[1]["platform"], "UEFI");
+    assert_eq!(boot[1]["emulation"], "no emulation");
+    assert_eq!(boot[1]["file"], "/efi.img");
+    assert_eq!(boot[1]["file_size"], 737_280);
+    // xorriso's own report of the catalog agrees on the load blocks.
+    let report = run(
+        &xorriso,
+        &[
+            os("-indev"),
+            image.as_os_str(),
+            os("-report_el_torito"),
+            os("plain"),
+        ],
+        temp.path(),
+    );
+    let text = String::from_utf8_lossy(&report.stdout);
+    for entry in boot {
+        let block = entry["load_block"].as_u64().expect("block").to_string();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("El Torito boot img")
+                    && l.split_whitespace().any(|w| w == block)),
+            "xorriso does not list load block {block}:\n{text}"
+        );
     }
 }

@@ -106,14 +106,17 @@ fn entry_json(node: &Node, path: &str) -> Value {
     })
 }
 
-fn boot_json(image: &mut Image) -> anyhow::Result<Value> {
+fn boot_json(image: &mut Image, tree: &Tree) -> anyhow::Result<Value> {
     Ok(match image.boot_entries()? {
         None => Value::Null,
         Some(entries) => Value::Array(
             entries
                 .iter()
                 .map(|e| {
+                    let file = boot_file(tree, e.load_block);
                     json!({
+                        "file": file.as_ref().map(|(path, _)| format!("/{path}")),
+                        "file_size": file.as_ref().map(|(_, size)| *size).or(e.emulated_size()),
                         "platform": e.platform_name(),
                         "bootable": e.bootable,
                         "emulation": e.emulation(),
@@ -161,7 +164,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             .volume()
             .map(|v| json!({"label": v.label, "blocks": v.blocks, "created": v.created}));
         let trees: Vec<&str> = image.trees().iter().map(|k| k.name()).collect();
-        let boot = boot_json(&mut image)?;
+        let boot = boot_json(&mut image, &tree)?;
         let document = json!({
             "image": args.image,
             "tree": tree.kind.name(),
