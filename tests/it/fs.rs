@@ -891,3 +891,62 @@ fn i16_2_xorriso_bios_and_uefi_boot_entries_read_back() {
         );
     }
 }
+
+#[test]
+fn i16_1_udf_volumes_made_by_mkudffs_read_or_are_refused_by_name() {
+    let Some(mkudffs) = peer("mkudffs") else {
+        return;
+    };
+    let temp = tempfile::tempdir().expect("temp");
+    // UDF 1.02 with File Entries and 2.01 with Extended File Entries: an empty root, no ISO 9660.
+    for revision in ["1.02", "2.01"] {
+        let image = temp.path().join(format!("udf{revision}.iso"));
+        let made = run(
+            &mkudffs,
+            &[
+                os("-b"),
+                os("2048"),
+                os("--media-type=hd"),
+                &std::ffi::OsString::from(format!("--udfrev={revision}")),
+                image.as_os_str(),
+                os("2000"),
+            ],
+            temp.path(),
+        );
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let document = ls_json(&image, &[]);
+        assert_eq!(document["tree"], "udf");
+        assert_eq!(document["trees"], serde_json::json!(["udf"]));
+        assert_eq!(entries(&document).len(), 1, "only the root");
+    }
+    // A BD-R volume (VAT and metadata partitions): the virtual partition is named, not guessed.
+    let image = temp.path().join("bdr.iso");
+    let made = run(
+        &mkudffs,
+        &[
+            os("-b"),
+            os("2048"),
+            os("--media-type=bdr"),
+            os("--udfrev=2.50"),
+            image.as_os_str(),
+            os("3000"),
+        ],
+        temp.path(),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = discus(&[os("ls"), image.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("unsupported") && text.contains("*UDF Virtual Partition"),
+        "{text}"
+    );
+}
