@@ -202,6 +202,8 @@ pub struct FileStream<'a> {
     position: u64,
     /// Blocks read ahead: the first block held and its bytes.
     cache: Option<(u64, Vec<u8>)>,
+    /// The extent last read from and the file offset it starts at.
+    cursor: (usize, u64),
 }
 
 /// Bytes of the RIFF/CDXA header before a Form 2 file's sectors.
@@ -225,6 +227,7 @@ impl<'a> FileStream<'a> {
             size,
             position: 0,
             cache: None,
+            cursor: (0, 0),
         }
     }
 
@@ -264,6 +267,7 @@ impl<'a> FileStream<'a> {
             riff: Some(header),
             position: 0,
             cache: None,
+            cursor: (0, 0),
         }
     }
 
@@ -282,10 +286,23 @@ impl<'a> FileStream<'a> {
                     out[..n].fill(0);
                     return Ok(n);
                 };
-                let mut raw = vec![0u8; RAW_SIZE];
-                self.blocks.read_form(first + sector, Form::Raw, &mut raw)?;
+                let block = first + sector;
+                let hit = matches!(&self.cache, Some((from, data))
+                    if block >= *from && block < *from + (data.len() / RAW_SIZE) as u64);
+                if !hit {
+                    let left = extent.bytes / RAW_SIZE as u64 - sector;
+                    let count = left.clamp(1, READ_AHEAD) as usize;
+                    let mut data = self.cache.take().map(|(_, d)| d).unwrap_or_default();
+                    data.resize(count * RAW_SIZE, 0);
+                    self.blocks.read_form(block, Form::Raw, &mut data)?;
+                    self.cache = Some((block, data));
+                }
+                let Some((from, data)) = &self.cache else {
+                    return Ok(0);
+                };
+                let start = (block - from) as usize * RAW_SIZE + at;
                 let n = out.len().min(RAW_SIZE - at);
-                out[..n].copy_from_slice(&raw[at..at + n]);
+                out[..n].copy_from_slice(&data[start..start + n]);
                 return Ok(n);
             }
             base += extent.bytes;
@@ -353,19 +370,20 @@ impl Read for FileStream<'_> {
             self.position += n as u64;
             return Ok(n);
         }
-        // Find the extent holding the position.
-        let mut base = 0u64;
-        let mut found = None;
-        for extent in &self.extents {
-            if self.position < base + extent.bytes {
-                found = Some(extent.clone());
-                break;
-            }
-            base += extent.bytes;
+        // Find the extent holding the position, going on from the last one: a file read front
+        // to back (an interleaved one has an extent per unit) never rescans its list.
+        let (mut index, mut base) = match self.cursor {
+            (index, base) if self.position >= base => (index, base),
+            _ => (0, 0),
+        };
+        while index < self.extents.len() && self.position >= base + self.extents[index].bytes {
+            base += self.extents[index].bytes;
+            index += 1;
         }
-        let Some(extent) = found else {
+        let Some(extent) = self.extents.get(index).cloned() else {
             return Ok(0);
         };
+        self.cursor = (index, base);
         let within = self.position - base;
         let left = usize::try_from(extent.bytes - within).unwrap_or(usize::MAX);
         let want = out.len().min(left);
