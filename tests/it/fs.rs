@@ -693,8 +693,15 @@ fn i16_3_damaged_filesystems_never_panic() {
         "joliet.iso",
     ] {
         let original = std::fs::read(dir.join(name)).expect("read");
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..150 {
+        let mut state: u64 = std::env::var("DISCUS_FS_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0x9E37_79B9_7F4A_7C15);
+        let rounds: usize = std::env::var("DISCUS_FS_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(150);
+        for _ in 0..rounds {
             let mut bytes = original.clone();
             for _ in 0..16 {
                 state ^= state << 13;

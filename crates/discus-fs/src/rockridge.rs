@@ -142,7 +142,17 @@ pub fn read(blocks: &mut Blocks, area: &[u8], sector: u64) -> Result<Entries> {
             break;
         };
         continuations += 1;
-        gathered += length as usize;
+        gathered = gathered.saturating_add(length as usize);
+        // A continuation area starts inside its block; an offset past it is a broken entry, and
+        // reading up to it could mean gigabytes.
+        if offset as usize >= BLOCK {
+            return Err(blocks.invalid(
+                sector,
+                format!(
+                    "a Rock Ridge CE entry points {offset} bytes into block {block}, past its end"
+                ),
+            ));
+        }
         if continuations > MAX_CONTINUATIONS || gathered > MAX_AREA {
             return Err(blocks.invalid(
                 sector,
