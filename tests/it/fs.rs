@@ -957,3 +957,51 @@ fn i16_1_udf_volumes_made_by_mkudffs_read_or_are_refused_by_name() {
         "{text}"
     );
 }
+
+#[test]
+fn i16_1_ps2_dual_layer_second_volume_lists_and_extracts_with_layer_1() {
+    // Layer 0's volume, then layer 1's volume from its descriptor on, as a dual-layer dump holds
+    // them: layer 1's primary descriptor sits right after layer 0's last block.
+    let Some(tool) = peer("genisoimage") else {
+        return;
+    };
+    let temp = tempfile::tempdir().expect("temp");
+    let make = |name: &str, label: &str, file: &str, content: &[u8]| {
+        let tree = temp.path().join(name);
+        std::fs::create_dir(&tree).expect("mkdir");
+        std::fs::write(tree.join(file), content).expect("write");
+        let image = temp.path().join(format!("{name}.iso"));
+        let out = run(
+            &tool,
+            &[
+                os("-quiet"),
+                os("-V"),
+                os(label),
+                os("-o"),
+                image.as_os_str(),
+                tree.as_os_str(),
+            ],
+            temp.path(),
+        );
+        assert!(out.status.success());
+        std::fs::read(image).expect("read")
+    };
+    let layer1_data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let mut dual = make("l0", "LAYER0", "ZERO.TXT", b"zero\n");
+    let second = make("l1", "LAYER1", "ONE.BIN", &layer1_data);
+    dual.extend_from_slice(&second[16 * 2048..]);
+    let image = temp.path().join("dual.iso");
+    std::fs::write(&image, &dual).expect("write");
+    let first = ls_json(&image, &[]);
+    assert_eq!(first["layers"], 2);
+    assert!(entries(&first).contains_key("/ZERO.TXT"));
+    let second = ls_json(&image, &["--layer", "1"]);
+    assert_eq!(second["volume"]["label"], "LAYER1");
+    let listed = entries(&second);
+    assert_eq!(listed["/ONE.BIN"]["size"], 300_000);
+    let out = discus_extract(&image, &temp.path().join("out"), &["--layer", "1"]);
+    assert_eq!(out.get("ONE.BIN"), Some(&Entry::File(layer1_data)));
+    // No third volume.
+    let refused = discus(&[os("ls"), os("--layer"), os("2"), image.as_os_str()]);
+    assert_eq!(refused.status.code(), Some(2));
+}

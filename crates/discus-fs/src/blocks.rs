@@ -24,6 +24,9 @@ pub struct Blocks {
     first: u32,
     /// One past the last block of the last of those data tracks.
     end: u64,
+    /// Added to every block asked for: where the volume being read starts (the second volume of
+    /// a PS2 dual-layer disc counts its blocks from its own start).
+    offset: u64,
     scratch: Vec<u8>,
 }
 
@@ -64,6 +67,7 @@ impl Blocks {
             tracks,
             first: u32::try_from(start.0).unwrap_or(0),
             end,
+            offset: 0,
             scratch: Vec::new(),
         })
     }
@@ -83,8 +87,14 @@ impl Blocks {
         self.end
     }
 
-    /// An error about the structure at `block`.
+    /// Counts blocks from `offset` on: block 0 is then the disc's block `offset`.
+    pub fn set_offset(&mut self, offset: u64) {
+        self.offset = offset;
+    }
+
+    /// An error about the structure at `block` (named by its place on the disc).
     pub fn invalid(&self, block: u64, message: impl Into<String>) -> Error {
+        let block = block.saturating_add(self.offset);
         Error::Invalid {
             path: self.path.clone(),
             at: Location::Sector(Lba(i32::try_from(block).unwrap_or(i32::MAX))),
@@ -94,6 +104,7 @@ impl Blocks {
 
     /// Whether `count` blocks from `block` lie inside the image, in data tracks.
     pub fn holds(&self, block: u64, count: u64) -> bool {
+        let block = block.saturating_add(self.offset);
         if block < u64::from(self.first) || block.saturating_add(count) > self.end {
             return false;
         }
@@ -126,12 +137,13 @@ impl Blocks {
                 ),
             ));
         }
+        let block = block + self.offset;
         let mut done = 0usize;
         while done < count {
             let at = block + done as u64;
             let Some(&(track, _, track_end)) = self.tracks.iter().find(|t| at >= t.1 && at < t.2)
             else {
-                return Err(self.invalid(at, "this block is in no data track"));
+                return Err(self.invalid(at - self.offset, "this block is in no data track"));
             };
             let run = (count - done).min((track_end - at) as usize);
             // `holds` keeps the block below `end`, which came from an i32 LBA.

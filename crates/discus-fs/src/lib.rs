@@ -33,11 +33,48 @@ use discus_core::{Error, Result, SectorSource};
 /// A disc opened for its filesystems.
 pub struct Image {
     blocks: Blocks,
+    /// The ISO 9660 volumes: the first, and on a PS2 dual-layer disc the second (layer 1).
+    volumes: Vec<IsoVolume>,
+    /// Which of `volumes` [`Image::trees`] and [`Image::tree`] read.
+    layer: usize,
+    udf: Option<udf::Volume>,
+}
+
+/// One ISO 9660 volume and where it starts.
+struct IsoVolume {
+    /// The disc block its block 0 is.
+    start: u64,
     descriptors: iso9660::Descriptors,
     volume: Option<Volume>,
     /// Rock Ridge's skip length, when the primary tree has Rock Ridge.
     rock_ridge: Option<usize>,
-    udf: Option<udf::Volume>,
+}
+
+impl IsoVolume {
+    /// Reads the descriptors of the volume whose block 0 is disc block `start`.
+    fn read(blocks: &mut Blocks, start: u64) -> Result<IsoVolume> {
+        blocks.set_offset(start);
+        let read = (|| {
+            let descriptors = iso9660::descriptors(blocks)?;
+            let pvd_block = u64::from(blocks.first()) + 16;
+            let volume = match blocks.holds(pvd_block, 1) {
+                true => parse_pvd(&blocks.block(pvd_block)?),
+                false => None,
+            };
+            let rock_ridge = match &descriptors.primary {
+                Some(root) => rock_ridge_skip(blocks, root)?,
+                None => None,
+            };
+            Ok(IsoVolume {
+                start,
+                descriptors,
+                volume,
+                rock_ridge,
+            })
+        })();
+        blocks.set_offset(0);
+        read
+    }
 }
 
 impl Image {
@@ -45,31 +82,59 @@ impl Image {
     /// in errors).
     pub fn open(source: Box<dyn SectorSource>, path: &Path) -> Result<Image> {
         let mut blocks = Blocks::new(source, path)?;
-        let descriptors = iso9660::descriptors(&mut blocks)?;
-        let pvd_block = u64::from(blocks.first()) + 16;
-        let volume = match blocks.holds(pvd_block, 1) {
-            true => parse_pvd(&blocks.block(pvd_block)?),
-            false => None,
+        let first = IsoVolume::read(&mut blocks, 0)?;
+        // A PS2 dual-layer dump holds two volumes: when the first is smaller than the image, the
+        // block right after it holds layer 1's primary descriptor, its volume starting 16 blocks
+        // earlier (as PCSX2 and Open PS2 Loader find it).
+        let mut volumes = vec![];
+        let second = match &first.volume {
+            Some(v) if u64::from(v.blocks) > 16 && blocks.holds(u64::from(v.blocks), 1) => {
+                match parse_pvd(&blocks.block(u64::from(v.blocks))?) {
+                    Some(_) => Some(IsoVolume::read(&mut blocks, u64::from(v.blocks) - 16)?),
+                    None => None,
+                }
+            }
+            _ => None,
         };
-        let rock_ridge = match &descriptors.primary {
-            Some(root) => rock_ridge_skip(&mut blocks, root)?,
-            None => None,
-        };
+        volumes.push(first);
+        volumes.extend(second);
         // A UDF volume is looked for on every disc: the recognition sequence is optional in
         // practice (some mastering tools leave it out), the anchor at block 256 is not.
         let udf = udf::Volume::find(&mut blocks)?;
         Ok(Image {
             blocks,
-            descriptors,
-            volume,
-            rock_ridge,
+            volumes,
+            layer: 0,
             udf,
         })
     }
 
-    /// The primary volume descriptor (label, size, creation time), when there is one.
+    /// How many ISO 9660 volumes the disc holds (2 on a PS2 dual-layer disc).
+    pub fn layers(&self) -> usize {
+        self.volumes.len()
+    }
+
+    /// Reads the trees of volume `layer` (0, or 1 for a dual-layer disc's second) from now on.
+    pub fn set_layer(&mut self, layer: usize) -> Result<()> {
+        if layer >= self.volumes.len() {
+            return Err(Error::Usage(format!(
+                "{}: has no layer {layer} volume ({} volume(s))",
+                self.blocks.path().display(),
+                self.volumes.len()
+            )));
+        }
+        self.layer = layer;
+        Ok(())
+    }
+
+    fn current(&self) -> &IsoVolume {
+        &self.volumes[self.layer]
+    }
+
+    /// The primary volume descriptor (label, size, creation time) of the volume read, when there
+    /// is one.
     pub fn volume(&self) -> Option<&Volume> {
-        self.volume.as_ref()
+        self.current().volume.as_ref()
     }
 
     /// The trees this disc records, in the order the default choice prefers them.
@@ -77,11 +142,12 @@ impl Image {
         TreeKind::PREFERENCE
             .into_iter()
             .filter(|kind| match kind {
-                TreeKind::RockRidge => self.rock_ridge.is_some(),
-                TreeKind::Udf => self.udf.is_some(),
-                TreeKind::Joliet => self.descriptors.joliet.is_some(),
-                TreeKind::Iso1999 => self.descriptors.iso1999.is_some(),
-                TreeKind::Iso9660 => self.descriptors.primary.is_some(),
+                TreeKind::RockRidge => self.current().rock_ridge.is_some(),
+                // UDF describes the whole disc, from the first layer.
+                TreeKind::Udf => self.udf.is_some() && self.layer == 0,
+                TreeKind::Joliet => self.current().descriptors.joliet.is_some(),
+                TreeKind::Iso1999 => self.current().descriptors.iso1999.is_some(),
+                TreeKind::Iso9660 => self.current().descriptors.primary.is_some(),
             })
             .collect()
     }
@@ -112,10 +178,11 @@ impl Image {
                 )
             })?,
         };
+        let volume = self.current();
         let root = match kind {
-            TreeKind::RockRidge | TreeKind::Iso9660 => self.descriptors.primary.clone(),
-            TreeKind::Joliet => self.descriptors.joliet.clone(),
-            TreeKind::Iso1999 => self.descriptors.iso1999.clone(),
+            TreeKind::RockRidge | TreeKind::Iso9660 => volume.descriptors.primary.clone(),
+            TreeKind::Joliet => volume.descriptors.joliet.clone(),
+            TreeKind::Iso1999 => volume.descriptors.iso1999.clone(),
             TreeKind::Udf => {
                 let udf = self
                     .udf
@@ -127,12 +194,27 @@ impl Image {
         let root = root.ok_or_else(|| {
             Error::unsupported(self.blocks.path(), format!("no {} tree", kind.name()))
         })?;
-        iso9660::read_tree(&mut self.blocks, kind, &root, self.rock_ridge.unwrap_or(0))
+        let (start, skip) = (volume.start, volume.rock_ridge.unwrap_or(0));
+        self.blocks.set_offset(start);
+        let tree = iso9660::read_tree(&mut self.blocks, kind, &root, skip);
+        self.blocks.set_offset(0);
+        let mut tree = tree?;
+        // Files are read by their place on the disc.
+        if start > 0 {
+            for node in &mut tree.nodes {
+                for extent in &mut node.extents {
+                    extent.block = extent.block.map(|b| b + start);
+                }
+                node.record += start;
+            }
+        }
+        Ok(tree)
     }
 
     /// The entries of the El Torito boot catalog, if the disc has one.
     pub fn boot_entries(&mut self) -> Result<Option<Vec<BootEntry>>> {
-        match self.descriptors.boot_catalog {
+        // A boot catalog's blocks count from the disc's start: only the first volume has one.
+        match self.volumes[0].descriptors.boot_catalog {
             Some(block) => eltorito::read_catalog(&mut self.blocks, block).map(Some),
             None => Ok(None),
         }

@@ -24,6 +24,9 @@ pub struct Args {
     /// The tree to read: rr, udf, joliet, iso1999 or iso (default: the best the disc has).
     #[arg(long, value_name = "TREE", value_parser = parse_tree)]
     pub fs: Option<TreeKind>,
+    /// The volume to read on a PS2 dual-layer disc: 0 (layer 0) or 1 (layer 1's own volume).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub layer: usize,
     /// Replace files that exist.
     #[arg(long)]
     pub force: bool,
@@ -40,6 +43,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let opened = discus::open(&args.image)?;
     let inputs = opened.source.files();
     let mut image = discus::fs::Image::open(opened.source, &args.image)?;
+    image.set_layer(args.layer)?;
     let tree = image.tree(args.fs)?;
     for warning in &tree.warnings {
         context.warn(warning);

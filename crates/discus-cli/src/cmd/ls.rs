@@ -20,6 +20,9 @@ pub struct Args {
     /// The tree to read: rr, udf, joliet, iso1999 or iso (default: the best the disc has).
     #[arg(long, value_name = "TREE", value_parser = parse_tree)]
     pub fs: Option<TreeKind>,
+    /// The volume to read on a PS2 dual-layer disc: 0 (layer 0) or 1 (layer 1's own volume).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub layer: usize,
     /// List everything below, with paths.
     #[arg(long, short = 'R')]
     pub recursive: bool,
@@ -145,6 +148,7 @@ pub fn boot_file(tree: &Tree, load_block: u32) -> Option<(String, u64)> {
 /// Runs `ls`.
 pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let mut image = discus::open_filesystem(&args.image)?;
+    image.set_layer(args.layer)?;
     let tree = image.tree(args.fs)?;
     for warning in &tree.warnings {
         context.warn(warning);
@@ -169,6 +173,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             "image": args.image,
             "tree": tree.kind.name(),
             "trees": trees,
+            "layer": args.layer,
+            "layers": image.layers(),
             "volume": volume,
             "boot": boot,
             "entries": entries,
