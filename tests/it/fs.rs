@@ -1005,3 +1005,66 @@ fn i16_1_ps2_dual_layer_second_volume_lists_and_extracts_with_layer_1() {
     let refused = discus(&[os("ls"), os("--layer"), os("2"), image.as_os_str()]);
     assert_eq!(refused.status.code(), Some(2));
 }
+
+#[test]
+fn i16_1_zisofs_files_from_xorriso_come_out_decompressed() {
+    let (Some(xorriso), Some(sevenzip)) = (peer("xorriso"), peer("7zz")) else {
+        return;
+    };
+    let temp = tempfile::tempdir().expect("temp");
+    let tree = temp.path().join("tree");
+    std::fs::create_dir(&tree).expect("mkdir");
+    let text = b"compressible text, again and again\n".repeat(8000);
+    let noise: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(tree.join("text.txt"), &text).expect("write");
+    std::fs::write(tree.join("noise.bin"), &noise).expect("write");
+    // Zeros compress to blocks with no data at all.
+    std::fs::write(tree.join("zeros.bin"), vec![0u8; 300_000]).expect("write");
+    let image = temp.path().join("z.iso");
+    let made = run(
+        &xorriso,
+        &[
+            os("-outdev"),
+            image.as_os_str(),
+            os("-map"),
+            tree.as_os_str(),
+            os("/"),
+            os("-set_filter_r"),
+            os("--zisofs"),
+            os("/"),
+            os("--"),
+            os("-commit"),
+        ],
+        temp.path(),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let listed = entries(&ls_json(&image, &[]));
+    assert_eq!(listed["/text.txt"]["zisofs"], true);
+    assert_eq!(listed["/text.txt"]["size"], text.len());
+    let ours = discus_extract(&image, &temp.path().join("discus"), &[]);
+    let theirs = xorriso_extract(&xorriso, &image, &temp.path().join("xorriso"));
+    assert_same(&ours, &theirs, "zisofs image: discus and xorriso differ");
+    assert_eq!(ours.get("text.txt"), Some(&Entry::File(text.clone())));
+    assert_eq!(
+        ours.get("zeros.bin"),
+        Some(&Entry::File(vec![0u8; 300_000]))
+    );
+    // 7-Zip does not know ZF: it extracts the compressed bytes under the file's name.
+    let raw = sevenzip_extract(&sevenzip, &image, &temp.path().join("7z"));
+    match raw.get("text.txt") {
+        Some(Entry::File(bytes)) => {
+            assert!(bytes.len() < text.len());
+            assert_eq!(
+                &bytes[..8],
+                &[0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07]
+            );
+        }
+        other => panic!("7-Zip extracted {other:?}"),
+    }
+}

@@ -216,7 +216,21 @@ pub struct FileStream<'a> {
     cache: Option<(u64, Vec<u8>)>,
     /// The extent last read from and the file offset it starts at.
     cursor: (usize, u64),
+    /// For a zisofs-compressed file: its block table and the last block decoded.
+    zisofs: Option<Zisofs>,
 }
+
+/// A zisofs file (Rock Ridge `ZF`, written by mkzftree and xorriso): a 16-byte header (magic
+/// 37 E4 53 96 C9 DB D6 07, uncompressed size u32, header size / 4, log2 of the block size),
+/// then one u32 offset per block plus one for the end; each block a zlib stream, or nothing for a
+/// block of zeros.
+struct Zisofs {
+    log2_block: u8,
+    pointers: Vec<u32>,
+    decoded: Option<(u64, Vec<u8>)>,
+}
+
+const ZISOFS_MAGIC: [u8; 8] = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
 
 /// Bytes of the RIFF/CDXA header before a Form 2 file's sectors.
 const CDXA_HEADER: usize = 44;
@@ -240,6 +254,7 @@ impl<'a> FileStream<'a> {
             position: 0,
             cache: None,
             cursor: (0, 0),
+            zisofs: None,
         }
     }
 
@@ -280,6 +295,7 @@ impl<'a> FileStream<'a> {
             position: 0,
             cache: None,
             cursor: (0, 0),
+            zisofs: None,
         }
     }
 
@@ -382,13 +398,136 @@ impl Read for FileStream<'_> {
             self.position += n as u64;
             return Ok(n);
         }
+        if self.zisofs.is_some() {
+            let n = self.read_zisofs(out).map_err(io::Error::other)?;
+            self.position += n as u64;
+            return Ok(n);
+        }
+        let n = self.read_stored(self.position, out)?;
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl FileStream<'_> {
+    /// Turns a stream of stored bytes into one of the zisofs file they compress.
+    pub fn into_zisofs(mut self) -> Result<Self> {
+        let mut header = [0u8; 16];
+        self.read_stored_exact(0, &mut header)?;
+        if header[..8] != ZISOFS_MAGIC || !(15..=17).contains(&header[13]) {
+            return Err(self.invalid("not zisofs data (magic or block size)"));
+        }
+        let size = u64::from(u32::from_le_bytes([
+            header[8], header[9], header[10], header[11],
+        ]));
+        let log2_block = header[13];
+        let count = size.div_ceil(1 << log2_block) + 1;
+        let stored = self.size;
+        let table_at = u64::from(header[12]) * 4;
+        if table_at + count * 4 > stored {
+            return Err(self.invalid(format!(
+                "a zisofs file of {size} bytes needs a block table larger than its {stored} stored bytes"
+            )));
+        }
+        let mut table = vec![0u8; (count * 4) as usize];
+        self.read_stored_exact(table_at, &mut table)?;
+        let pointers = table
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        self.size = size;
+        self.zisofs = Some(Zisofs {
+            log2_block,
+            pointers,
+            decoded: None,
+        });
+        Ok(self)
+    }
+
+    fn invalid(&self, message: impl Into<String>) -> Error {
+        let block = self.extents.first().and_then(|e| e.block).unwrap_or(0);
+        self.blocks.invalid(block, message)
+    }
+
+    fn read_stored_exact(&mut self, mut position: u64, mut out: &mut [u8]) -> Result<()> {
+        while !out.is_empty() {
+            let n = self
+                .read_stored(position, out)
+                .map_err(|e| self.invalid(e.to_string()))?;
+            if n == 0 {
+                return Err(self.invalid("the zisofs data ends early"));
+            }
+            position += n as u64;
+            out = &mut out[n..];
+        }
+        Ok(())
+    }
+
+    /// Decodes the zisofs block holding the position (once) and copies from it.
+    fn read_zisofs(&mut self, out: &mut [u8]) -> Result<usize> {
+        let Some(z) = &self.zisofs else {
+            return Ok(0);
+        };
+        let block_size = 1u64 << z.log2_block;
+        let index = self.position >> z.log2_block;
+        let cached = matches!(&z.decoded, Some((i, _)) if *i == index);
+        if !cached {
+            let (Some(&start), Some(&end)) = (
+                z.pointers.get(index as usize),
+                z.pointers.get(index as usize + 1),
+            ) else {
+                return Ok(0);
+            };
+            let length = block_size.min(self.size - index * block_size) as usize;
+            // zlib never grows a block by more than a little; a larger claim is a broken table.
+            if end < start || u64::from(end - start) > 2 * block_size + 1024 {
+                return Err(self.invalid(format!(
+                    "zisofs block {index} claims {start}..{end} of the stored data"
+                )));
+            }
+            let mut data = Vec::with_capacity(length);
+            if end == start {
+                data.resize(length, 0);
+            } else {
+                let mut compressed = vec![0u8; (end - start) as usize];
+                self.read_stored_exact(u64::from(start), &mut compressed)?;
+                flate2::read::ZlibDecoder::new(&compressed[..])
+                    .take(length as u64)
+                    .read_to_end(&mut data)
+                    .map_err(|e| self.invalid(format!("zisofs block {index}: {e}")))?;
+                if data.len() != length {
+                    return Err(self.invalid(format!(
+                        "zisofs block {index} inflates to {} bytes, not {length}",
+                        data.len()
+                    )));
+                }
+            }
+            if let Some(z) = &mut self.zisofs {
+                z.decoded = Some((index, data));
+            }
+        }
+        let Some(Zisofs {
+            decoded: Some((_, data)),
+            ..
+        }) = &self.zisofs
+        else {
+            return Ok(0);
+        };
+        let within = (self.position % block_size) as usize;
+        let n = out.len().min(data.len().saturating_sub(within));
+        out[..n].copy_from_slice(&data[within..within + n]);
+        Ok(n)
+    }
+
+    /// Reads the stored bytes at `position` (of the extents, as the disc holds them).
+    fn read_stored(&mut self, position: u64, out: &mut [u8]) -> io::Result<usize> {
         // Find the extent holding the position, going on from the last one: a file read front
         // to back (an interleaved one has an extent per unit) never rescans its list.
         let (mut index, mut base) = match self.cursor {
-            (index, base) if self.position >= base => (index, base),
+            (index, base) if position >= base => (index, base),
             _ => (0, 0),
         };
-        while index < self.extents.len() && self.position >= base + self.extents[index].bytes {
+        while index < self.extents.len() && position >= base + self.extents[index].bytes {
             base += self.extents[index].bytes;
             index += 1;
         }
@@ -396,7 +535,7 @@ impl Read for FileStream<'_> {
             return Ok(0);
         };
         self.cursor = (index, base);
-        let within = self.position - base;
+        let within = position - base;
         let left = usize::try_from(extent.bytes - within).unwrap_or(usize::MAX);
         let want = out.len().min(left);
         let n = match extent.block {
@@ -412,7 +551,6 @@ impl Read for FileStream<'_> {
                     .map_err(io::Error::other)?
             }
         };
-        self.position += n as u64;
         Ok(n)
     }
 }

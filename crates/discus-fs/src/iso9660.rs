@@ -328,6 +328,9 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
             if node.kind == Kind::File {
                 file_extents(blocks, &mut node, group);
                 node.xa_form2 = form2_record(&record.system_use);
+                if let Some(size) = rr.as_ref().and_then(|e| e.zisofs) {
+                    node.size = size;
+                }
             }
             let is_dir = node.is_dir();
             // Of several versions of one name, the highest is the file; associated files share
@@ -385,12 +388,7 @@ fn apply_attributes(node: &mut Node, rr: &rockridge::Entries) {
     if let Some(time) = rr.modified {
         node.modified = Some(time);
     }
-    if rr.zisofs {
-        node.unreadable = Some(
-            "its data is zisofs-compressed (Rock Ridge ZF), which discus does not decode yet"
-                .into(),
-        );
-    }
+    node.zisofs = rr.zisofs.is_some();
 }
 
 /// The size of a relocated directory, from the `.` record at its start.

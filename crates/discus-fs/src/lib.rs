@@ -235,11 +235,11 @@ impl Image {
                 record,
             ));
         }
-        Ok(FileStream::new(
-            &mut self.blocks,
-            node.extents.clone(),
-            node.inline.clone(),
-        ))
+        let stream = FileStream::new(&mut self.blocks, node.extents.clone(), node.inline.clone());
+        match node.zisofs {
+            true => stream.into_zisofs(),
+            false => Ok(stream),
+        }
     }
 
     /// The blocks underneath, for readers of raw structures.

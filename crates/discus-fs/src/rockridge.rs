@@ -38,8 +38,8 @@ pub struct Entries {
     pub child_link: Option<u32>,
     /// `RE`: this directory is the relocated copy; it is shown at the place its `CL` names.
     pub relocated: bool,
-    /// `ZF`: the data is zisofs-compressed.
-    pub zisofs: bool,
+    /// `ZF` with algorithm `pz`: the data is zisofs-compressed; its uncompressed size.
+    pub zisofs: Option<u64>,
     /// `SP` seen, with the bytes every System Use area skips.
     pub sp: Option<usize>,
     /// Any Rock Ridge entry seen (`PX`, `NM`, `RR`, `ER` …).
@@ -131,7 +131,9 @@ pub fn read(blocks: &mut Blocks, area: &[u8], sector: u64) -> Result<Entries> {
                 }
                 b"ZF" => {
                     entries.any = true;
-                    entries.zisofs = true;
+                    if data.get(..2) == Some(b"pz") {
+                        entries.zisofs = both32(data, 4).map(u64::from);
+                    }
                 }
                 b"RR" | b"ER" | b"PL" | b"SF" => entries.any = true,
                 _ => {}

@@ -156,7 +156,10 @@ pub struct Node {
     /// The CD-ROM XA record of a Mode 2 Form 2 file (XA audio, Video CD MPEG): its sectors hold
     /// 2324 bytes, not the 2048 the size counts; it is extracted as RIFF/CDXA with whole sectors.
     pub xa_form2: Option<Vec<u8>>,
-    /// Why the data cannot be extracted as it is stored (zisofs compression), if so.
+    /// The data is stored zisofs-compressed (Rock Ridge `ZF`); [`Node::size`] is the
+    /// uncompressed size and reading decompresses.
+    pub zisofs: bool,
+    /// Why the data cannot be extracted (it lies past the image), if so.
     pub unreadable: Option<String>,
     /// The sector of the record that describes it, for messages.
     pub record: u64,
@@ -179,6 +182,7 @@ impl Node {
             hidden: false,
             associated: false,
             xa_form2: None,
+            zisofs: false,
             unreadable: None,
             record,
             children: Vec::new(),

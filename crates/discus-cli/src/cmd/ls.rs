@@ -104,6 +104,7 @@ fn entry_json(node: &Node, path: &str) -> Value {
         "hidden": node.hidden,
         "associated": node.associated,
         "xa_form2": node.xa_form2.is_some(),
+        "zisofs": node.zisofs,
         "target": match &node.kind { Kind::Symlink(t) => Some(t.clone()), _ => None },
         "unreadable": node.unreadable,
     })
