@@ -821,6 +821,41 @@ fn i16_4_info_names_the_game_from_system_cnf_and_param_sfo() {
         );
         assert!(text.contains("volume:    \"GAME\""), "{text}");
     }
+    // Saturn: the header in the system area (genisoimage -G puts a file there, as Saturn
+    // mastering puts IP.BIN).
+    let temp = tempfile::tempdir().expect("temp");
+    let tree = temp.path().join("tree");
+    std::fs::create_dir(&tree).expect("mkdir");
+    std::fs::write(tree.join("0.BIN"), b"program").expect("write");
+    let mut ip = vec![b' '; 32768];
+    ip[..16].copy_from_slice(b"SEGA SEGASATURN ");
+    ip[0x20..0x28].copy_from_slice(b"MK-81009");
+    ip[0x60..0x66].copy_from_slice(b"NIGHTS");
+    let ip_path = temp.path().join("IP.BIN");
+    std::fs::write(&ip_path, &ip).expect("write");
+    let image = temp.path().join("saturn.iso");
+    let made = run(
+        &tool,
+        &[
+            os("-quiet"),
+            os("-G"),
+            ip_path.as_os_str(),
+            os("-o"),
+            image.as_os_str(),
+            tree.as_os_str(),
+        ],
+        temp.path(),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = discus(&[os("info"), os("--json"), image.as_os_str()]);
+    let info: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(info["game"]["platform"], "Saturn");
+    assert_eq!(info["game"]["serial"], "MK-81009");
+    assert_eq!(info["game"]["title"], "NIGHTS");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Naming the game on a console disc from what the disc itself says: PlayStation and
 //! PlayStation 2 `SYSTEM.CNF` (`BOOT = cdrom:\SLUS_004.02;1`, `BOOT2 = cdrom0:\SLUS_203.12;1`),
-//! PSP `UMD_DATA.BIN` (`ULUS-10041|…`) and `PSP_GAME/PARAM.SFO` (`DISC_ID`, `TITLE`).
+//! PSP `UMD_DATA.BIN` (`ULUS-10041|…`) and `PSP_GAME/PARAM.SFO` (`DISC_ID`, `TITLE`), and the
+//! header Sega consoles read from the first block of the data track (Saturn, Mega-CD/Sega CD) or of
+//! the high-density area (Dreamcast).
 
 use std::io::Read;
 
@@ -34,6 +36,9 @@ impl Game {
 /// Reads what the disc says about its game. A disc that is no console disc gives an empty
 /// [`Game`]; a file that cannot be read is left out, not an error.
 pub fn identify(image: &mut Image) -> Result<Game> {
+    if let Some(game) = sega_header(image)? {
+        return Ok(game);
+    }
     // Consoles read the primary tree: names are upper case with versions, as they expect them.
     let kind = match image.trees().contains(&TreeKind::Iso9660) {
         true => Some(TreeKind::Iso9660),
@@ -81,6 +86,58 @@ pub fn identify(image: &mut Image) -> Result<Game> {
         }
     }
     Ok(game)
+}
+
+/// The block a Dreamcast's high-density area starts at, where its IP.BIN header is.
+const DREAMCAST_HIGH_DENSITY: u64 = 45_000;
+
+/// A Sega header at the start of the data track (or of a Dreamcast's high-density area): the
+/// hardware id, then the product number and title at places fixed per console.
+fn sega_header(image: &mut Image) -> Result<Option<Game>> {
+    let first = u64::from(image.blocks().first());
+    for block in [first, DREAMCAST_HIGH_DENSITY] {
+        if !image.blocks().holds(block, 1) {
+            continue;
+        }
+        let header = image.blocks().block(block)?;
+        if let Some(game) = parse_sega_header(&header) {
+            return Ok(Some(game));
+        }
+    }
+    Ok(None)
+}
+
+/// Reads a Sega header: Saturn (`SEGA SEGASATURN `, product at 0x20, title at 0x60), Dreamcast
+/// (`SEGA SEGAKATANA `, product at 0x40, title at 0x80), Mega-CD/Sega CD (`SEGADISCSYSTEM`, then
+/// a Mega Drive header at 0x100: overseas title at 0x150, serial `GM XXXXXXXX-XX` at 0x180).
+pub fn parse_sega_header(block: &[u8]) -> Option<Game> {
+    let text = |from: usize, length: usize| -> Option<String> {
+        let field = block.get(from..from + length)?;
+        let value = String::from_utf8_lossy(field)
+            .trim_matches(|c: char| c == ' ' || c == '\0')
+            .to_string();
+        (!value.is_empty()).then_some(value)
+    };
+    let (platform, serial, title) = if block.starts_with(b"SEGA SEGASATURN") {
+        ("Saturn", text(0x20, 10), text(0x60, 112))
+    } else if block.starts_with(b"SEGA SEGAKATANA") {
+        ("Dreamcast", text(0x40, 10), text(0x80, 128))
+    } else if block.starts_with(b"SEGADISCSYSTEM") {
+        let serial = text(0x180, 14).map(|s| s.trim_start_matches("GM").trim().to_string());
+        (
+            "Mega-CD",
+            serial,
+            text(0x150, 48).or_else(|| text(0x120, 48)),
+        )
+    } else {
+        return None;
+    };
+    Some(Game {
+        platform: Some(platform),
+        serial,
+        title,
+        boot: None,
+    })
 }
 
 /// A file in the root by name, any case.
@@ -182,6 +239,44 @@ pub fn param_sfo(data: &[u8]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn header(id: &[u8], fields: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut block = vec![b' '; 2048];
+        block[..id.len()].copy_from_slice(id);
+        for (at, value) in fields {
+            block[*at..*at + value.len()].copy_from_slice(value);
+        }
+        block
+    }
+
+    #[test]
+    fn sega_headers_give_product_and_title() {
+        let saturn = header(
+            b"SEGA SEGASATURN ",
+            &[(0x20, b"MK-81009"), (0x60, b"NIGHTS")],
+        );
+        let game = parse_sega_header(&saturn).expect("saturn");
+        assert_eq!(game.platform, Some("Saturn"));
+        assert_eq!(game.serial.as_deref(), Some("MK-81009"));
+        assert_eq!(game.title.as_deref(), Some("NIGHTS"));
+        let dreamcast = header(
+            b"SEGA SEGAKATANA ",
+            &[(0x40, b"MK-51000"), (0x80, b"SONIC ADVENTURE")],
+        );
+        let game = parse_sega_header(&dreamcast).expect("dreamcast");
+        assert_eq!(game.serial.as_deref(), Some("MK-51000"));
+        let mega = header(
+            b"SEGADISCSYSTEM  ",
+            &[
+                (0x150, b"SONIC THE HEDGEHOG CD"),
+                (0x180, b"GM MK-4407 -00"),
+            ],
+        );
+        let game = parse_sega_header(&mega).expect("mega-cd");
+        assert_eq!(game.platform, Some("Mega-CD"));
+        assert_eq!(game.serial.as_deref(), Some("MK-4407 -00"));
+        assert_eq!(parse_sega_header(&[0u8; 2048]), None);
+    }
 
     #[test]
     fn serials_from_boot_lines_and_disc_ids() {
