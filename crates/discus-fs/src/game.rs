@@ -44,7 +44,9 @@ pub fn identify(image: &mut Image) -> Result<Game> {
         true => Some(TreeKind::Iso9660),
         false => None,
     };
-    let tree = image.tree(kind)?;
+    // Every identity file is in the root or one folder below it: a large disc's tree is not
+    // read whole for them.
+    let tree = image.tree_to_depth(kind, 1)?;
     let mut game = Game::default();
     if let Some(text) = read_named(image, &tree, "SYSTEM.CNF") {
         let text = String::from_utf8_lossy(&text).into_owned();

@@ -217,12 +217,21 @@ struct Pending {
     size: u32,
     /// The sector of the record that pointed here.
     from: u64,
+    /// Folders above it (0 for the root).
+    depth: usize,
 }
 
 /// Reads the `kind` tree whose root directory record is `root` (34 bytes from a volume
 /// descriptor). Rock Ridge is read for [`TreeKind::RockRidge`] with `skip` bytes skipped at the
-/// start of every System Use area.
-pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) -> Result<Tree> {
+/// start of every System Use area. Folders deeper than `max_depth` are listed, not read (so a
+/// caller that needs only the top of a large tree does not read all of it).
+pub fn read_tree(
+    blocks: &mut Blocks,
+    kind: TreeKind,
+    root: &[u8],
+    skip: usize,
+    max_depth: usize,
+) -> Result<Tree> {
     let pvd_sector = u64::from(blocks.first()) + FIRST_DESCRIPTOR;
     let root = Record::parse(root, pvd_sector).ok_or_else(|| {
         blocks.invalid(
@@ -244,6 +253,7 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
         extent: root.extent,
         size: root.size,
         from: pvd_sector,
+        depth: 0,
     }];
     while let Some(dir) = queue.pop() {
         if !visited.insert(dir.extent) {
@@ -353,12 +363,13 @@ pub fn read_tree(blocks: &mut Blocks, kind: TreeKind, root: &[u8], skip: usize) 
                     index
                 }
             };
-            if is_dir {
+            if is_dir && dir.depth < max_depth {
                 queue.push(Pending {
                     node: index,
                     extent: target.0,
                     size: target.1,
                     from: record.sector,
+                    depth: dir.depth + 1,
                 });
             }
         }

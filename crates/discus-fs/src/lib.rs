@@ -155,6 +155,12 @@ impl Image {
     /// Reads the tree `kind`, or the one the disc records that is preferred (Rock Ridge > UDF >
     /// Joliet > ISO 9660:1999 > primary).
     pub fn tree(&mut self, kind: Option<TreeKind>) -> Result<Tree> {
+        self.tree_to_depth(kind, usize::MAX)
+    }
+
+    /// Like [`Image::tree`], reading folders only `max_depth` levels below the root (deeper ones
+    /// are listed empty). UDF trees are always read whole.
+    pub fn tree_to_depth(&mut self, kind: Option<TreeKind>, max_depth: usize) -> Result<Tree> {
         let available = self.trees();
         let kind = match kind {
             Some(kind) if available.contains(&kind) => kind,
@@ -196,7 +202,7 @@ impl Image {
         })?;
         let (start, skip) = (volume.start, volume.rock_ridge.unwrap_or(0));
         self.blocks.set_offset(start);
-        let tree = iso9660::read_tree(&mut self.blocks, kind, &root, skip);
+        let tree = iso9660::read_tree(&mut self.blocks, kind, &root, skip, max_depth);
         self.blocks.set_offset(0);
         let mut tree = tree?;
         // Files are read by their place on the disc.
