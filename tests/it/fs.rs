@@ -600,6 +600,15 @@ fn i16_2_udf_bridge_made_by_genisoimage_lists_the_same_files() {
         links_as_files.insert(link.to_string(), 0);
     }
     assert_eq!(links_as_files, files(&udf));
+    // Without Rock Ridge, UDF is the tree read by default on a bridge disc: it keeps case and
+    // long names the primary tree does not.
+    let bridge_dir = temp.path().join("bridge");
+    std::fs::create_dir(&bridge_dir).expect("mkdir");
+    if let Some(bridge) = genisoimage(&bridge_dir, &["-udf"]) {
+        let document = ls_json(&bridge, &[]);
+        assert_eq!(document["tree"], "udf");
+        assert!(entries(&document).contains_key("/big.bin"));
+    }
     let ours = discus_extract(&image, &temp.path().join("udf"), &["--fs", "udf"]);
     assert_eq!(
         ours.get("big.bin"),
