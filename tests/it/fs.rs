@@ -1112,3 +1112,41 @@ fn i16_1_zisofs_files_from_xorriso_come_out_decompressed() {
         other => panic!("7-Zip extracted {other:?}"),
     }
 }
+
+#[test]
+fn i16_1_iso9660_1999_tree_from_xorriso_keeps_long_mixed_case_names() {
+    let Some(xorriso) = peer("xorriso") else {
+        return;
+    };
+    let temp = tempfile::tempdir().expect("temp");
+    let tree = temp.path().join("tree");
+    std::fs::create_dir_all(tree.join("Deep")).expect("mkdir");
+    let long = "A Long Mixed-Case Name With Spaces.txt";
+    std::fs::write(tree.join(long), b"hi\n").expect("write");
+    std::fs::write(tree.join("Deep/file.txt"), b"x\n").expect("write");
+    let image = temp.path().join("n.iso");
+    let made = run(
+        &xorriso,
+        &[
+            os("-compliance"),
+            os("iso_9660_1999"),
+            os("-outdev"),
+            image.as_os_str(),
+            os("-map"),
+            tree.as_os_str(),
+            os("/"),
+            os("-commit"),
+        ],
+        temp.path(),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let document = ls_json(&image, &["--fs", "iso1999"]);
+    assert_eq!(document["tree"], "iso1999");
+    let listed = entries(&document);
+    assert_eq!(listed[&format!("/{long}")]["size"], 3);
+    assert!(listed.contains_key("/Deep/file.txt"), "{:?}", listed.keys());
+}
