@@ -36,6 +36,9 @@ pub struct Descriptors {
     pub boot_catalog: Option<u32>,
     /// A UDF volume recognition sequence follows (`NSR02`/`NSR03`).
     pub udf: bool,
+    /// The primary descriptor is High Sierra's (pre-1988 discs): its fields sit 8 bytes later and
+    /// its directory records have a 6-byte date and the flags at byte 24.
+    pub high_sierra: bool,
 }
 
 /// Reads the volume descriptors from block 16 of the track to the terminator.
@@ -54,6 +57,18 @@ pub fn descriptors(blocks: &mut Blocks) -> Result<Descriptors> {
             continue;
         }
         if id == b"BEA01" || id == b"TEA01" || id == b"BOOT2" {
+            continue;
+        }
+        if &d[9..14] == b"CDROM" {
+            // High Sierra: the block number comes first, then type, `CDROM`, version.
+            match d[8] {
+                1 if found.primary.is_none() => {
+                    found.primary = Some(d[180..214].to_vec());
+                    found.high_sierra = true;
+                }
+                255 => break,
+                _ => {}
+            }
             continue;
         }
         if id != b"CD001" {
@@ -100,8 +115,9 @@ struct Record {
 }
 
 impl Record {
-    /// Parses the record at the start of `data` (whose length is the record's).
-    fn parse(data: &[u8], sector: u64) -> Option<Record> {
+    /// Parses the record at the start of `data` (whose length is the record's), in High Sierra's
+    /// layout when `high_sierra`.
+    fn parse(data: &[u8], sector: u64, high_sierra: bool) -> Option<Record> {
         if data.len() < 34 {
             return None;
         }
@@ -117,8 +133,14 @@ impl Record {
             ear: data[1],
             extent: u32::from_le_bytes([data[2], data[3], data[4], data[5]]),
             size: u32::from_le_bytes([data[10], data[11], data[12], data[13]]),
-            date: data[18..25].try_into().ok()?,
-            flags: data[25],
+            date: match high_sierra {
+                // Six bytes and no zone: local time, taken as UTC.
+                true => [
+                    data[18], data[19], data[20], data[21], data[22], data[23], 0,
+                ],
+                false => data[18..25].try_into().ok()?,
+            },
+            flags: if high_sierra { data[24] } else { data[25] },
             unit: data[26],
             gap: data[27],
             name: data[33..name_end].to_vec(),
@@ -224,16 +246,18 @@ struct Pending {
 /// Reads the `kind` tree whose root directory record is `root` (34 bytes from a volume
 /// descriptor). Rock Ridge is read for [`TreeKind::RockRidge`] with `skip` bytes skipped at the
 /// start of every System Use area. Folders deeper than `max_depth` are listed, not read (so a
-/// caller that needs only the top of a large tree does not read all of it).
+/// caller that needs only the top of a large tree does not read all of it). `high_sierra` reads
+/// High Sierra records.
 pub fn read_tree(
     blocks: &mut Blocks,
     kind: TreeKind,
     root: &[u8],
     skip: usize,
     max_depth: usize,
+    high_sierra: bool,
 ) -> Result<Tree> {
     let pvd_sector = u64::from(blocks.first()) + FIRST_DESCRIPTOR;
-    let root = Record::parse(root, pvd_sector).ok_or_else(|| {
+    let root = Record::parse(root, pvd_sector, high_sierra).ok_or_else(|| {
         blocks.invalid(
             pvd_sector,
             "the root directory record of the volume descriptor is broken",
@@ -265,7 +289,7 @@ pub fn read_tree(
                 ),
             ));
         }
-        let records = read_directory(blocks, &dir)?;
+        let records = read_directory(blocks, &dir, high_sierra)?;
         let mut by_name: HashMap<String, (usize, u32)> = HashMap::new();
         let mut i = 0usize;
         while i < records.len() {
@@ -412,7 +436,7 @@ fn relocated_size(blocks: &mut Blocks, block: u32, from: u64) -> Result<u32> {
     }
     let data = blocks.block(u64::from(block))?;
     let length = usize::from(data[0]).min(BLOCK);
-    Record::parse(&data[..length], u64::from(block))
+    Record::parse(&data[..length], u64::from(block), false)
         .filter(Record::is_dot)
         .map(|r| r.size)
         .ok_or_else(|| {
@@ -424,7 +448,7 @@ fn relocated_size(blocks: &mut Blocks, block: u32, from: u64) -> Result<u32> {
 }
 
 /// Reads every record of a directory, checking its extent against the image first.
-fn read_directory(blocks: &mut Blocks, dir: &Pending) -> Result<Vec<Record>> {
+fn read_directory(blocks: &mut Blocks, dir: &Pending, high_sierra: bool) -> Result<Vec<Record>> {
     let size = u64::from(dir.size);
     if size > MAX_DIRECTORY {
         return Err(blocks.invalid(
@@ -456,7 +480,7 @@ fn read_directory(blocks: &mut Blocks, dir: &Pending) -> Result<Vec<Record>> {
             }
             let record = chunk
                 .get(at..at + length)
-                .and_then(|bytes| Record::parse(bytes, sector))
+                .and_then(|bytes| Record::parse(bytes, sector, high_sierra))
                 .ok_or_else(|| {
                     blocks.invalid(
                         sector,

@@ -201,8 +201,9 @@ impl Image {
             Error::unsupported(self.blocks.path(), format!("no {} tree", kind.name()))
         })?;
         let (start, skip) = (volume.start, volume.rock_ridge.unwrap_or(0));
+        let high_sierra = volume.descriptors.high_sierra;
         self.blocks.set_offset(start);
-        let tree = iso9660::read_tree(&mut self.blocks, kind, &root, skip, max_depth);
+        let tree = iso9660::read_tree(&mut self.blocks, kind, &root, skip, max_depth, high_sierra);
         self.blocks.set_offset(0);
         let mut tree = tree?;
         // Files are read by their place on the disc.

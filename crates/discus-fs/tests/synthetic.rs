@@ -166,3 +166,52 @@ fn i16_2_seeking_in_a_multi_extent_file_lands_in_the_right_extent() {
     stream.seek(SeekFrom::End(-1)).expect("seek");
     assert_eq!(stream.read(&mut four).expect("read"), 1);
 }
+
+/// A High Sierra directory record: a 6-byte date and the flags at byte 24.
+fn hs_record(name: &[u8], extent: u32, size: u32, flags: u8) -> Vec<u8> {
+    let mut r = record(name, extent, size, 0, 0, 0, 0);
+    r[18..24].copy_from_slice(&[86, 3, 14, 12, 30, 0]);
+    r[24] = flags;
+    r[25] = 0;
+    r
+}
+
+#[test]
+fn i16_1_high_sierra_volume_lists_and_reads() {
+    let blocks = 24usize;
+    let mut image = vec![0u8; blocks * BLOCK];
+    let pvd = 16 * BLOCK;
+    // The block number, then type 1, `CDROM`, version 1; every field 8 bytes later than ISO 9660.
+    image[pvd..pvd + 8].copy_from_slice(&both32(16));
+    image[pvd + 8] = 1;
+    image[pvd + 9..pvd + 14].copy_from_slice(b"CDROM");
+    image[pvd + 14] = 1;
+    let root = hs_record(&[0], 18, BLOCK as u32, 2);
+    image[pvd + 180..pvd + 180 + root.len()].copy_from_slice(&root);
+    let terminator = 17 * BLOCK;
+    image[terminator + 8] = 255;
+    image[terminator + 9..terminator + 14].copy_from_slice(b"CDROM");
+    let mut dir = Vec::new();
+    dir.extend(hs_record(&[0], 18, BLOCK as u32, 2));
+    dir.extend(hs_record(&[1], 18, BLOCK as u32, 2));
+    dir.extend(hs_record(b"README.TXT;1", 20, 6, 0));
+    dir.extend(hs_record(b"SUB;1", 19, BLOCK as u32, 2));
+    image[18 * BLOCK..18 * BLOCK + dir.len()].copy_from_slice(&dir);
+    let mut sub = Vec::new();
+    sub.extend(hs_record(&[0], 19, BLOCK as u32, 2));
+    sub.extend(hs_record(&[1], 18, BLOCK as u32, 2));
+    image[19 * BLOCK..19 * BLOCK + sub.len()].copy_from_slice(&sub);
+    image[20 * BLOCK..20 * BLOCK + 6].copy_from_slice(b"1986!\n");
+    let (_dir, mut opened) = open(&image);
+    assert_eq!(opened.trees(), [TreeKind::Iso9660]);
+    let tree = opened.tree(None).expect("tree");
+    let readme = tree.nodes[tree.lookup("README.TXT").expect("readme")].clone();
+    assert_eq!(readme.kind, Kind::File);
+    assert_eq!(
+        readme.modified.map(|t| t.display()),
+        Some("1986-03-14 12:30:00".to_string())
+    );
+    assert_eq!(read(&mut opened, &readme), b"1986!\n");
+    // The flags at byte 24 make SUB a folder.
+    assert!(tree.nodes[tree.lookup("SUB").expect("sub")].is_dir());
+}
