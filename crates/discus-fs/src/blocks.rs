@@ -120,6 +120,22 @@ impl Blocks {
         true
     }
 
+    /// Whether the image keeps the whole sector at `block`: a Mode 2 track stored with more than
+    /// its 2048 bytes of user data. Only then can a Form 2 sector's 2324 bytes be given.
+    pub fn keeps_whole_sector(&self, block: u64) -> bool {
+        let block = block.saturating_add(self.offset);
+        self.tracks
+            .iter()
+            .find(|t| block >= t.1 && block < t.2)
+            .is_some_and(|&(track, _, _)| {
+                let mode = self.source.disc().track(track).map(|t| t.mode);
+                matches!(
+                    mode,
+                    Some(discus_core::TrackMode::Mode2 | discus_core::TrackMode::Mode2Xa)
+                ) && self.source.stored_form(track) != Form::Cooked
+            })
+    }
+
     /// Fills `buf` (a whole number of blocks) from `block` on, as 2048-byte user data.
     pub fn read(&mut self, block: u64, buf: &mut [u8]) -> Result<()> {
         self.read_form(block, Form::Cooked, buf)

@@ -236,6 +236,17 @@ impl Image {
                 .invalid(node.record, format!("{}: {why}", node.name)));
         }
         if let Some(record) = &node.xa_form2 {
+            let first = node.extents.first().and_then(|e| e.block);
+            if first.is_some_and(|b| !self.blocks.keeps_whole_sector(b)) {
+                // Sectors rebuilt from 2048 bytes would be Mode 1 sectors the disc never had.
+                return Err(Error::unsupported(
+                    self.blocks.path(),
+                    format!(
+                        "{}: a Mode 2 Form 2 file (XA audio or video) whose 2324-byte sectors this image does not keep (it stores 2048 bytes a sector); extract it from a BIN/CUE or another raw dump",
+                        node.name
+                    ),
+                ));
+            }
             return Ok(FileStream::cdxa(
                 &mut self.blocks,
                 node.extents.clone(),

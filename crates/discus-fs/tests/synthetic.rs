@@ -72,6 +72,11 @@ fn build() -> Vec<u8> {
     // One block of extended attributes before the data.
     dir.extend(record(b"EAR.BIN;1", 30, 4, 0, 0, 0, 1));
     dir.extend(record(b"FAR.BIN;1", 1000, 4096, 0, 0, 0, 0));
+    // An XA record marking Mode 2 Form 2 data (attributes 0x1555 as on a Video CD).
+    let mut xa = record(b"MOVIE.STR;1", 32, 2048, 0, 0, 0, 0);
+    xa.extend_from_slice(&[0, 0, 0, 0, 0x15, 0x55, b'X', b'A', 1, 0, 0, 0, 0, 0]);
+    xa[0] = xa.len() as u8;
+    dir.extend(xa);
     image[18 * BLOCK..18 * BLOCK + dir.len()].copy_from_slice(&dir);
     image[20 * BLOCK..20 * BLOCK + 5].copy_from_slice(b"one\n\n");
     image[21 * BLOCK..21 * BLOCK + 5].copy_from_slice(b"two\n\n");
@@ -127,7 +132,8 @@ fn i16_1_versions_interleave_multi_extent_hidden_and_ear() {
             "MULTI.BIN",
             "HIDDEN",
             "EAR.BIN",
-            "FAR.BIN"
+            "FAR.BIN",
+            "MOVIE.STR"
         ]
     );
     let node = |name: &str| tree.nodes[tree.lookup(name).expect(name)].clone();
