@@ -195,12 +195,13 @@ impl Volume {
         };
         // The metadata file is a file of the physical partition with the same number.
         for (index, number, file_block) in metadata {
-            let physical = partitions.iter().position(|p| p.0 == number).and_then(|_| {
-                volume.maps.iter().position(|m| {
-                    matches!(m, Map::Physical { start, .. }
-                            if partitions.iter().any(|p| p.0 == number && p.1 == *start))
-                })
-            });
+            // The physical partition map (the reference the metadata file's entry is read through)
+            // whose partition has that number.
+            let start = partitions.iter().find(|p| p.0 == number).map(|p| p.1);
+            let physical = volume
+                .maps
+                .iter()
+                .position(|m| matches!(m, Map::Physical { start: s, .. } if Some(*s) == start));
             let Some(physical) = physical else {
                 volume.unsupported =
                     Some("a UDF metadata partition without its physical partition".into());
