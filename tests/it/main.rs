@@ -10,6 +10,7 @@ mod cue;
 mod dvd;
 mod ecm;
 mod foundation;
+mod fs;
 mod gdi;
 mod hardening;
 mod matrix;

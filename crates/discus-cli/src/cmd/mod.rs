@@ -4,7 +4,9 @@
 pub mod batch;
 pub mod compare;
 pub mod convert;
+pub mod extract;
 pub mod formats;
 pub mod info;
+pub mod ls;
 pub mod verify;
 pub mod write_args;
