@@ -3,6 +3,7 @@
 
 mod batch;
 mod batch_trust;
+mod cluster;
 mod cso;
 mod cue;
 mod dvd;

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod discover;
 pub mod journal;
 pub mod report;
+pub mod shard;
 pub mod worker;
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
@@ -199,12 +200,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
     };
     let mut items = discover::discover(&options.inputs, options.recursive, &naming, &skip);
     if let Some(shard) = options.shard {
-        items = items
-            .into_iter()
-            .enumerate()
-            .filter(|(position, _)| shard.takes(*position))
-            .map(|(_, item)| item)
-            .collect();
+        items.retain(|item| shard.takes(&item.key));
     }
     let actions = plan(options, &items, &known);
     let labels: Vec<String> = items.iter().map(|i| i.key.clone()).collect();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail};
 
 use crate::batch::archive;
-use crate::batch::discover::Shard;
+use crate::batch::shard::{self, ShardArg};
 use crate::batch::{self, Options};
 use crate::cmd::write_args::WriteArgs;
 use crate::{CANCEL, Context, Status};
@@ -64,9 +64,14 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Convert only the K-th of N slices of the items (K from 1), for splitting an archive over
-    /// machines or array jobs without coordination.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
+    /// machines or array jobs without coordination; `auto` reads K and N from the job runner
+    /// (Slurm array, Kubernetes Indexed Job, GNU parallel, GitLab parallel).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<ShardArg>,
+    /// N for `--shard auto` under a runner that does not say how many tasks there are
+    /// (Kubernetes: the Job's completions; GNU parallel: the number of jobs).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<usize>,
     /// Format options, as `convert` takes them.
     #[command(flatten)]
     pub format: WriteArgs,
@@ -97,6 +102,21 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             "--delete-source cannot go with --allow-lossy: an output that lost something cannot replace its input"
         );
     }
+    let shard = match (args.shard, args.shard_count) {
+        (None, _) => None,
+        (Some(ShardArg::Fixed(fixed)), None) => Some(fixed),
+        (Some(ShardArg::Fixed(fixed)), Some(_)) => {
+            bail!("--shard-count goes with --shard auto; --shard {fixed} names its count already")
+        }
+        (Some(ShardArg::Auto), count) => {
+            let (found, source) =
+                shard::from_env(&|name| std::env::var(name).ok(), count).map_err(|e| anyhow!(e))?;
+            if !context.quiet && !args.json {
+                eprintln!("discus: batch: shard {found} (from {source})");
+            }
+            Some(found)
+        }
+    };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -124,7 +144,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         verify: args.verify || args.delete_source,
         delete_source: args.delete_source,
         json: args.json,
-        shard: args.shard,
+        shard,
         write: args.format.write_options(threads)?,
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,
