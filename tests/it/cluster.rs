@@ -3,11 +3,12 @@
 //! GNU parallel running shards at once (and one of them killed and rerun), and a real one-node
 //! Slurm cluster running an array job.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-use discus_tests::{discus_bin, samples};
+use discus_tests::{discus_bin, peer, samples};
 use serde_json::Value;
 
 /// Every variable `--shard auto` reads: removed from each command, so a test run inside a job
@@ -65,9 +66,18 @@ impl Archive {
 }
 
 fn archive(good: usize) -> Archive {
+    archive_of(good, 0)
+}
+
+/// The archive with each good image padded to `size` bytes (0: the sample's size), so that a
+/// conversion takes long enough to be caught halfway.
+fn archive_of(good: usize, size: usize) -> Archive {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("dumps");
     let mut iso = std::fs::read(samples().join("iso").join("data.iso")).expect("sample iso");
+    if size > iso.len() {
+        iso.resize(size, 0);
+    }
     let mut keys = BTreeSet::new();
     for n in 0..good {
         let folder = ["ps1", "ps2", "saturn"][n % 3];
@@ -155,4 +165,406 @@ fn i18_1_shard_auto_takes_the_slice_the_runner_names() {
     let (code, _, stderr) = planned(root, &["--shard", "auto"], &[("JOB_COMPLETION_INDEX", "0")]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--shard-count"), "{stderr}");
+}
+
+/// Per item key, the journal files (by name) that record it with `event`, over every journal.
+fn recorded(out: &Path, event: &str) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in journal_files(out) {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(&file).expect("journal");
+        for line in text.lines() {
+            let Ok(value) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            if value["event"] == event
+                && let Some(key) = value["key"].as_str()
+            {
+                found.entry(key.to_string()).or_default().push(name.clone());
+            }
+        }
+    }
+    found
+}
+
+fn journal_files(out: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(out)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("discus-batch"))
+    });
+    files.sort();
+    files
+}
+
+/// `discus batch --report out --json` (with `inputs`, if any): its exit code and summary.
+fn report(root: &Path, inputs: &[&str]) -> (i32, Value) {
+    let mut args = vec!["batch", "--report", "out", "--json", "-r"];
+    args.extend(inputs);
+    let output = discus_in(root, &args, &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("report is not one JSON object ({e}): {text}"));
+    (output.status.code().unwrap_or(-1), value)
+}
+
+/// The shard of N that owns each key, as the dry run of each shard plans it.
+fn owners(root: &Path, n: usize) -> BTreeMap<String, usize> {
+    let mut owner = BTreeMap::new();
+    for k in 1..=n {
+        let shard = format!("{k}/{n}");
+        let (_, keys, _) = planned(root, &["--shard", &shard], &[]);
+        for key in keys {
+            owner.insert(key, k);
+        }
+    }
+    owner
+}
+
+/// Checks the result of a complete sharded run: every good item converted exactly once, by its
+/// own shard; every corrupt one failed in exactly one journal, its shard's; the report agrees.
+fn check_complete(a: &Archive, n: usize, extension: &str) {
+    let root = a.root();
+    let out = root.join("out");
+    let owner = owners(root, n);
+    let done = recorded(&out, "done");
+    let failed = recorded(&out, "failed");
+    assert_eq!(
+        done.keys().cloned().collect::<BTreeSet<_>>(),
+        a.good,
+        "converted items"
+    );
+    for (key, journals) in &done {
+        let k = owner[key];
+        assert_eq!(
+            journals,
+            &[format!("discus-batch.shard-{k}-of-{n}.jsonl")],
+            "{key} converted once, by shard {k}"
+        );
+    }
+    assert_eq!(
+        failed.keys().cloned().collect::<BTreeSet<_>>(),
+        a.bad,
+        "failed items"
+    );
+    for (key, journals) in &failed {
+        // A rerun of a shard tries its failed items again: the same journal, never another.
+        let k = owner[key];
+        let journals: BTreeSet<&String> = journals.iter().collect();
+        let expected = format!("discus-batch.shard-{k}-of-{n}.jsonl");
+        assert_eq!(journals, BTreeSet::from([&expected]), "{key}");
+    }
+    // Every good image is in the output folder once: outputs of the ISOs, nothing left over.
+    let isos: Vec<PathBuf> = discus_tests::files_below(&out)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .collect();
+    assert_eq!(isos.len(), a.good.len());
+    assert!(
+        discus_tests::files_below(&out)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains(".discus-")),
+        "temporary files left"
+    );
+
+    let (code, summary) = report(root, &["dumps"]);
+    assert_eq!(code, 1, "failures make the report exit 1: {summary}");
+    assert_eq!(summary["converted"], a.good.len());
+    assert_eq!(summary["failed"], a.bad.len());
+    assert_eq!(summary["unfinished"], 0);
+    assert_eq!(summary["to_do"], 0);
+    assert_eq!(summary["not_started"], serde_json::json!([]));
+    assert_eq!(summary["shards_never_started"], serde_json::json!([]));
+    let reported: BTreeSet<String> = summary["failures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["item"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(reported, a.bad);
+    let shards = summary["shards"].as_array().expect("shards");
+    assert_eq!(shards.len(), n);
+    for shard in shards {
+        let k: usize = shard["shard"]
+            .as_str()
+            .and_then(|s| s.split('/').next())
+            .and_then(|k| k.parse().ok())
+            .expect("K/N");
+        let mine = owner.values().filter(|&&o| o == k).count();
+        assert_eq!(shard["items"], mine, "{shard}");
+        assert_eq!(
+            shard["converted"].as_u64().unwrap_or(0) + shard["failed"].as_u64().unwrap_or(0),
+            mine as u64,
+            "{shard}"
+        );
+        assert_eq!(shard["running_or_killed"], false);
+    }
+    let bytes_in: u64 = a
+        .good
+        .iter()
+        .filter_map(|k| std::fs::metadata(root.join(k)).ok())
+        .map(|m| m.len())
+        .sum();
+    assert_eq!(summary["bytes_in"], bytes_in);
+}
+
+/// GNU parallel with `args` (its options, the command and `:::` arguments), in `dir`.
+fn parallel(dir: &Path, args: &[&str]) -> Option<Command> {
+    let parallel = peer("parallel")?;
+    let mut command = Command::new(parallel);
+    command.arg("--will-cite").args(args).current_dir(dir);
+    for name in RUNNER_VARS {
+        command.env_remove(name);
+    }
+    Some(command)
+}
+
+#[test]
+fn i18_4_gnu_parallel_runs_three_shards_at_once_into_one_folder() {
+    let a = archive(36);
+    let discus = discus_bin().to_string_lossy().into_owned();
+    // The documented form: `--shard auto` reads PARALLEL_SEQ; -N0 gives the command no argument.
+    let Some(mut command) = parallel(
+        a.root(),
+        &[
+            "-j3",
+            "-N0",
+            "--halt",
+            "never",
+            &discus,
+            "--quiet",
+            "batch",
+            "dumps",
+            "-r",
+            "--to",
+            "iso",
+            "--out-dir",
+            "out",
+            "--jobs",
+            "1",
+            "--shard",
+            "auto",
+            "--shard-count",
+            "3",
+            ":::",
+            "1",
+            "2",
+            "3",
+        ],
+    ) else {
+        return;
+    };
+    let output = command.output().expect("parallel starts");
+    // parallel's exit code is the number of jobs that failed: the shards with corrupt items.
+    let owner = owners(a.root(), 3);
+    let failing: BTreeSet<usize> = a.bad.iter().map(|k| owner[k]).collect();
+    assert_eq!(
+        output.status.code(),
+        Some(failing.len() as i32),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    check_complete(&a, 3, "iso");
+    // Every shard ran beside the others: each journal's run overlaps another's.
+    let runs: Vec<(f64, f64)> = journal_files(&a.root().join("out"))
+        .iter()
+        .map(|file| {
+            let lines = journal_lines_of(file);
+            let start = lines
+                .iter()
+                .find(|l| l["event"] == "run")
+                .expect("run line")["time"]
+                .as_f64()
+                .unwrap_or(0.0);
+            let end = lines
+                .iter()
+                .find(|l| l["event"] == "end")
+                .expect("end line")["time"]
+                .as_f64()
+                .unwrap_or(0.0);
+            (start, end)
+        })
+        .collect();
+    assert_eq!(runs.len(), 3);
+    let latest_start = runs.iter().map(|r| r.0).fold(f64::MIN, f64::max);
+    let earliest_end = runs.iter().map(|r| r.1).fold(f64::MAX, f64::min);
+    assert!(
+        latest_start < earliest_end,
+        "shards ran one after another: {runs:?}"
+    );
+}
+
+fn journal_lines_of(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .expect("journal")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The pid a shard's journal names in its latest `run` line, once it has `done` lines for at
+/// least `done` items.
+fn shard_pid_after(journal: &Path, done: usize, limit: Duration) -> Option<u32> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if journal.is_file() {
+            let lines = journal_lines_of(journal);
+            let finished = lines.iter().filter(|l| l["event"] == "done").count();
+            let pid = lines
+                .iter()
+                .rev()
+                .find(|l| l["event"] == "run")
+                .and_then(|l| l["pid"].as_u64());
+            if finished >= done
+                && let Some(pid) = pid
+            {
+                return u32::try_from(pid).ok();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+#[test]
+fn i18_4_a_shard_killed_halfway_reruns_only_its_remaining_items() {
+    // Items big enough (4 MiB to raw 2352-byte sectors, verified) that shard 2 is still busy
+    // when it has finished two of them.
+    let a = archive_of(24, 4 << 20);
+    let root = a.root();
+    let out = root.join("out");
+    let discus = discus_bin().to_string_lossy().into_owned();
+    let shard_args = |shards: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "-j3",
+            "--halt",
+            "never",
+            discus.as_str(),
+            "--quiet",
+            "batch",
+            "dumps",
+            "-r",
+            "--to",
+            "img",
+            "--sector-size",
+            "2352",
+            "--verify",
+            "--out-dir",
+            "out",
+            "--jobs",
+            "1",
+            "--shard",
+            "{}/3",
+            ":::",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(shards.iter().map(|s| s.to_string()));
+        args
+    };
+    let first = shard_args(&["1", "2", "3"]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let Some(mut command) = parallel(root, &first) else {
+        return;
+    };
+    let mut running = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("parallel starts");
+    let journal = out.join("discus-batch.shard-2-of-3.jsonl");
+    let pid = shard_pid_after(&journal, 2, Duration::from_secs(300));
+    let Some(pid) = pid else {
+        let _ = running.kill();
+        let _ = running.wait();
+        panic!("shard 2 never finished two items");
+    };
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = running.wait().expect("parallel ends");
+    assert!(!status.success(), "parallel saw the killed shard fail");
+
+    let owner = owners(root, 3);
+    let slice: BTreeSet<String> = owner
+        .iter()
+        .filter(|(_, k)| **k == 2)
+        .map(|(key, _)| key.clone())
+        .collect();
+    let done_before: BTreeSet<String> = recorded(&out, "done")
+        .into_keys()
+        .filter(|k| slice.contains(k))
+        .collect();
+    let failed_before: BTreeSet<String> = recorded(&out, "failed")
+        .into_keys()
+        .filter(|k| slice.contains(k))
+        .collect();
+    let remaining: BTreeSet<String> = slice
+        .difference(&done_before)
+        .filter(|k| !failed_before.contains(*k))
+        .cloned()
+        .collect();
+    assert!(done_before.len() >= 2);
+    assert!(
+        !remaining.is_empty(),
+        "shard 2 finished before it was killed"
+    );
+    // The report sees the killed shard: its run never ended and items are left.
+    let (code, summary) = report(root, &[]);
+    assert_eq!(code, 1);
+    let shard2 = summary["shards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["shard"] == "2/3")
+        .expect("shard 2 in the report")
+        .clone();
+    assert_eq!(shard2["running_or_killed"], true, "{shard2}");
+    assert_eq!(shard2["to_do"], remaining.len(), "{shard2}");
+
+    // Rerun shard 2 alone, as parallel --resume-failed would: only its remaining items convert.
+    let again = shard_args(&["2"]);
+    let mut again: Vec<&str> = again.iter().map(String::as_str).collect();
+    // Keep the events of the rerun: JSON lines on stdout.
+    again.insert(
+        again.iter().position(|a| *a == "batch").expect("batch") + 1,
+        "--json",
+    );
+    let output = parallel(root, &again)
+        .expect("parallel is there")
+        .output()
+        .expect("parallel starts");
+    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let converted: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e["event"] == "finished" && e["status"] == "converted")
+        .filter_map(|e| e["item"].as_str().map(str::to_string))
+        .collect();
+    let good_remaining: BTreeSet<String> = remaining
+        .iter()
+        .filter(|k| a.good.contains(*k))
+        .cloned()
+        .collect();
+    assert_eq!(
+        converted, good_remaining,
+        "the rerun converts only what was left"
+    );
+    let skipped: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e["event"] == "finished" && e["status"] == "skipped")
+        .filter_map(|e| e["item"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(skipped, done_before, "what was done is skipped");
+    check_complete(&a, 3, "img");
 }

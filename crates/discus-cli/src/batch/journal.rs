@@ -145,7 +145,8 @@ pub fn file_name(shard: Option<Shard>) -> String {
     }
 }
 
-fn journals_in(folder: &Path) -> Vec<PathBuf> {
+/// The journals in `folder`, sorted by name.
+pub fn journals_in(folder: &Path) -> Vec<PathBuf> {
     let mut list: Vec<PathBuf> = std::fs::read_dir(folder)
         .map(|entries| {
             entries
@@ -283,8 +284,22 @@ impl Known {
 pub struct Journal {
     folder: PathBuf,
     file: Mutex<File>,
-    /// Whether another batch held a lock on a journal of this folder when this one opened.
+    /// Whether another batch held a lock on a journal of this folder when this one opened (or
+    /// may have: where locks do not work, assumed so).
     pub others_running: bool,
+    /// Why this run holds no lock on its journal: a file system without working locks (some
+    /// NFS mounts). The run goes on; only its own journal is written, so shards stay apart.
+    pub unlocked: Option<String>,
+}
+
+/// This machine's name, for the report's line per shard ("" where it cannot be read).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }
 
 fn now() -> f64 {
@@ -307,16 +322,20 @@ impl Journal {
             .open(&path)
             .with_context(|| path.display().to_string())?;
         // Called through the trait: std's own File::try_lock is newer than discus's minimum Rust.
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => {}
+        let unlocked = match fs4::FileExt::try_lock(&file) {
+            Ok(()) => None,
             Err(fs4::TryLockError::WouldBlock) => bail!(
                 "{}: another discus batch is running with this journal (same output folder and shard)",
                 path.display()
             ),
-            Err(fs4::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("{}: locking", path.display()));
-            }
-        }
+            // A shared folder need not support locks. Each shard appends to its own file and
+            // renames outputs into place, which needs none; what is lost is only the check
+            // against two runs of one shard at once, and knowing that no other run is writing.
+            Err(fs4::TryLockError::Error(e)) => Some(format!(
+                "{}: cannot lock ({e}); going on without: do not start this shard twice at once, and temporary files of killed runs are left in place",
+                path.display()
+            )),
+        };
         // A run killed while writing a line leaves it unfinished; start on a fresh line.
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len > 0 {
@@ -361,11 +380,12 @@ impl Journal {
                 other.display()
             );
         }
-        let others_running = !running.is_empty();
+        let others_running = !running.is_empty() || unlocked.is_some();
         Ok(Journal {
             folder,
             file: Mutex::new(file),
             others_running,
+            unlocked,
         })
     }
 
@@ -380,7 +400,21 @@ impl Journal {
 
     /// Appends one event for item `key` converted to `to`, with `fields` added.
     pub fn record(&self, event: &str, key: &str, to: &str, fields: Value) -> anyhow::Result<()> {
-        let mut line = json!({ "event": event, "key": key, "to": to, "time": now() });
+        self.append(
+            json!({ "event": event, "key": key, "to": to, "time": now() }),
+            fields,
+        )
+    }
+
+    /// Appends an event of the run itself (`run` when it starts, `end` when it ends): no item key,
+    /// so a reader that looks for items passes over it.
+    pub fn note(&self, event: &str, fields: Value) -> anyhow::Result<()> {
+        self.append(json!({ "event": event, "time": now() }), fields)
+    }
+
+    /// Appends `line` with `fields` added, as one write of one line: a run killed meanwhile
+    /// leaves at most one unfinished last line, which readers skip.
+    fn append(&self, mut line: Value, fields: Value) -> anyhow::Result<()> {
         if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), fields) {
             line.extend(extra);
         }

@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod discover;
 pub mod journal;
+pub mod merge;
 pub mod report;
 pub mod shard;
 pub mod worker;
@@ -47,6 +48,8 @@ pub struct Options {
     pub json: bool,
     /// Only this slice of the items.
     pub shard: Option<Shard>,
+    /// Where `--shard auto` found the slice (`SLURM_ARRAY_TASK_ID=3`), for the journal.
+    pub shard_from: Option<String>,
     /// How to write.
     pub write: discus::WriteOptions,
     /// No warnings, no progress.
@@ -116,6 +119,33 @@ pub fn journal_folder(options: &Options) -> PathBuf {
             .unwrap_or_else(|| PathBuf::from(".")),
         None => PathBuf::from("."),
     }
+}
+
+/// `batch --report DIR`: merges every journal in `dir` and writes the summary; with INPUTs,
+/// also lists the items found under them that no journal mentions yet. Returns whether
+/// everything is finished and nothing failed.
+pub fn report(
+    dir: &Path,
+    inputs: &[PathBuf],
+    recursive: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let mut merged = merge::Merged::read(dir)?;
+    if !inputs.is_empty() {
+        // Keys do not depend on the output's name, so any extension does.
+        let naming = Naming {
+            out_dir: Some(dir),
+            extension: "out",
+        };
+        let skip = Known::read(dir).outputs().clone();
+        let keys = discover::discover(inputs, recursive, &naming, &skip)
+            .into_iter()
+            .map(|item| item.key)
+            .collect();
+        merged.expect(keys);
+    }
+    Ok(merged.write(out, json)?)
 }
 
 /// Decides each item's action from the journal and the outputs on disk.
@@ -253,6 +283,25 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
     }
 
     let journal = Journal::open(&journal_dir, options.shard)?;
+    if let Some(why) = &journal.unlocked
+        && !options.quiet
+        && !options.json
+    {
+        eprintln!("discus: warning: {why}");
+    }
+    // What this run set out to do: `batch --report` counts a shard's items not yet in any
+    // journal from it, and the time each shard took from it and the `end` line.
+    journal.note(
+        "run",
+        serde_json::json!({
+            "shard": options.shard.map(|s| s.to_string()),
+            "shard_from": options.shard_from,
+            "items": items.len(),
+            "to": options.to.name,
+            "host": journal::host_name(),
+            "pid": std::process::id(),
+        }),
+    )?;
     // Leftovers of a killed run: only when no other batch is writing into the same folder.
     let folders: BTreeSet<PathBuf> = items
         .iter()
@@ -363,5 +412,19 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
         }
         Ok(())
     })?;
-    Ok(reporter.finish(false)?)
+    let seconds = reporter.seconds();
+    let totals = reporter.finish(false)?;
+    journal.note(
+        "end",
+        serde_json::json!({
+            "converted": totals.converted,
+            "skipped": totals.skipped,
+            "failed": totals.failed,
+            "bytes_in": totals.bytes_in,
+            "bytes_out": totals.bytes_out,
+            "seconds": seconds,
+            "interrupted": totals.interrupted,
+        }),
+    )?;
+    Ok(totals)
 }

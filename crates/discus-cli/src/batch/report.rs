@@ -276,6 +276,11 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// Seconds since the run started.
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
     /// Clears the bars, prints the summary and returns the counts.
     pub fn finish(mut self, dry_run: bool) -> std::io::Result<Totals> {
         if let Some(overall) = self.overall.take() {

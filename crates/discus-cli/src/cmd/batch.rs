@@ -17,11 +17,16 @@ use crate::{CANCEL, Context, Status};
 pub struct Args {
     /// Images, folders and .zip/.7z archives. A multi-file image (a .cue and its BINs) is one
     /// item; its data files are never converted on their own.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "report", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// The output format (may be left to a `--target` preset).
-    #[arg(long, value_name = "FORMAT", required_unless_present = "target")]
+    #[arg(long, value_name = "FORMAT", required_unless_present_any = ["target", "report"])]
     pub to: Option<String>,
+    /// Convert nothing: merge the journals of every shard in DIR (a shared --out-dir) into one
+    /// summary; with INPUTs, also list the items no journal mentions yet. Exit code 0 when every
+    /// item is finished and none failed, else 1.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     /// Where outputs go, keeping each input's folder below its INPUT folder (default: beside
     /// each input). The journal is kept here too.
     #[arg(long, short = 'o', value_name = "DIR")]
@@ -79,6 +84,14 @@ pub struct Args {
 
 /// Runs `batch`.
 pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
+    if let Some(dir) = &args.report {
+        let complete = batch::report(dir, &args.inputs, args.recursive, args.json, out)?;
+        return Ok(if complete {
+            Status::Success
+        } else {
+            Status::Partial
+        });
+    }
     let name = args
         .format
         .format_name(args.to.as_deref())?
@@ -102,6 +115,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             "--delete-source cannot go with --allow-lossy: an output that lost something cannot replace its input"
         );
     }
+    let mut shard_from = None;
     let shard = match (args.shard, args.shard_count) {
         (None, _) => None,
         (Some(ShardArg::Fixed(fixed)), None) => Some(fixed),
@@ -114,6 +128,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             if !context.quiet && !args.json {
                 eprintln!("discus: batch: shard {found} (from {source})");
             }
+            shard_from = Some(source);
             Some(found)
         }
     };
@@ -145,6 +160,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         delete_source: args.delete_source,
         json: args.json,
         shard,
+        shard_from,
         write: args.format.write_options(threads)?,
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,
