@@ -413,3 +413,108 @@ mod tests {
         assert!(both.is_err_and(|e| e.contains("several") && e.contains("PARALLEL_SEQ=1")));
     }
 }
+
+/// The job files of `docs/batch.md` set what `--shard auto` reads.
+#[cfg(test)]
+mod documented {
+    use super::*;
+    use yaml_rust2::{Yaml, YamlLoader};
+
+    const DOC: &str = include_str!("../../../../docs/batch.md");
+
+    /// The first fenced block of `language` after the heading `title`.
+    fn block(title: &str, language: &str) -> String {
+        let section = DOC
+            .split_once(title)
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("docs/batch.md has no '{title}'"));
+        let fence = format!("```{language}\n");
+        let start = section
+            .find(&fence)
+            .unwrap_or_else(|| panic!("no {language} block after '{title}'"))
+            + fence.len();
+        let length = section[start..].find("```").expect("closing fence");
+        section[start..start + length].to_string()
+    }
+
+    fn strings(list: &Yaml) -> Vec<String> {
+        list.as_vec()
+            .into_iter()
+            .flatten()
+            .filter_map(|y| y.as_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn the_kubernetes_manifest_gives_every_index_its_own_shard() {
+        let text = block("### Kubernetes Indexed Job", "yaml");
+        let docs = YamlLoader::load_from_str(&text).expect("the manifest is YAML");
+        let job = &docs[0];
+        assert_eq!(job["kind"].as_str(), Some("Job"));
+        let spec = &job["spec"];
+        assert_eq!(spec["completionMode"].as_str(), Some("Indexed"));
+        let completions = spec["completions"].as_i64().expect("completions") as usize;
+        let pod = &spec["template"]["spec"];
+        let container = &pod["containers"][0];
+        let mut argv = strings(&container["command"]);
+        argv.extend(strings(&container["args"]));
+        assert_eq!(argv.first().map(String::as_str), Some("discus"));
+        let after = |flag: &str| {
+            argv.iter()
+                .position(|a| a == flag)
+                .and_then(|i| argv.get(i + 1))
+                .cloned()
+                .unwrap_or_else(|| panic!("the manifest passes no {flag}"))
+        };
+        assert_eq!(after("--shard"), "auto");
+        let count: usize = after("--shard-count").parse().expect("a number");
+        assert_eq!(count, completions, "--shard-count must be the completions");
+        // The variable discus reads, from the annotation Kubernetes gives each indexed pod.
+        let env = container["env"].as_vec().expect("env");
+        let index = env
+            .iter()
+            .find(|e| e["name"].as_str() == Some("JOB_COMPLETION_INDEX"))
+            .expect("JOB_COMPLETION_INDEX is set");
+        assert_eq!(
+            index["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+            Some("metadata.annotations['batch.kubernetes.io/job-completion-index']")
+        );
+        // The output folder is on the shared volume every pod mounts.
+        let mount = container["volumeMounts"][0]["mountPath"]
+            .as_str()
+            .expect("a volume mount");
+        assert!(after("--out-dir").starts_with(mount));
+        let claim = &pod["volumes"][0]["persistentVolumeClaim"]["claimName"];
+        assert!(
+            claim.as_str().is_some(),
+            "the volume is a claim every pod shares"
+        );
+        // Indexes 0..completions, as Kubernetes gives them, make every shard once.
+        let shards: Vec<Shard> = (0..completions)
+            .map(|i| {
+                let i = i.to_string();
+                let var = |name: &str| (name == "JOB_COMPLETION_INDEX").then(|| i.clone());
+                from_env(&var, Some(count)).expect("a shard").0
+            })
+            .collect();
+        let indexes: Vec<usize> = shards.iter().map(|s| s.index).collect();
+        assert_eq!(indexes, (1..=completions).collect::<Vec<_>>());
+        assert!(shards.iter().all(|s| s.count == completions));
+    }
+
+    #[test]
+    fn the_slurm_script_and_gitlab_job_let_the_runner_choose_the_shard() {
+        let script = block("### Slurm array job", "sh");
+        assert!(script.contains("#SBATCH --array=1-"));
+        assert!(script.contains("--shard auto"));
+        let gitlab = block("### GitLab CI", "yaml");
+        let docs = YamlLoader::load_from_str(&gitlab).expect("YAML");
+        let job = &docs[0]["convert"];
+        assert!(job["parallel"].as_i64().is_some_and(|n| n > 1));
+        assert!(
+            strings(&job["script"])
+                .iter()
+                .any(|l| l.contains("--shard auto"))
+        );
+    }
+}
