@@ -568,3 +568,326 @@ fn i18_4_a_shard_killed_halfway_reruns_only_its_remaining_items() {
     assert_eq!(skipped, done_before, "what was done is skipped");
     check_complete(&a, 3, "img");
 }
+
+/// A one-node Slurm cluster of its own, started as root with every file in a temporary folder
+/// and its own ports and munge socket, so it neither needs nor touches a system Slurm. Dropping
+/// it cancels its jobs and stops every daemon it started, also when the test fails.
+struct Slurm {
+    dir: tempfile::TempDir,
+    conf: PathBuf,
+    daemons: Vec<(String, std::process::Child)>,
+}
+
+/// A daemon's program: on PATH, or in the sbin folders a user's PATH may lack.
+fn daemon(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/sbin", "/usr/local/sbin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+        .or_else(|| peer(name))
+}
+
+/// A TCP port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Slurm {
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.env("SLURM_CONF", &self.conf);
+        for name in RUNNER_VARS {
+            command.env_remove(name);
+        }
+        command
+    }
+
+    fn log_tail(&self) -> String {
+        let mut text = String::new();
+        for name in ["munged.log", "slurmctld.log", "slurmd.log"] {
+            let log = std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            text.push_str(&format!("--- {name}\n{tail}\n"));
+        }
+        text
+    }
+
+    fn spawn(
+        &mut self,
+        name: &str,
+        program: &Path,
+        args: &[&std::ffi::OsStr],
+    ) -> Result<(), String> {
+        let child = Command::new(program)
+            .args(args)
+            .env("SLURM_CONF", &self.conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{name} does not start: {e}"))?;
+        self.daemons.push((name.to_string(), child));
+        Ok(())
+    }
+
+    /// Starts munged, slurmctld and slurmd and waits until the node is idle; `Err` says why not.
+    fn start(programs: &BTreeMap<&str, PathBuf>) -> Result<Slurm, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let root = dir.path().to_path_buf();
+        let conf = root.join("slurm.conf");
+        let mut slurm = Slurm {
+            dir,
+            conf: conf.clone(),
+            daemons: Vec::new(),
+        };
+        use std::os::unix::fs::PermissionsExt;
+        // munged refuses a key others can read, and wants to reach its socket's folder.
+        let munge = root.join("munge");
+        std::fs::create_dir_all(&munge).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o711))
+            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&munge, std::fs::Permissions::from_mode(0o711))
+            .map_err(|e| e.to_string())?;
+        let key = munge.join("munge.key");
+        let mut bytes = vec![0u8; 128];
+        use std::io::Read;
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .map_err(|e| format!("/dev/urandom: {e}"))?;
+        std::fs::write(&key, &bytes).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| e.to_string())?;
+        let socket = munge.join("munge.socket");
+        for sub in ["state", "spool"] {
+            std::fs::create_dir_all(root.join(sub)).map_err(|e| e.to_string())?;
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_err(|e| format!("hostname: {e}"))?;
+        let host = host
+            .trim()
+            .split('.')
+            .next()
+            .unwrap_or("localhost")
+            .to_string();
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let path = |name: &str| root.join(name).to_string_lossy().into_owned();
+        let text = format!(
+            "ClusterName=discus\n\
+             SlurmctldHost={host}(127.0.0.1)\n\
+             SlurmctldPort={ctld}\n\
+             SlurmdPort={slurmd}\n\
+             AuthType=auth/munge\n\
+             AuthInfo=socket={socket}\n\
+             CredType=cred/munge\n\
+             SlurmUser=root\n\
+             SlurmdUser=root\n\
+             StateSaveLocation={state}\n\
+             SlurmdSpoolDir={spool}\n\
+             SlurmctldPidFile={ctld_pid}\n\
+             SlurmdPidFile={slurmd_pid}\n\
+             SlurmctldLogFile={ctld_log}\n\
+             SlurmdLogFile={slurmd_log}\n\
+             ProctrackType=proctrack/linuxproc\n\
+             TaskPlugin=task/none\n\
+             SchedulerType=sched/builtin\n\
+             SelectType=select/cons_tres\n\
+             SelectTypeParameters=CR_CPU\n\
+             ReturnToService=2\n\
+             MpiDefault=none\n\
+             JobAcctGatherType=jobacct_gather/none\n\
+             AccountingStorageType=accounting_storage/none\n\
+             NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory=2048 State=UNKNOWN\n\
+             PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP\n",
+            ctld = free_port(),
+            slurmd = free_port(),
+            socket = socket.display(),
+            state = path("state"),
+            spool = path("spool"),
+            ctld_pid = path("slurmctld.pid"),
+            slurmd_pid = path("slurmd.pid"),
+            ctld_log = path("slurmctld.log"),
+            slurmd_log = path("slurmd.log"),
+        );
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        let arg = |s: &str| std::ffi::OsString::from(s);
+        let munge_args = [
+            arg("--foreground"),
+            arg("--force"),
+            arg(&format!("--key-file={}", key.display())),
+            arg(&format!("--socket={}", socket.display())),
+            arg(&format!("--pid-file={}", path("munged.pid"))),
+            arg(&format!("--log-file={}", path("munged.log"))),
+            arg(&format!("--seed-file={}", path("munged.seed"))),
+        ];
+        let refs: Vec<&std::ffi::OsStr> = munge_args.iter().map(|a| a.as_os_str()).collect();
+        slurm.spawn("munged", &programs["munged"], &refs)?;
+        let start = Instant::now();
+        while !socket.exists() {
+            if start.elapsed() > Duration::from_secs(20) {
+                return Err(format!("munged made no socket\n{}", slurm.log_tail()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        slurm.spawn(
+            "slurmctld",
+            &programs["slurmctld"],
+            &[os("-D"), os("-c"), os("-i")],
+        )?;
+        slurm.spawn("slurmd", &programs["slurmd"], &[os("-D")])?;
+        // Ready when the node reports idle (about 5 to 10 seconds here).
+        let start = Instant::now();
+        loop {
+            let state = slurm
+                .command(&programs["sinfo"].to_string_lossy())
+                .args(["-h", "-o", "%T"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default();
+            if state == "idle" {
+                return Ok(slurm);
+            }
+            let stopped =
+                slurm
+                    .daemons
+                    .iter_mut()
+                    .find_map(|(name, child)| match child.try_wait() {
+                        Ok(Some(status)) => Some(format!("{name} stopped ({status})")),
+                        _ => None,
+                    });
+            if let Some(stopped) = stopped {
+                return Err(format!("{stopped}\n{}", slurm.log_tail()));
+            }
+            if start.elapsed() > Duration::from_secs(90) {
+                return Err(format!(
+                    "the node is '{state}', not idle, after 90 s\n{}",
+                    slurm.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+impl Drop for Slurm {
+    fn drop(&mut self) {
+        // Jobs first, so slurmd can end their steps; then the daemons, newest first.
+        let _ = self.command("scancel").args(["--user", "root"]).output();
+        for (_, child) in self.daemons.iter_mut().rev() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn i18_4_a_slurm_array_converts_every_item_once_with_shard_auto() {
+    let mut programs = BTreeMap::new();
+    for name in ["munged", "slurmctld", "slurmd"] {
+        let Some(program) = daemon(name) else { return };
+        programs.insert(name, program);
+    }
+    for name in ["sbatch", "sinfo", "scancel"] {
+        let Some(program) = peer(name) else { return };
+        programs.insert(name, program);
+    }
+    // The daemons run as root (SlurmUser=root): as another user they cannot start, which is a
+    // skip here and a failure in CI, which runs as root.
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if uid != "0" {
+        discus_tests::skip("a Slurm cluster of its own needs root");
+        return;
+    }
+    let slurm = match Slurm::start(&programs) {
+        Ok(slurm) => slurm,
+        Err(why) => {
+            discus_tests::skip(&format!("Slurm did not start: {why}"));
+            return;
+        }
+    };
+    let a = archive(36);
+    let root = a.root();
+    // The job script of docs/batch.md, as documented.
+    let doc = std::fs::read_to_string(discus_tests::repo().join("docs").join("batch.md"))
+        .expect("docs/batch.md");
+    let section = doc
+        .split_once("### Slurm array job")
+        .map(|(_, rest)| rest)
+        .expect("the Slurm section");
+    let start = section.find("```sh\n").expect("its script") + "```sh\n".len();
+    let script = &section[start..start + section[start..].find("```").expect("fence")];
+    let script_path = root.join("discus.sbatch");
+    std::fs::write(&script_path, script).expect("write script");
+    let bin_dir = discus_bin().parent().expect("folder of discus");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut submit = slurm
+        .command(&programs["sbatch"].to_string_lossy())
+        .args(["--wait", "--array=1-4", "--chdir"])
+        .arg(root)
+        .arg(format!("--output={}/slurm-%a.log", root.display()))
+        .arg(format!(
+            "--export=ALL,DUMPS={},OUT={},PATH={path}",
+            root.join("dumps").display(),
+            root.join("out").display()
+        ))
+        .arg(&script_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sbatch starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = submit.try_wait() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            let _ = submit.kill();
+            panic!(
+                "the array job did not end in 10 minutes\n{}",
+                slurm.log_tail()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let logs: String = (1..=4)
+        .map(|k| std::fs::read_to_string(root.join(format!("slurm-{k}.log"))).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Shards with a corrupt item exit 1, so sbatch --wait reports the array failed.
+    let owner = owners(root, 4);
+    let failing: BTreeSet<usize> = a.bad.iter().map(|k| owner[k]).collect();
+    assert_eq!(status.success(), failing.is_empty(), "{logs}");
+    for k in 1..=4 {
+        assert!(
+            logs.contains(&format!("shard {k}/4 (from SLURM_ARRAY_TASK_ID={k})")),
+            "task {k} took its shard from Slurm: {logs}"
+        );
+    }
+    check_complete(&a, 4, "cso");
+    drop(slurm);
+}
