@@ -891,3 +891,62 @@ fn i18_4_a_slurm_array_converts_every_item_once_with_shard_auto() {
     check_complete(&a, 4, "cso");
     drop(slurm);
 }
+
+#[test]
+fn i18_2_two_items_of_one_output_never_both_convert_in_different_shards() {
+    // `xN.iso` and `xN.img` would both write `xN.cso`.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("dumps");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let iso = std::fs::read(samples().join("iso").join("data.iso")).expect("sample iso");
+    for n in 0..8 {
+        std::fs::write(input.join(format!("x{n}.iso")), &iso).expect("write");
+        std::fs::write(input.join(format!("x{n}.img")), &iso).expect("write");
+    }
+    let mut converts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut split = false;
+    for k in 1..=2 {
+        let shard = format!("{k}/2");
+        let output = discus_in(
+            dir.path(),
+            &[
+                "batch",
+                "dumps",
+                "--to",
+                "cso",
+                "--out-dir",
+                "out",
+                "--dry-run",
+                "--json",
+                "--shard",
+                &shard,
+            ],
+            &[],
+        );
+        let planned = events(&output);
+        for n in 0..8 {
+            let mine: Vec<&Value> = planned
+                .iter()
+                .filter(|e| {
+                    e["item"]
+                        .as_str()
+                        .is_some_and(|i| i.starts_with(&format!("dumps/x{n}.")))
+                })
+                .collect();
+            split |= mine.len() == 1;
+            for e in mine {
+                if e["action"] == "convert" {
+                    *converts.entry(format!("x{n}")).or_default() += 1;
+                }
+            }
+        }
+    }
+    assert!(split, "no pair fell to two shards; the test proves nothing");
+    for n in 0..8 {
+        assert_eq!(
+            converts.get(&format!("x{n}")),
+            Some(&1),
+            "x{n}: {converts:?}"
+        );
+    }
+}

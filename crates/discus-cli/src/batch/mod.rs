@@ -11,7 +11,7 @@ pub mod report;
 pub mod shard;
 pub mod worker;
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -148,9 +148,14 @@ pub fn report(
     Ok(merged.write(out, json)?)
 }
 
-/// Decides each item's action from the journal and the outputs on disk.
-fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
-    let clashes = discover::collisions(items);
+/// Decides each item's action from the journal and the outputs on disk. `clashes` are the
+/// items, by position in `items`, that must not run beside another one (see [`discover::collisions`]).
+fn plan(
+    options: &Options,
+    items: &[Item],
+    known: &Known,
+    clashes: &BTreeMap<usize, String>,
+) -> Vec<Action> {
     let to = options.to.name;
     items
         .iter()
@@ -228,11 +233,21 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
             .copied()
             .unwrap_or(options.to.name),
     };
-    let mut items = discover::discover(&options.inputs, options.recursive, &naming, &skip);
-    if let Some(shard) = options.shard {
-        items.retain(|item| shard.takes(&item.key));
+    let found = discover::discover(&options.inputs, options.recursive, &naming, &skip);
+    // Over every item, before slicing: `a.iso` and `a.img` would both write `a.cso`, and may
+    // fall to different shards running at the same time.
+    let mut all_clashes = discover::collisions(&found);
+    let mut items = Vec::new();
+    let mut clashes = BTreeMap::new();
+    for (position, item) in found.into_iter().enumerate() {
+        if options.shard.is_none_or(|shard| shard.takes(&item.key)) {
+            if let Some(why) = all_clashes.remove(&position) {
+                clashes.insert(items.len(), why);
+            }
+            items.push(item);
+        }
     }
-    let actions = plan(options, &items, &known);
+    let actions = plan(options, &items, &known, &clashes);
     let labels: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
     let to_run = actions
         .iter()

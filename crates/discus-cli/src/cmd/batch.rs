@@ -34,7 +34,8 @@ pub struct Args {
     /// Also look in the subfolders of INPUT folders.
     #[arg(long, short)]
     pub recursive: bool,
-    /// Items converted at once (default: two per core; use 1 or 2 on a spinning disk).
+    /// Items converted at once (default: one per core; more when cores wait on a network file
+    /// system, 1 or 2 on a spinning disk).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
     /// Say what would be done and touch nothing.
@@ -138,9 +139,10 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
         Some(n) => n,
-        // Twice the cores: while one item waits on the disk (reading, or flushing its output
-        // with --sync or --delete-source), another keeps the core busy.
-        None => cores * 2,
+        // One item per core, each with one compression thread: items × threads stays at the
+        // cores, so shards sharing a node (or the user's other work) are not crowded out. A
+        // disk- or network-bound archive can ask for more with --jobs.
+        None => cores,
     };
     // Items already run side by side; each one's compression gets its share of the cores.
     let threads = match context.threads {
