@@ -950,3 +950,60 @@ fn i18_2_two_items_of_one_output_never_both_convert_in_different_shards() {
         );
     }
 }
+
+#[test]
+fn i18_5_a_job_log_shows_items_per_second_and_the_time_left() {
+    // A job's output is a file, not a terminal: no bars, but a line with the rate and the ETA
+    // (at the first item, then every 10 seconds), and the rate in the JSON summary.
+    let a = archive(6);
+    let args = [
+        "batch",
+        "dumps",
+        "-r",
+        "--to",
+        "cso",
+        "--out-dir",
+        "out",
+        "--jobs",
+        "1",
+    ];
+    let output = discus_in(a.root(), &args, &[]);
+    let log = String::from_utf8_lossy(&output.stderr);
+    let first = format!(
+        "discus: batch: 1/{} item(s) run",
+        a.good.len() + a.bad.len()
+    );
+    let line = log
+        .lines()
+        .find(|l| l.starts_with(&first))
+        .unwrap_or_else(|| panic!("no progress line: {log}"));
+    assert!(
+        line.contains(" items/s, ") && line.contains(" eta "),
+        "{line}"
+    );
+    let output = discus_in(
+        a.root(),
+        &[
+            "batch",
+            "dumps",
+            "-r",
+            "--to",
+            "cso",
+            "--out-dir",
+            "again",
+            "--json",
+        ],
+        &[],
+    );
+    let all = events(&output);
+    let summary = all.last().expect("a summary");
+    assert_eq!(summary["event"], "summary");
+    assert!(
+        summary["items_per_second"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0),
+        "{summary}"
+    );
+    // Every event is one line of JSON (events() parsed each line on its own).
+    assert!(all.iter().all(|e| e["event"].is_string()));
+}
