@@ -169,7 +169,10 @@ pub fn journals_in(folder: &Path) -> Vec<PathBuf> {
 #[derive(Debug, Default)]
 pub struct Known {
     folder: PathBuf,
-    states: HashMap<String, State>,
+    /// Each item's state with the time of the line that gave it: across journals (shards of
+    /// two splits, an unsharded run after the shards) the latest line counts, not the file read
+    /// last.
+    states: HashMap<String, (f64, State)>,
     /// Every output each item's events recorded, by item: the files a rerun may take for its
     /// own (the latest record of each path counts).
     own: HashMap<String, Vec<OutputRecord>>,
@@ -258,7 +261,14 @@ impl Known {
             },
             _ => return,
         };
-        self.states.insert(state_key, state);
+        let time = value.get("time").and_then(Value::as_f64).unwrap_or(0.0);
+        if self
+            .states
+            .get(&state_key)
+            .is_none_or(|(latest, _)| *latest <= time)
+        {
+            self.states.insert(state_key, (time, state));
+        }
     }
 
     /// Every output the journals record discus writing for an item converted to `to`.
@@ -271,7 +281,7 @@ impl Known {
 
     /// The last state the journals give an item converted to `to`.
     pub fn state(&self, key: &str, to: &str) -> Option<&State> {
-        self.states.get(&state_key(key, to))
+        self.states.get(&state_key(key, to)).map(|(_, state)| state)
     }
 
     /// Every output any journal recorded (absolute): never taken as inputs.
@@ -469,4 +479,33 @@ pub fn clean_leftovers(folder: &Path) -> Vec<PathBuf> {
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn across_journals_the_latest_line_counts_not_the_file_read_last() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // An item failed under a split in 3, then was converted under a split in 4; the file
+        // of the split in 4 sorts first.
+        let failed = r#"{"event":"failed","key":"in/a.iso","to":"cso","time":100.0,"error":"x"}"#;
+        let done = r#"{"event":"done","key":"in/a.iso","to":"cso","time":200.0,"outputs":[],"verified":false}"#;
+        std::fs::write(
+            dir.path().join("discus-batch.shard-2-of-3.jsonl"),
+            format!("{failed}\n"),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("discus-batch.shard-1-of-4.jsonl"),
+            format!("{done}\n"),
+        )
+        .expect("write");
+        let known = Known::read(dir.path());
+        assert!(matches!(
+            known.state("in/a.iso", "cso"),
+            Some(State::Done { .. })
+        ));
+    }
 }
