@@ -847,6 +847,8 @@ fn i18_4_a_slurm_array_converts_every_item_once_with_shard_auto() {
     );
     let mut submit = slurm
         .command(&programs["sbatch"].to_string_lossy())
+        // The script's override of --shard auto, should the caller's shell have one.
+        .env_remove("SHARD")
         .args(["--wait", "--array=1-4", "--chdir"])
         .arg(root)
         .arg(format!("--output={}/slurm-%a.log", root.display()))

@@ -219,6 +219,13 @@ fn slurm(
             "the array's task ids ({min} to {max}, step {step}, {tasks} tasks) are not an even range such as --array=1-{tasks}; pass --shard K/N"
         ));
     }
+    // `sbatch --array=5` reruns one task of a larger array; alone it would be shard 1/1 and
+    // convert everything. (`--array=1` cannot be told apart from an array of one.)
+    if tasks == 1 && min > 1 {
+        return Err(format!(
+            "an array of one task ({min}) looks like a rerun of one task of a larger array; pass --shard {min}/N"
+        ));
+    }
     if id < min || (id - min) % step != 0 {
         return Err(format!(
             "SLURM_ARRAY_TASK_ID={id} is not in the array {min}-{max}:{step}"
@@ -384,6 +391,9 @@ mod tests {
         );
         assert!(disagrees.is_err_and(|e| e.contains("--shard-count 8 disagrees")));
         assert!(task("2", "1", "4", "x").is_err_and(|e| e.contains("SLURM_ARRAY_TASK_COUNT=x")));
+        // sbatch --array=5: one task of a larger array, rerun alone.
+        assert!(task("5", "5", "5", "1").is_err_and(|e| e.contains("--shard 5/N")));
+        assert_eq!(task("1", "1", "1", "1"), Shard::new(1, 1));
     }
 
     #[test]
@@ -506,7 +516,7 @@ mod documented {
     fn the_slurm_script_and_gitlab_job_let_the_runner_choose_the_shard() {
         let script = block("### Slurm array job", "sh");
         assert!(script.contains("#SBATCH --array=1-"));
-        assert!(script.contains("--shard auto"));
+        assert!(script.contains("--shard \"${SHARD:-auto}\""));
         let gitlab = block("### GitLab CI", "yaml");
         let docs = YamlLoader::load_from_str(&gitlab).expect("YAML");
         let job = &docs[0]["convert"];
