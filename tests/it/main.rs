@@ -5,6 +5,7 @@ mod addresses;
 mod batch;
 mod batch_trust;
 mod chd;
+mod cluster;
 mod cso;
 mod cue;
 mod dvd;
