@@ -56,10 +56,15 @@ const ZLIB_STRATEGIES: [Strategy; 4] = [
     Strategy::HuffmanOnly,
     Strategy::Rle,
 ];
-/// LZ4 HC level of the `lz4hc` encoder. On 2 KiB blocks of the 700 MB bench disc level 6 packs to
-/// within 0.0002 % of level 9 (lz4's default HC level) in 45 % of the time, and level 12 (the
-/// maximum) saves 0.01 % more at 3.5 times the time of level 9, so it is left to `best`.
-const LZ4HC_LEVEL: i32 = 6;
+/// LZ4 HC level of the `lz4hc` encoder, ZSO's default. Level 2 is LZ4 1.10's middle strategy
+/// (two hash tables, one probe each, no chains). On the 2 KiB blocks of the 734 MB bench disc it
+/// packs 1.2 % smaller than the fast LZ4 maxcso uses (480.3 MB against 486.3 MB) at 1.1 CPU
+/// seconds, against 2.5 for level 6, whose file is only 1.1 % smaller still: the level that keeps
+/// ZSO ahead of maxcso in both size and speed. (Level 3, the first hash-chain level, is slower
+/// than 6 per byte saved; `best` still tries level 12.)
+const LZ4HC_LEVEL: i32 = 2;
+/// LZ4 HC level of the middle trial of ZSO `best`: the old default, chains of 32.
+const LZ4HC_CHAINED: i32 = 6;
 /// LZ4 HC level `best` adds.
 const LZ4HC_MAX: i32 = 12;
 
@@ -157,7 +162,7 @@ pub fn settings(container: Container, options: &WriteOptions, total: u64) -> Res
 /// for the deflate containers, LZ4 HC for ZSO.
 ///
 /// With `best`, the smallest result per block of: libdeflate at level 12 for CSO v1 and DAX; that
-/// and LZ4 HC 12 for CSO v2; LZ4 HC 12, HC 9 and fast LZ4 for ZSO. libdeflate output crashes PSP
+/// and LZ4 HC 12 for CSO v2; LZ4 HC 12, 6 and 2 and fast LZ4 for ZSO. libdeflate output crashes PSP
 /// custom firmware, so naming `zlib` together with `best` keeps to zlib, trying its four strategies
 /// as maxcso does. Beside libdeflate 12 the zlib strategies were measured to win 0.001 % of the
 /// output for 30 % (default strategy) to 130 % (all four) more time, so `best` leaves them out.
@@ -196,6 +201,7 @@ fn methods(container: Container, encoder: Option<&str>, best: bool) -> Result<Ve
     let methods = match container {
         Container::Zso => vec![
             Method::Lz4Hc(LZ4HC_MAX),
+            Method::Lz4Hc(LZ4HC_CHAINED),
             Method::Lz4Hc(LZ4HC_LEVEL),
             Method::Lz4,
         ],
