@@ -3,7 +3,7 @@
 //! The file is laid out as the reader expects it (see [`crate::header`]):
 //!
 //! ```text
-//! CSO / ZSO: header (24) │ index (4 × (blocks + 1)) │ zero padding to 1 << shift │ block 0 │ pad │ block 1 │ pad │ …
+//! CSO / ZSO: header (24) │ index (4 × (blocks + 1)) │ zero padding to 1 << shift │ block 0 │ pad │ block 1 │ pad │ … │ ZSO: zeros to a multiple of 2048
 //! DAX:       header (32) │ offsets (4 × frames) │ lengths (2 × frames) │ frame 0 │ frame 1 │ …
 //! ```
 //!
@@ -576,6 +576,14 @@ impl SectorSink for BlockSink {
                     )
                 })?;
             self.index.push(end);
+        }
+        if self.settings.container == Container::Zso {
+            // Open PS2 Loader and hdl-dump read ZSO files in whole 2048-byte sectors and refuse a
+            // file of any other length (maxcso#85, hdl-dump#71). The zeros go after the last
+            // block, outside the index: its last entry still ends the last block exactly, which
+            // the loaders' LZ4 decoders need (they take a block's span as its exact length).
+            let padded = self.position.next_multiple_of(u64::from(MIN_BLOCK_SIZE));
+            put_zeros(&mut self.output, padded - self.position)?;
         }
         let head = self.head()?;
         self.output.put_at(0, &head)?;
