@@ -483,9 +483,10 @@ impl BlockSink {
         Ok(())
     }
 
-    /// The header and tables, as they go at the start of the file.
-    fn head(&self) -> Result<Vec<u8>> {
-        let mut head = Vec::with_capacity(self.layout.data_start as usize);
+    /// Writes the header and the tables at the start of the file, a piece at a time: a DVD's
+    /// ZSO index is 9 to 17 MB, and a second copy of it would double the memory the sink needs.
+    fn write_head(&mut self) -> Result<()> {
+        let mut head = Vec::with_capacity(DAX_HEADER_SIZE as usize);
         if self.settings.container == Container::Dax {
             head.extend_from_slice(&DAX_MAGIC);
             let size = u32::try_from(self.total)
@@ -493,12 +494,6 @@ impl BlockSink {
             head.extend_from_slice(&size.to_le_bytes());
             head.extend_from_slice(&0u32.to_le_bytes()); // version 0: no NC areas
             head.extend_from_slice(&[0u8; 20]); // NC area count and reserved words
-            for offset in &self.index {
-                head.extend_from_slice(&offset.to_le_bytes());
-            }
-            for length in &self.lengths {
-                head.extend_from_slice(&length.to_le_bytes());
-            }
         } else {
             let (magic, version) = match self.settings.container {
                 Container::Zso => (ZSO_MAGIC, 1u8),
@@ -512,11 +507,28 @@ impl BlockSink {
             head.push(version);
             head.push(self.layout.shift);
             head.extend_from_slice(&[0, 0]);
-            for entry in &self.index {
-                head.extend_from_slice(&entry.to_le_bytes());
-            }
         }
-        Ok(head)
+        self.output.put_at(0, &head)?;
+        let mut at = head.len() as u64;
+        let mut piece = Vec::with_capacity(64 << 10);
+        // DAX: the frame offsets, then the frame lengths. CSO / ZSO: the index (no lengths).
+        for entries in self.index.chunks(16 << 10) {
+            piece.clear();
+            entries
+                .iter()
+                .for_each(|e| piece.extend_from_slice(&e.to_le_bytes()));
+            self.output.put_at(at, &piece)?;
+            at += piece.len() as u64;
+        }
+        for lengths in self.lengths.chunks(32 << 10) {
+            piece.clear();
+            lengths
+                .iter()
+                .for_each(|l| piece.extend_from_slice(&l.to_le_bytes()));
+            self.output.put_at(at, &piece)?;
+            at += piece.len() as u64;
+        }
+        Ok(())
     }
 }
 
@@ -585,8 +597,7 @@ impl SectorSink for BlockSink {
             let padded = self.position.next_multiple_of(u64::from(MIN_BLOCK_SIZE));
             put_zeros(&mut self.output, padded - self.position)?;
         }
-        let head = self.head()?;
-        self.output.put_at(0, &head)?;
+        self.write_head()?;
         output::commit([self.output])
     }
 }
