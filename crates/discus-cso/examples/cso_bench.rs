@@ -10,7 +10,8 @@
 //! random bytes (compressed video and audio), text (scripts), tables of records and MIPS-like
 //! code. `--modes` takes a comma list of `default,best,best-zlib,zso,zso-best,v2,v2-best,dax` and
 //! preset names (`psp,ppsspp,ps2-opl,pcsx2`); the default list is `default,best,zso,v2,dax`.
-//! `--encoders` also times each encoder alone on one thread over the first 64 MiB.
+//! `--encoders` also times each encoder alone on one thread over the first 64 MiB (only those whose
+//! name contains `CSO_BENCH_ONLY`, when that is set: `CSO_BENCH_ONLY=lz4hc`).
 //! `--unpack FILE.cso` times only the conversion of a CSO, ZSO or DAX file back to an ISO.
 //! Outputs go beside the input and are removed afterwards, unless `--keep` (the packed files).
 
@@ -491,6 +492,19 @@ fn encoders(input: &Path) -> std::io::Result<()> {
             "zlib-rs 9 rle",
             Box::new(deflate(9, zlib_rs::Strategy::Rle, 8)),
         ),
+        ("libdeflate 12 + zlib-rs 9, smaller", {
+            let mut ld = libdeflate(12);
+            let mut zl = deflate(9, zlib_rs::Strategy::Default, 8);
+            let mut spare = vec![0u8; 4096];
+            Box::new(move |input: &[u8], out: &mut [u8]| {
+                let a = ld(input, out);
+                let b = zl(input, &mut spare);
+                if b < a {
+                    out[..b].copy_from_slice(&spare[..b]);
+                }
+                a.min(b)
+            })
+        }),
         ("libdeflate 6", Box::new(libdeflate(6))),
         ("libdeflate 8", Box::new(libdeflate(8))),
         ("libdeflate 9", Box::new(libdeflate(9))),
