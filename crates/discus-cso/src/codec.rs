@@ -63,9 +63,10 @@ struct Encoders {
 
 /// The packed form of an all-zero block, kept once made. Zero padding is a tenth of a typical
 /// disc and every zero block of one length packs to the same bytes, so packing it once per thread
-/// and copying it afterwards gives the same file as packing each, without the encoders' work
-/// (a deflate state reset and three Huffman trees per block) — and sparse DVD images, which are
-/// mostly zeros, pack at the speed of reading them.
+/// and copying it afterwards gives what packing each would (for raw deflate, the shorter of that
+/// and [`fixed_deflate_of_zeros`]), without the encoders' work — a deflate state reset and three
+/// Huffman trees per block — and sparse DVD images, mostly zeros, pack at the speed of reading
+/// them. The thread count still never changes the bytes: every thread makes the same entry.
 struct ZeroBlock {
     methods: Vec<Method>,
     wrap: Wrap,
