@@ -2,6 +2,7 @@
 //! their device needs, the thread count never changes the bytes, and `info` shows the block make-up.
 
 use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
 use discus_tests::{corpus, discus, samples};
 
@@ -191,4 +192,252 @@ fn info_shows_the_block_make_up() {
     let plain: u32 = get("plain blocks").parse().expect("plain count");
     assert_eq!(deflate + plain, blocks);
     assert!(get("ratio").contains('%'));
+}
+
+/// A DVD-sized ISO that costs no disk: the small real ISO of the samples grown with
+/// `File::set_len` to `sectors` 2048-byte sectors, the rest a hole that reads as zeros.
+fn sparse_dvd(dir: &Path, name: &str, sectors: u64) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::copy(samples().join("iso").join("data.iso"), &path).expect("copy the sample ISO");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open the copy");
+    file.set_len(sectors * 2048).expect("grow it sparse");
+    path
+}
+
+/// Reads `packed` through the library, 1 MiB at a time, and checks every byte against what the
+/// sparse ISO holds — the sample's bytes, then zeros — without reading the ISO again (that would
+/// copy gigabytes of zero pages through the kernel for each file). With `crc`, also returns the
+/// CRC-32 of the image.
+fn decodes_to(packed: &Path, sample: &[u8], sectors: u64, crc: bool) -> Option<u32> {
+    let mut source = discus::open(packed)
+        .unwrap_or_else(|e| panic!("{}: {e}", packed.display()))
+        .source;
+    let length = u64::from(source.disc().track(0).map_or(0, |t| t.length));
+    assert_eq!(length, sectors, "{}", packed.display());
+    let mut hasher = crc.then(crc32fast::Hasher::new);
+    let mut ours = vec![0u8; 1 << 20];
+    let mut lba = 0u64;
+    while lba < sectors {
+        let count = (sectors - lba).min(512) as usize;
+        let ours = &mut ours[..count * 2048];
+        source
+            .read(0, discus_core::Lba(lba as i32), ours)
+            .unwrap_or_else(|e| panic!("{} at LBA {lba}: {e}", packed.display()));
+        let start = (lba * 2048) as usize;
+        let from_sample = sample.get(start..).unwrap_or(&[]);
+        let (head, tail) = ours.split_at(from_sample.len().min(ours.len()));
+        assert!(
+            head == &from_sample[..head.len()] && discus_cso::codec::all_zero(tail),
+            "{} differs from the ISO in the 512 sectors from LBA {lba}",
+            packed.display()
+        );
+        if let Some(hasher) = &mut hasher {
+            hasher.update(ours);
+        }
+        lba += count as u64;
+    }
+    hasher.map(crc32fast::Hasher::finalize)
+}
+
+/// The index shift maxcso picks: the smallest that addresses the worst case, every block stored
+/// plain after the header and the index.
+fn smallest_shift(bytes: u64, block: u64) -> u8 {
+    let blocks = bytes.div_ceil(block);
+    let worst = 24 + (blocks + 1) * 4 + blocks * block;
+    (0u8..32)
+        .find(|shift| worst >> shift <= 0x7FFF_FFFF)
+        .expect("some shift fits")
+}
+
+/// What maxcso says the CRC-32 of a CSO or ZSO's image is; with `decompress`, also that its
+/// decompressor reads the whole file (to /dev/null: nothing DVD-sized is written).
+fn maxcso_crc(maxcso: &Path, packed: &Path, decompress: bool) -> Option<u32> {
+    let crc = std::process::Command::new(maxcso)
+        .arg("--crc")
+        .arg(packed)
+        .output()
+        .expect("maxcso starts");
+    let text =
+        String::from_utf8_lossy(&crc.stdout).into_owned() + &String::from_utf8_lossy(&crc.stderr);
+    assert!(
+        crc.status.success(),
+        "maxcso --crc {}: {text}",
+        packed.display()
+    );
+    if decompress {
+        let run = std::process::Command::new(maxcso)
+            .args([
+                os("--decompress"),
+                packed.as_os_str(),
+                os("-o"),
+                os("/dev/null"),
+            ])
+            .output()
+            .expect("maxcso starts");
+        assert!(
+            run.status.success(),
+            "maxcso --decompress {}: {}",
+            packed.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let hex = text.split("CRC32: ").nth(1)?.get(..8)?;
+    u32::from_str_radix(hex, 16).ok()
+}
+
+fn header(packed: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut head = vec![0u8; 24];
+    std::fs::File::open(packed)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .expect("24-byte header");
+    head
+}
+
+/// One DVD-sized image through each conversion, checked by the library and by maxcso. maxcso
+/// decodes slowly (most of this test's time), so its decompressor runs on the single-layer CSO v1
+/// and ZSO only; its `--crc`, which decodes every block too, runs on every distinct file.
+fn dvd_round_trips(sectors: u64, name: &str, maxcso_decompresses: bool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = sparse_dvd(dir.path(), &format!("{name}.iso"), sectors);
+    let sample = std::fs::read(samples().join("iso").join("data.iso")).expect("sample ISO");
+    let bytes = sectors * 2048;
+    let maxcso = discus_tests::peer("maxcso");
+    // The image's CRC-32, from the first file decoded; the others decode to the same bytes.
+    let mut image_crc = None;
+    // (output, extra arguments, magic, version, block size, the earlier output it must equal)
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static [u8; 4],
+        u8,
+        u64,
+        Option<&'static str>,
+    );
+    let cases: [Case; 5] = [
+        ("v1.cso", &[], b"CISO", 1, 16384, None),
+        ("v2.cso", &["--cso-version", "2"], b"CISO", 2, 16384, None),
+        ("opl.zso", &["--target", "ps2-opl"], b"ZISO", 1, 2048, None),
+        // Above 2 GiB the defaults are already what the devices need: the same bytes.
+        (
+            "pcsx2.cso",
+            &["--target", "pcsx2"],
+            b"CISO",
+            1,
+            16384,
+            Some("v1.cso"),
+        ),
+        ("default.zso", &[], b"ZISO", 1, 2048, Some("opl.zso")),
+    ];
+    for (output, extra, magic, version, block, same_as) in cases {
+        let packed = dir.path().join(output);
+        let started = std::time::Instant::now();
+        let mut args = vec![os("convert"), iso.as_os_str(), packed.as_os_str()];
+        args.extend(extra.iter().map(|a| os(a)));
+        let run = discus(&args);
+        assert!(
+            run.status.success(),
+            "{output}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let head = header(&packed);
+        assert_eq!(&head[..4], magic, "{output}");
+        assert_eq!(head[20], version, "{output}: version");
+        assert_eq!(
+            u64::from(u32::from_le_bytes(head[16..20].try_into().expect("4"))),
+            block,
+            "{output}: block size"
+        );
+        assert_eq!(
+            u64::from_le_bytes(head[8..16].try_into().expect("8")),
+            bytes,
+            "{output}: size"
+        );
+        assert_eq!(
+            head[21],
+            smallest_shift(bytes, block),
+            "{output}: index shift"
+        );
+        if magic == b"ZISO" {
+            // Open PS2 Loader and hdl-dump read ZSO files in whole 2048-byte sectors.
+            let len = std::fs::metadata(&packed).expect("size").len();
+            assert_eq!(len % 2048, 0, "{output}: {len} bytes");
+        }
+        if version == 1 && magic == b"CISO" {
+            last_block_inflates_whole(&packed, bytes, block);
+        }
+        if let Some(earlier) = same_as {
+            let earlier = std::fs::read(dir.path().join(earlier)).expect("earlier output");
+            assert!(
+                std::fs::read(&packed).expect("output") == earlier,
+                "{output}"
+            );
+        } else {
+            let crc = decodes_to(&packed, &sample, sectors, image_crc.is_none());
+            let crc = *image_crc.get_or_insert(crc.unwrap_or_default());
+            if let Some(maxcso) = &maxcso {
+                let decompress = maxcso_decompresses && version == 1;
+                let theirs = maxcso_crc(maxcso, &packed, decompress);
+                assert_eq!(theirs, Some(crc), "{output}: maxcso --crc");
+            }
+        }
+        eprintln!("{name} {output}: {:.1} s", started.elapsed().as_secs_f64());
+    }
+}
+
+/// PCSX2 needs every block of a CSO to inflate to the whole block size; the last block of an image
+/// that does not fill it must be padded before packing.
+fn last_block_inflates_whole(packed: &Path, bytes: u64, block: u64) {
+    use std::io::{Read, Seek, SeekFrom};
+    let blocks = bytes.div_ceil(block);
+    let head = header(packed);
+    let shift = head[21];
+    let mut file = std::fs::File::open(packed).expect("open");
+    let mut entries = [0u8; 8];
+    file.seek(SeekFrom::Start(24 + (blocks - 1) * 4))
+        .and_then(|_| file.read_exact(&mut entries))
+        .expect("last index entries");
+    let entry = u32::from_le_bytes(entries[..4].try_into().expect("4"));
+    let next = u32::from_le_bytes(entries[4..].try_into().expect("4"));
+    let start = u64::from(entry & 0x7FFF_FFFF) << shift;
+    let end = u64::from(next & 0x7FFF_FFFF) << shift;
+    let mut stored = vec![0u8; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.read_exact(&mut stored))
+        .expect("last block");
+    let mut out = vec![0u8; block as usize];
+    let inflated = if entry & 0x8000_0000 != 0 {
+        Ok(stored.len().min(out.len()))
+    } else {
+        discus_cso::codec::unpack(
+            discus_cso::header::Packing::Deflate,
+            &stored,
+            &mut out,
+            None,
+        )
+    };
+    assert_eq!(
+        inflated,
+        Ok(block as usize),
+        "{}: last block",
+        packed.display()
+    );
+}
+
+/// Sectors of a single-layer DVD less one, so the last 16 KiB block is short.
+const DVD5_SECTORS: u64 = 2_295_103;
+/// Sectors of a full dual-layer DVD (8,543,666,176 bytes).
+const DVD9_SECTORS: u64 = 4_171_712;
+
+#[test]
+fn i12_3_single_layer_dvd_round_trips_through_cso_and_zso() {
+    dvd_round_trips(DVD5_SECTORS, "dvd5", true);
+}
+
+#[test]
+fn i12_3_dual_layer_dvd_round_trips_through_cso_and_zso() {
+    dvd_round_trips(DVD9_SECTORS, "dvd9", false);
 }

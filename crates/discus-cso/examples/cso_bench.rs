@@ -10,7 +10,8 @@
 //! random bytes (compressed video and audio), text (scripts), tables of records and MIPS-like
 //! code. `--modes` takes a comma list of `default,best,best-zlib,zso,zso-best,v2,v2-best,dax` and
 //! preset names (`psp,ppsspp,ps2-opl,pcsx2`); the default list is `default,best,zso,v2,dax`.
-//! `--encoders` also times each encoder alone on one thread over the first 64 MiB.
+//! `--encoders` also times each encoder alone on one thread over the first 64 MiB (only those whose
+//! name contains `CSO_BENCH_ONLY`, when that is set: `CSO_BENCH_ONLY=lz4hc`).
 //! `--unpack FILE.cso` times only the conversion of a CSO, ZSO or DAX file back to an ISO.
 //! Outputs go beside the input and are removed afterwards, unless `--keep` (the packed files).
 
@@ -467,6 +468,18 @@ fn encoders(input: &Path) -> std::io::Result<()> {
             Box::new(deflate(9, zlib_rs::Strategy::Default, 8)),
         ),
         (
+            "zlib-rs 6 mem 8",
+            Box::new(deflate(6, zlib_rs::Strategy::Default, 8)),
+        ),
+        (
+            "zlib-rs 7 mem 8",
+            Box::new(deflate(7, zlib_rs::Strategy::Default, 8)),
+        ),
+        (
+            "zlib-rs 8 mem 8",
+            Box::new(deflate(8, zlib_rs::Strategy::Default, 8)),
+        ),
+        (
             "zlib-rs 9 mem 9",
             Box::new(deflate(9, zlib_rs::Strategy::Default, 9)),
         ),
@@ -482,10 +495,55 @@ fn encoders(input: &Path) -> std::io::Result<()> {
             "zlib-rs 9 rle",
             Box::new(deflate(9, zlib_rs::Strategy::Rle, 8)),
         ),
+        ("libdeflate 12 + zlib-rs 9, smaller", {
+            let mut ld = libdeflate(12);
+            let mut zl = deflate(9, zlib_rs::Strategy::Default, 8);
+            let mut spare = vec![0u8; 4096];
+            Box::new(move |input: &[u8], out: &mut [u8]| {
+                let a = ld(input, out);
+                let b = zl(input, &mut spare);
+                if b < a {
+                    out[..b].copy_from_slice(&spare[..b]);
+                }
+                a.min(b)
+            })
+        }),
+        ("libdeflate 6", Box::new(libdeflate(6))),
+        ("libdeflate 8", Box::new(libdeflate(8))),
         ("libdeflate 9", Box::new(libdeflate(9))),
         ("libdeflate 10", Box::new(libdeflate(10))),
         ("libdeflate 11", Box::new(libdeflate(11))),
         ("libdeflate 12", Box::new(libdeflate(12))),
+        (
+            "lz4 fast (lzzzz, acc 1)",
+            Box::new(|input: &[u8], out: &mut [u8]| {
+                lzzzz::lz4::compress(input, out, 1).unwrap_or(input.len())
+            }),
+        ),
+        (
+            "lz4hc 2",
+            Box::new(|input: &[u8], out: &mut [u8]| {
+                lzzzz::lz4_hc::compress(input, out, 2).unwrap_or(input.len())
+            }),
+        ),
+        (
+            "lz4hc 3",
+            Box::new(|input: &[u8], out: &mut [u8]| {
+                lzzzz::lz4_hc::compress(input, out, 3).unwrap_or(input.len())
+            }),
+        ),
+        (
+            "lz4hc 4",
+            Box::new(|input: &[u8], out: &mut [u8]| {
+                lzzzz::lz4_hc::compress(input, out, 4).unwrap_or(input.len())
+            }),
+        ),
+        (
+            "lz4hc 6",
+            Box::new(|input: &[u8], out: &mut [u8]| {
+                lzzzz::lz4_hc::compress(input, out, 6).unwrap_or(input.len())
+            }),
+        ),
         (
             "lz4hc 9",
             Box::new(|input: &[u8], out: &mut [u8]| {
@@ -509,7 +567,11 @@ fn encoders(input: &Path) -> std::io::Result<()> {
         "\nencoders alone, MB/s per CPU-second of one thread, 2048-byte blocks, first {:.1} MB (each block's size capped at 2048, as stored):",
         data.len() as f64 / 1e6
     );
+    let only = std::env::var("CSO_BENCH_ONLY").unwrap_or_default();
     for (name, mut trial) in trials {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         let started = cpu_seconds("thread-self");
         let mut total = 0usize;
         for block in data.chunks(2048) {

@@ -29,7 +29,7 @@ pub enum Method {
     Zlib(Strategy),
     /// libdeflate at level 12: smaller, but PSP custom firmware crashes on its output.
     Libdeflate,
-    /// LZ4 HC at a level (3–12).
+    /// LZ4 HC at a level (2–12; 2 is LZ4 1.10's middle strategy, 3 and up hash chains).
     Lz4Hc(i32),
     /// LZ4 at its fast default.
     Lz4,
@@ -57,6 +57,115 @@ struct Encoders {
     zlib: Vec<(Strategy, Wrap, zlib_rs::Deflate)>,
     libdeflate: Option<libdeflater::Compressor>,
     trial: Vec<u8>,
+    /// What `pack` gave for an all-zero block, by methods, wrap and length (see [`ZeroBlock`]).
+    zero: Vec<ZeroBlock>,
+}
+
+/// The packed form of an all-zero block, kept once made. Zero padding is a tenth of a typical
+/// disc and every zero block of one length packs to the same bytes, so packing it once per thread
+/// and copying it afterwards gives what packing each would (for raw deflate, the shorter of that
+/// and [`fixed_deflate_of_zeros`]), without the encoders' work — a deflate state reset and three
+/// Huffman trees per block — and sparse DVD images, mostly zeros, pack at the speed of reading
+/// them. The thread count still never changes the bytes: every thread makes the same entry.
+struct ZeroBlock {
+    methods: Vec<Method>,
+    wrap: Wrap,
+    len: usize,
+    packed: Option<(Packing, Vec<u8>)>,
+}
+
+/// A raw deflate stream of `len` zero bytes in one block of fixed Huffman codes: a literal zero,
+/// then copies of distance 1. For a 2 KiB block that is 127 bits, 16 bytes, where zlib's lazy
+/// parse spends 17; on a disc with a tenth of its blocks zero that byte a block is more than the
+/// whole difference between zlib-rs and zlib. (For 16 KiB blocks zlib's dynamic block is smaller,
+/// and is kept.) Fixed codes are the plainest deflate there is: every inflater handles them.
+fn fixed_deflate_of_zeros(len: usize) -> Vec<u8> {
+    /// Copy lengths of the length symbols 257..=285 and their extra bits (RFC 1951, 3.2.5).
+    const BASE: [u16; 29] = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+        131, 163, 195, 227, 258,
+    ];
+    const EXTRA: [u8; 29] = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ];
+    struct Bits {
+        bytes: Vec<u8>,
+        held: u32,
+        count: u32,
+    }
+    impl Bits {
+        /// Appends the low `n` bits of `value`, least significant first.
+        fn put(&mut self, value: u32, n: u32) {
+            self.held |= value << self.count;
+            self.count += n;
+            while self.count >= 8 {
+                self.bytes.push(self.held as u8);
+                self.held >>= 8;
+                self.count -= 8;
+            }
+        }
+        /// Appends a Huffman code of `n` bits, which deflate sends most significant bit first.
+        fn code(&mut self, code: u32, n: u32) {
+            self.put(code.reverse_bits() >> (32 - n), n);
+        }
+        /// A symbol of the fixed literal/length code (3.2.6).
+        fn symbol(&mut self, symbol: u32) {
+            match symbol {
+                0..=143 => self.code(0x30 + symbol, 8),
+                144..=255 => self.code(0x190 + symbol - 144, 9),
+                256..=279 => self.code(symbol - 256, 7),
+                _ => self.code(0xC0 + symbol - 280, 8),
+            }
+        }
+        /// A copy of `length` (3..=258) bytes from distance 1.
+        fn copy(&mut self, length: usize) {
+            let slot = BASE.partition_point(|base| usize::from(*base) <= length) - 1;
+            self.symbol(257 + slot as u32);
+            self.put(
+                (length - usize::from(BASE[slot])) as u32,
+                u32::from(EXTRA[slot]),
+            );
+            self.code(0, 5); // distance code 0: distance 1, no extra bits
+        }
+    }
+    let mut bits = Bits {
+        bytes: Vec::with_capacity(len / 128 + 8),
+        held: 0,
+        count: 0,
+    };
+    bits.put(1, 1); // BFINAL
+    bits.put(1, 2); // BTYPE 01: fixed codes
+    let mut left = len;
+    if left > 0 {
+        bits.symbol(0);
+        left -= 1;
+    }
+    while left >= 258 {
+        bits.copy(258);
+        left -= 258;
+    }
+    if left >= 3 {
+        bits.copy(left);
+    } else {
+        for _ in 0..left {
+            bits.symbol(0);
+        }
+    }
+    bits.symbol(256);
+    if bits.count > 0 {
+        bits.put(0, 8 - bits.count);
+    }
+    bits.bytes
+}
+
+/// Whether every byte of `input` is zero: compared against a page of zeros, so the work is the C
+/// library's `memcmp` (vectorised, and just as fast in an unoptimised test build, where the
+/// multi-gigabyte sparse DVD tests run).
+pub fn all_zero(input: &[u8]) -> bool {
+    static ZEROS: [u8; 4096] = [0; 4096];
+    input
+        .chunks(ZEROS.len())
+        .all(|chunk| chunk == &ZEROS[..chunk.len()])
 }
 
 thread_local! {
@@ -192,6 +301,63 @@ pub fn pack(
 ) -> Option<Packing> {
     ENCODERS.with(|cell| {
         let mut encoders = cell.borrow_mut();
+        if all_zero(input) {
+            return encoders.zero_block(methods, wrap, input, out);
+        }
+        encoders.pack(methods, wrap, input, limit, out)
+    })
+}
+
+impl Encoders {
+    /// `pack` of an all-zero `input`: the cached result, made on first use. A zero block is never
+    /// hopeless, so the result does not depend on the limit.
+    fn zero_block(
+        &mut self,
+        methods: &[Method],
+        wrap: Wrap,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Option<Packing> {
+        let known = self
+            .zero
+            .iter()
+            .position(|z| z.methods == methods && z.wrap == wrap && z.len == input.len());
+        let index = match known {
+            Some(index) => index,
+            None => {
+                let packing = self.pack(methods, wrap, input, None, out);
+                if packing == Some(Packing::Deflate) {
+                    let fixed = fixed_deflate_of_zeros(input.len());
+                    if fixed.len() < out.len() {
+                        *out = fixed;
+                    }
+                }
+                let packed = packing.map(|p| (p, out.clone()));
+                self.zero.push(ZeroBlock {
+                    methods: methods.to_vec(),
+                    wrap,
+                    len: input.len(),
+                    packed,
+                });
+                self.zero.len() - 1
+            }
+        };
+        let (packing, bytes) = self.zero.get(index)?.packed.as_ref()?;
+        out.clear();
+        out.extend_from_slice(bytes);
+        Some(*packing)
+    }
+
+    /// `pack` of a block that is not all zeros.
+    fn pack(
+        &mut self,
+        methods: &[Method],
+        wrap: Wrap,
+        input: &[u8],
+        limit: Option<usize>,
+        out: &mut Vec<u8>,
+    ) -> Option<Packing> {
+        let encoders = self;
         if let Some(limit) = limit
             && hopeless(input, limit, &mut encoders.trial)
         {
@@ -220,7 +386,7 @@ pub fn pack(
             (true, Wrap::Zlib) => Packing::Zlib,
             (false, _) => Packing::Lz4,
         })
-    })
+    }
 }
 
 /// Decodes a packed block into `out` and returns how many bytes it gave; the message says what is
@@ -444,6 +610,62 @@ mod tests {
             pack(&methods, Wrap::Raw, &random, Some(2047), &mut out),
             None
         );
+    }
+
+    #[test]
+    fn zero_blocks_pack_as_the_encoders_would() {
+        let methods = [
+            vec![Method::Zlib(Strategy::Default)],
+            vec![Method::Libdeflate],
+            vec![Method::Lz4Hc(2)],
+            vec![Method::Lz4Hc(12), Method::Lz4],
+        ];
+        for len in [2048, 16384] {
+            let zeros = vec![0u8; len];
+            for methods in &methods {
+                let mut direct = Vec::new();
+                let want = ENCODERS.with(|cell| {
+                    cell.borrow_mut()
+                        .pack(methods, Wrap::Raw, &zeros, None, &mut direct)
+                });
+                // The first call fills the cache, the second is served from it.
+                for _ in 0..2 {
+                    let mut cached = Vec::new();
+                    let got = pack(methods, Wrap::Raw, &zeros, Some(len - 1), &mut cached);
+                    assert_eq!(got, want, "{methods:?} {len}");
+                    if got == Some(Packing::Deflate) {
+                        // The fixed-code stream where it is smaller, else the encoder's.
+                        assert!(cached.len() <= direct.len(), "{methods:?} {len}");
+                        let mut out = vec![1u8; len];
+                        assert_eq!(unpack(Packing::Deflate, &cached, &mut out, None), Ok(len));
+                        assert!(all_zero(&out));
+                    } else {
+                        assert_eq!(cached, direct, "{methods:?} {len}");
+                    }
+                }
+            }
+        }
+        assert!(all_zero(&[0; 130]));
+        let mut late = vec![0u8; 130];
+        late[129] = 1;
+        assert!(!all_zero(&late));
+        late[129] = 0;
+        late[3] = 1;
+        assert!(!all_zero(&late));
+    }
+
+    #[test]
+    fn fixed_zero_streams_inflate_with_zlib_too() {
+        use std::io::Read;
+        // Every remainder case: none, one or two literals, a short and a long last copy.
+        for len in [0, 1, 2, 3, 4, 258, 259, 260, 261, 262, 2048, 16384, 1 << 20] {
+            let stream = fixed_deflate_of_zeros(len);
+            let mut out = Vec::new();
+            let read = flate2::read::DeflateDecoder::new(stream.as_slice()).read_to_end(&mut out);
+            assert_eq!(read.ok(), Some(len), "{len}");
+            assert!(all_zero(&out));
+        }
+        assert_eq!(fixed_deflate_of_zeros(2048).len(), 16);
     }
 
     #[test]

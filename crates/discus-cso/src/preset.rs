@@ -7,8 +7,8 @@
 //! |---|---|---|---|---|
 //! | `psp` | CSO v1 | 2048 | zlib | PSP custom firmware and Adrenaline read CSO v1 with 2 KiB blocks and crash on libdeflate output |
 //! | `ppsspp` | CSO v1 | 2048 | libdeflate 12 | PPSSPP inflates any valid deflate with zlib; v2 gains nothing there (no LZ4 path) |
-//! | `ps2-opl` | ZSO | 2048 | LZ4 HC | Open PS2 Loader reads ZSO with 2 KiB blocks, index at 24, blocks right after it |
-//! | `pcsx2` | CSO v1 | 16384 | zlib | PCSX2 reads CSO; 16 KiB blocks compress better and are the PS2 recommendation |
+//! | `ps2-opl` | ZSO | 2048 | LZ4 HC | Open PS2 Loader reads ZSO with 2 KiB blocks, index at 24, blocks right after it, the file a whole number of 2 KiB sectors |
+//! | `pcsx2` | CSO v1 | 16384 | zlib | PCSX2 reads CSO version 1 only, every block inflating to the block size; 16 KiB blocks compress better and are the PS2 recommendation |
 
 use discus_core::{Compression, Format};
 
@@ -55,14 +55,17 @@ pub fn preset(name: &str) -> Option<Preset> {
         "ps2-opl" => Preset {
             format: &crate::ZSO,
             compression: compression(2048, "lz4hc", false),
-            reason: "Open PS2 Loader reads ZSO with 2048-byte blocks only, with the index at byte \
-                     24 and the blocks right after it (it counts the blocks from the first index \
-                     entry); LZ4 HC for the smallest file its LZ4 decoder reads",
+            reason: "Open PS2 Loader reads ZSO with 2048-byte blocks only, whatever the size of \
+                     the image, with the index at byte 24 and the blocks right after it (it counts \
+                     the blocks from the first index entry); it and hdl-dump also need the file to \
+                     be a whole number of 2048-byte sectors, so the file is padded with zeros",
         },
         "pcsx2" => Preset {
             format: &crate::CSO,
             compression: compression(16384, "zlib", false),
-            reason: "PCSX2 reads CSO v1 with any power-of-two block; 16 KiB blocks, the size \
+            reason: "PCSX2 reads CSO version 1 only (it refuses version 2), with any \
+                     power-of-two block, and needs every block to inflate to exactly the block \
+                     size, so the short last block is padded with zeros; 16 KiB blocks, the size \
                      recommended for PS2 images, compress better than 2 KiB and read faster",
         },
         _ => return None,

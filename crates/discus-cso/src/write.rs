@@ -3,7 +3,7 @@
 //! The file is laid out as the reader expects it (see [`crate::header`]):
 //!
 //! ```text
-//! CSO / ZSO: header (24) │ index (4 × (blocks + 1)) │ zero padding to 1 << shift │ block 0 │ pad │ block 1 │ pad │ …
+//! CSO / ZSO: header (24) │ index (4 × (blocks + 1)) │ zero padding to 1 << shift │ block 0 │ pad │ block 1 │ pad │ … │ ZSO: zeros to a multiple of 2048
 //! DAX:       header (32) │ offsets (4 × frames) │ lengths (2 × frames) │ frame 0 │ frame 1 │ …
 //! ```
 //!
@@ -57,10 +57,15 @@ const ZLIB_STRATEGIES: [Strategy; 4] = [
     Strategy::HuffmanOnly,
     Strategy::Rle,
 ];
-/// LZ4 HC level of the `lz4hc` encoder. On 2 KiB blocks of the 700 MB bench disc level 6 packs to
-/// within 0.0002 % of level 9 (lz4's default HC level) in 45 % of the time, and level 12 (the
-/// maximum) saves 0.01 % more at 3.5 times the time of level 9, so it is left to `best`.
-const LZ4HC_LEVEL: i32 = 6;
+/// LZ4 HC level of the `lz4hc` encoder, ZSO's default. Level 2 is LZ4 1.10's middle strategy
+/// (two hash tables, one probe each, no chains). On the 2 KiB blocks of the 734 MB bench disc it
+/// packs 1.2 % smaller than the fast LZ4 maxcso uses (480.3 MB against 486.3 MB) at 1.1 CPU
+/// seconds, against 2.5 for level 6, whose file is only 1.1 % smaller still: the level that keeps
+/// ZSO ahead of maxcso in both size and speed. (Level 3, the first hash-chain level, is slower
+/// than 6 per byte saved; `best` still tries level 12.)
+const LZ4HC_LEVEL: i32 = 2;
+/// LZ4 HC level of the middle trial of ZSO `best`: the old default, chains of 32.
+const LZ4HC_CHAINED: i32 = 6;
 /// LZ4 HC level `best` adds.
 const LZ4HC_MAX: i32 = 12;
 
@@ -158,7 +163,7 @@ pub fn settings(container: Container, options: &WriteOptions, total: u64) -> Res
 /// for the deflate containers, LZ4 HC for ZSO.
 ///
 /// With `best`, the smallest result per block of: libdeflate at level 12 for CSO v1 and DAX; that
-/// and LZ4 HC 12 for CSO v2; LZ4 HC 12, HC 9 and fast LZ4 for ZSO. libdeflate output crashes PSP
+/// and LZ4 HC 12 for CSO v2; LZ4 HC 12, 6 and 2 and fast LZ4 for ZSO. libdeflate output crashes PSP
 /// custom firmware, so naming `zlib` together with `best` keeps to zlib, trying its four strategies
 /// as maxcso does. Beside libdeflate 12 the zlib strategies were measured to win 0.001 % of the
 /// output for 30 % (default strategy) to 130 % (all four) more time, so `best` leaves them out.
@@ -197,6 +202,7 @@ fn methods(container: Container, encoder: Option<&str>, best: bool) -> Result<Ve
     let methods = match container {
         Container::Zso => vec![
             Method::Lz4Hc(LZ4HC_MAX),
+            Method::Lz4Hc(LZ4HC_CHAINED),
             Method::Lz4Hc(LZ4HC_LEVEL),
             Method::Lz4,
         ],
@@ -478,9 +484,10 @@ impl BlockSink {
         Ok(())
     }
 
-    /// The header and tables, as they go at the start of the file.
-    fn head(&self) -> Result<Vec<u8>> {
-        let mut head = Vec::with_capacity(self.layout.data_start as usize);
+    /// Writes the header and the tables at the start of the file, a piece at a time: a DVD's
+    /// ZSO index is 9 to 17 MB, and a second copy of it would double the memory the sink needs.
+    fn write_head(&mut self) -> Result<()> {
+        let mut head = Vec::with_capacity(DAX_HEADER_SIZE as usize);
         if self.settings.container == Container::Dax {
             head.extend_from_slice(&DAX_MAGIC);
             let size = u32::try_from(self.total)
@@ -488,12 +495,6 @@ impl BlockSink {
             head.extend_from_slice(&size.to_le_bytes());
             head.extend_from_slice(&0u32.to_le_bytes()); // version 0: no NC areas
             head.extend_from_slice(&[0u8; 20]); // NC area count and reserved words
-            for offset in &self.index {
-                head.extend_from_slice(&offset.to_le_bytes());
-            }
-            for length in &self.lengths {
-                head.extend_from_slice(&length.to_le_bytes());
-            }
         } else {
             let (magic, version) = match self.settings.container {
                 Container::Zso => (ZSO_MAGIC, 1u8),
@@ -507,11 +508,28 @@ impl BlockSink {
             head.push(version);
             head.push(self.layout.shift);
             head.extend_from_slice(&[0, 0]);
-            for entry in &self.index {
-                head.extend_from_slice(&entry.to_le_bytes());
-            }
         }
-        Ok(head)
+        self.output.put_at(0, &head)?;
+        let mut at = head.len() as u64;
+        let mut piece = Vec::with_capacity(64 << 10);
+        // DAX: the frame offsets, then the frame lengths. CSO / ZSO: the index (no lengths).
+        for entries in self.index.chunks(16 << 10) {
+            piece.clear();
+            entries
+                .iter()
+                .for_each(|e| piece.extend_from_slice(&e.to_le_bytes()));
+            self.output.put_at(at, &piece)?;
+            at += piece.len() as u64;
+        }
+        for lengths in self.lengths.chunks(32 << 10) {
+            piece.clear();
+            lengths
+                .iter()
+                .for_each(|l| piece.extend_from_slice(&l.to_le_bytes()));
+            self.output.put_at(at, &piece)?;
+            at += piece.len() as u64;
+        }
+        Ok(())
     }
 }
 
@@ -572,8 +590,15 @@ impl SectorSink for BlockSink {
                 })?;
             self.index.push(end);
         }
-        let head = self.head()?;
-        self.output.put_at(0, &head)?;
+        if self.settings.container == Container::Zso {
+            // Open PS2 Loader and hdl-dump read ZSO files in whole 2048-byte sectors and refuse a
+            // file of any other length (maxcso#85, hdl-dump#71). The zeros go after the last
+            // block, outside the index: its last entry still ends the last block exactly, which
+            // the loaders' LZ4 decoders need (they take a block's span as its exact length).
+            let padded = self.position.next_multiple_of(u64::from(MIN_BLOCK_SIZE));
+            put_zeros(&mut self.output, padded - self.position)?;
+        }
+        self.write_head()?;
         output::commit([self.output])
     }
 }

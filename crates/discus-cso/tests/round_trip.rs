@@ -266,6 +266,8 @@ fn the_ps2_opl_preset_is_read_by_opl_rules() {
         2048
     );
     assert!(opl_reader(&packed) == data);
+    // OPL and hdl-dump read the file in whole 2048-byte sectors.
+    assert_eq!(packed.len() % 2048, 0, "{} bytes", packed.len());
 }
 
 #[test]

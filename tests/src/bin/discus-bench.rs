@@ -1,13 +1,19 @@
-//! `discus-bench`: make the bench disc and time discus on it next to `cp` of the same bytes and
-//! the peer tools, in the same run, because these machines are noisy. Prints MB/s (of input
-//! bytes), the output/input size ratio and the peak memory of each command.
+//! `discus-bench`: make the bench discs and time discus on them next to the peer tools, in the
+//! same run and alternating (discus, peer, discus, peer, …), because these machines are noisy.
+//! Each row prints the medians, the ratio to the peer next to the issue's target for it, the
+//! output sizes and the peak memory of both.
 //!
 //! ```text
 //! cargo run --release -p discus-tests --bin discus-bench -- make  DIR [MB]
-//! cargo run --release -p discus-tests --bin discus-bench -- run   DIR [SCENARIO ...]
+//! cargo run --release -p discus-tests --bin discus-bench -- run   DIR [--runs N] [SCENARIO ...]
 //! ```
-//! Scenarios: bin2iso, iso2bin, cso, cso-best, zso, cso2iso (default: all). Peak memory needs
-//! GNU time at /usr/bin/time (Debian package `time`).
+//!
+//! `make` writes the 700 MiB bench disc (`bench.iso`, `bench.bin`/`bench.cue`) and a DVD-sized one
+//! (`dvd.iso`: a few hundred MB of the same kinds of content, then a hole up to a single-layer DVD,
+//! which costs no disk). Scenarios: bin2iso, iso2bin, cso, cso-best, zso, cso2iso, dvd (default:
+//! all but cso-best, whose peer, maxcso's default, takes about six minutes a run). A peer that is
+//! not installed leaves its row with discus alone. Peak memory needs GNU time at /usr/bin/time
+//! (Debian package `time`).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -17,18 +23,27 @@ use std::time::Instant;
 
 use discus_tests::bench_disc;
 
+/// Sectors of the DVD-sized bench disc: a full single-layer DVD.
+const DVD_SECTORS: u64 = 2_295_104;
+/// Megabytes of real content at the start of the DVD-sized disc; the rest is a hole.
+const DVD_CONTENT_MB: u32 = 300;
+
+/// One timed run of a command.
+#[derive(Clone, Copy)]
 struct Measured {
     seconds: f64,
+    /// User plus system CPU seconds of the process and its threads.
+    cpu: Option<f64>,
     peak_kib: Option<u64>,
 }
 
-fn time(program: &Path, args: &[&str]) -> Result<Measured, String> {
+fn time(program: &Path, args: &[String]) -> Result<Measured, String> {
     let gnu_time = Path::new("/usr/bin/time");
     let started = Instant::now();
     let output = if gnu_time.is_file() {
         Command::new(gnu_time)
             .arg("-f")
-            .arg("PEAK_KIB=%M")
+            .arg("PEAK_KIB=%M CPU=%U %S")
             .arg(program)
             .args(args)
             .output()
@@ -39,39 +54,61 @@ fn time(program: &Path, args: &[&str]) -> Result<Measured, String> {
     let seconds = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        return Err(format!("{} failed: {stderr}", program.display()));
+        return Err(format!(
+            "{} {} failed: {stderr}",
+            program.display(),
+            args.join(" ")
+        ));
     }
-    let peak_kib = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("PEAK_KIB="))
-        .and_then(|v| v.trim().parse().ok());
-    Ok(Measured { seconds, peak_kib })
+    let line = stderr.lines().find_map(|l| l.strip_prefix("PEAK_KIB="));
+    let mut fields = line.unwrap_or_default().split_whitespace();
+    let peak_kib = fields.next().and_then(|v| v.parse().ok());
+    let user: Option<f64> = fields
+        .next()
+        .and_then(|v| v.strip_prefix("CPU="))
+        .and_then(|v| v.parse().ok());
+    let system: Option<f64> = fields.next().and_then(|v| v.parse().ok());
+    let cpu = user.zip(system).map(|(u, s)| u + s);
+    Ok(Measured {
+        seconds,
+        cpu,
+        peak_kib,
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// The medians of several runs of one command, and its largest peak.
+struct Summary {
+    seconds: f64,
+    cpu: Option<f64>,
+    peak_kib: Option<u64>,
+}
+
+fn summarise(runs: &[Measured]) -> Summary {
+    let mut seconds: Vec<f64> = runs.iter().map(|m| m.seconds).collect();
+    let mut cpu: Vec<f64> = runs.iter().filter_map(|m| m.cpu).collect();
+    Summary {
+        seconds: median(&mut seconds),
+        cpu: (!cpu.is_empty()).then(|| median(&mut cpu)),
+        peak_kib: runs.iter().filter_map(|m| m.peak_kib).max(),
+    }
+}
+
+fn cpu_text(cpu: Option<f64>) -> String {
+    cpu.map(|c| format!("{c:.2} s"))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-}
-
-fn total_size(paths: &[PathBuf]) -> u64 {
-    paths.iter().map(|p| size(p)).sum()
-}
-
-fn row(name: &str, input_bytes: u64, outputs: &[PathBuf], m: &Measured, cp: Option<f64>) {
-    let mbs = input_bytes as f64 / 1e6 / m.seconds;
-    let ratio = total_size(outputs) as f64 / input_bytes as f64;
-    let peak = m
-        .peak_kib
-        .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
-        .unwrap_or_else(|| "n/a".into());
-    let vs_cp = cp
-        .map(|c| format!("{:.2}x cp time", m.seconds / c))
-        .unwrap_or_default();
-    println!(
-        "{name:<28} {:>7.2} s {:>8.1} MB/s  ratio {:>6.2}%  peak {peak:>10}  {vs_cp}",
-        m.seconds,
-        mbs,
-        ratio * 100.0
-    );
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -80,6 +117,15 @@ fn which(name: &str) -> Option<PathBuf> {
             .map(|d| d.join(name))
             .find(|p| p.is_file())
     })
+}
+
+fn text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map(|k| format!("{:.0} MiB", k as f64 / 1024.0))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn make(dir: &Path, megabytes: u32) -> Result<(), String> {
@@ -98,105 +144,163 @@ fn make(dir: &Path, megabytes: u32) -> Result<(), String> {
         "FILE \"bench.bin\" BINARY\r\n  TRACK 01 MODE1/2352\r\n    INDEX 01 00:00:00\r\n",
     )
     .map_err(|e| e.to_string())?;
+    // The DVD-sized disc: real content first, as on a disc whose files fill the inner tracks, then
+    // a hole to the full size. The hole reads as zeros and costs no disk.
+    let dvd = dir.join("dvd.iso");
+    let file = File::create(&dvd).map_err(|e| e.to_string())?;
+    let mut out = BufWriter::new(&file);
+    bench_disc::write_iso(DVD_CONTENT_MB * 512, &mut out).map_err(|e| e.to_string())?;
+    drop(out);
+    file.set_len(DVD_SECTORS * 2048)
+        .map_err(|e| e.to_string())?;
     println!(
-        "made {} ({} sectors), bench.bin and bench.cue",
-        iso.display(),
-        sectors
+        "made {} ({sectors} sectors), bench.bin, bench.cue and dvd.iso ({DVD_SECTORS} sectors, \
+         the first {DVD_CONTENT_MB} MB written)",
+        iso.display()
     );
     Ok(())
 }
 
-/// One bench run: where discus is, where outputs go, and the `cp` time of each input, taken once.
-struct Bench {
-    discus: PathBuf,
-    out: PathBuf,
-    cp_seconds: Vec<(PathBuf, f64)>,
+/// What the issue asks of a row: discus against its peer.
+#[derive(Clone, Copy)]
+enum Target {
+    /// discus takes at most this many times the peer's time.
+    AtMost(f64),
+    /// discus is at least this many times faster than the peer.
+    Faster(f64),
+    /// discus is at least this many times faster, and its output no larger.
+    FasterNoLarger(f64),
 }
 
-fn text(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+/// A command to time: the program, its arguments and the files it writes.
+struct Job {
+    label: String,
+    program: PathBuf,
+    args: Vec<String>,
+    outputs: Vec<PathBuf>,
 }
 
-impl Bench {
-    /// Copies `input` with `cp` (once per input) and prints the row every other row is compared to.
-    fn cp_baseline(&mut self, input: &Path) -> Result<f64, String> {
-        if let Some((_, seconds)) = self.cp_seconds.iter().find(|(p, _)| p == input) {
-            return Ok(*seconds);
+/// One row of the table.
+struct Row {
+    name: &'static str,
+    input: PathBuf,
+    discus: Job,
+    peer: Option<Job>,
+    target: Option<Target>,
+}
+
+/// The files a command wrote: its named outputs, and for BIN/CUE every file with the output's
+/// stem and its Redump-named track files.
+fn files_written(job: &Job) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for output in &job.outputs {
+        if output.extension().is_none_or(|e| e != "cue") {
+            files.push(output.clone());
+            continue;
         }
-        let copy = self.out.join("cp-copy");
-        let m = time(Path::new("/bin/cp"), &[&text(input), &text(&copy)])?;
-        let name = format!(
-            "cp {}",
-            input
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        row(&name, size(input), std::slice::from_ref(&copy), &m, None);
-        let _ = std::fs::remove_file(copy);
-        self.cp_seconds.push((input.to_path_buf(), m.seconds));
-        Ok(m.seconds)
-    }
-
-    /// Times `discus convert INPUT OUTPUT ARGS…` and prints it next to `cp` of the input.
-    fn convert(
-        &mut self,
-        name: &str,
-        input: &Path,
-        output: &str,
-        args: &[&str],
-    ) -> Result<(), String> {
-        let cp = self.cp_baseline(input)?;
-        let target = self.out.join(output);
-        let mut all = vec![
-            "convert".to_string(),
-            text(input),
-            text(&target),
-            "--force".into(),
-            "--quiet".into(),
-        ];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        let m = time(&self.discus, &all)?;
-        // Multi-file outputs (BIN/CUE) are counted whole: the files with the output's stem, and
-        // its Redump-named track files.
         let stem = output
-            .rsplit_once('.')
-            .map(|(s, _)| s)
-            .unwrap_or(output)
-            .to_string();
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tracks = format!("{stem} (Track ");
-        let outputs: Vec<PathBuf> = std::fs::read_dir(&self.out)
-            .map_err(|e| e.to_string())?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_stem().is_some_and(|s| s.to_string_lossy() == stem)
-                    || p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with(&tracks))
-            })
-            .collect();
-        row(name, size(input), &outputs, &m, Some(cp));
-        Ok(())
+        let dir = output.parent().unwrap_or(Path::new("."));
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let same_stem = path
+                .file_stem()
+                .is_some_and(|s| s.to_string_lossy() == stem);
+            let track = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&tracks));
+            if same_stem || track {
+                files.push(path);
+            }
+        }
     }
-
-    /// Times a peer tool on `input` and prints it next to `cp` of the input.
-    fn peer(
-        &mut self,
-        name: &str,
-        input: &Path,
-        program: &Path,
-        args: &[&str],
-        outputs: &[PathBuf],
-    ) -> Result<(), String> {
-        let cp = self.cp_baseline(input)?;
-        let m = time(program, args)?;
-        row(name, size(input), outputs, &m, Some(cp));
-        Ok(())
-    }
+    files
 }
 
-fn run(dir: &Path, scenarios: &[String]) -> Result<(), String> {
+fn written(job: &Job) -> u64 {
+    files_written(job).iter().map(|f| size(f)).sum()
+}
+
+/// Runs a row `runs` times, discus and peer alternating, and prints it.
+fn run_row(row: &Row, runs: usize) -> Result<(), String> {
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..runs {
+        ours.push(time(&row.discus.program, &row.discus.args)?);
+        if let Some(peer) = &row.peer {
+            theirs.push(time(&peer.program, &peer.args)?);
+        }
+    }
+    let input = size(&row.input);
+    let ours = summarise(&ours);
+    let our_bytes = written(&row.discus);
+    println!(
+        "{:<10} {:<28} {:>7.2} s {:>9} {:>7.0} MB/s {:>13} B {:>8}",
+        row.name,
+        row.discus.label,
+        ours.seconds,
+        cpu_text(ours.cpu),
+        input as f64 / 1e6 / ours.seconds,
+        our_bytes,
+        mib(ours.peak_kib)
+    );
+    let Some(peer) = &row.peer else {
+        return Ok(());
+    };
+    let peer_summary = summarise(&theirs);
+    let peer_bytes = written(peer);
+    println!(
+        "{:<10} {:<28} {:>7.2} s {:>9} {:>7.0} MB/s {:>13} B {:>8}",
+        "",
+        peer.label,
+        peer_summary.seconds,
+        cpu_text(peer_summary.cpu),
+        input as f64 / 1e6 / peer_summary.seconds,
+        peer_bytes,
+        mib(peer_summary.peak_kib)
+    );
+    let speed = peer_summary.seconds / ours.seconds;
+    let verdict = match row.target {
+        None => format!("discus {speed:.2}x the peer's speed"),
+        Some(Target::AtMost(limit)) => {
+            let ratio = ours.seconds / peer_summary.seconds;
+            let met = if ratio <= limit { "met" } else { "NOT met" };
+            format!("discus takes {ratio:.2}x the peer's time; target <= {limit}x: {met}")
+        }
+        Some(Target::Faster(want)) => {
+            let met = if speed >= want { "met" } else { "NOT met" };
+            format!("discus {speed:.2}x faster; target >= {want}x: {met}")
+        }
+        Some(Target::FasterNoLarger(want)) => {
+            let smaller = our_bytes <= peer_bytes;
+            let met = if speed >= want && smaller {
+                "met"
+            } else {
+                "NOT met"
+            };
+            format!(
+                "discus {speed:.2}x faster, output {:+} B; target >= {want}x and no larger: {met}",
+                our_bytes as i64 - peer_bytes as i64
+            )
+        }
+    };
+    println!("{:<10} {verdict}", "");
+    // On a loaded machine the wall clock measures each process's share of the cores as much as
+    // its work; CPU seconds do not, so their ratio is printed too.
+    if let Some((mine, theirs)) = ours.cpu.zip(peer_summary.cpu) {
+        println!(
+            "{:<10} CPU seconds: the peer uses {:.2}x discus's",
+            "",
+            theirs / mine
+        );
+    }
+    Ok(())
+}
+
+fn run(dir: &Path, runs: usize, scenarios: &[String]) -> Result<(), String> {
     let discus = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .with_file_name(format!("discus{}", std::env::consts::EXE_SUFFIX));
@@ -208,75 +312,185 @@ fn run(dir: &Path, scenarios: &[String]) -> Result<(), String> {
     }
     let out = dir.join("out");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let mut bench = Bench {
-        discus: discus.clone(),
-        out: out.clone(),
-        cp_seconds: Vec::new(),
-    };
     let iso = dir.join("bench.iso");
     let bin = dir.join("bench.bin");
     let cue = dir.join("bench.cue");
-    let want = |name: &str| scenarios.is_empty() || scenarios.iter().any(|s| s == name);
+    let dvd = dir.join("dvd.iso");
+    let want = |name: &str| {
+        if scenarios.is_empty() {
+            name != "cso-best"
+        } else {
+            scenarios.iter().any(|s| s == name)
+        }
+    };
+    let convert = |label: &str, input: &Path, output: &str, extra: &[&str]| {
+        let target = out.join(output);
+        let mut args = vec![
+            "convert".to_string(),
+            text(input),
+            text(&target),
+            "--force".into(),
+            "--quiet".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        Job {
+            label: label.to_string(),
+            program: discus.clone(),
+            args,
+            outputs: vec![target],
+        }
+    };
+    let peer = |name: &str, label: &str, args: Vec<String>, outputs: Vec<PathBuf>| {
+        which(name).map(|program| Job {
+            label: label.to_string(),
+            program,
+            args,
+            outputs,
+        })
+    };
+    let cp = |input: &Path, output: &str| {
+        let target = out.join(output);
+        peer(
+            "cp",
+            "cp",
+            vec![text(input), text(&target)],
+            vec![target.clone()],
+        )
+    };
+    let maxcso = |label: &str, flags: &[&str], input: &Path, output: &str| {
+        let target = out.join(output);
+        let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        args.extend([text(input), "-o".into(), text(&target), "--quiet".into()]);
+        peer("maxcso", label, args, vec![target.clone()])
+    };
+
+    let mut rows = Vec::new();
+    if want("bin2iso") {
+        let base = out.join("bchunk");
+        rows.push(Row {
+            name: "bin2iso",
+            input: bin.clone(),
+            discus: convert("discus bin/cue -> iso", &cue, "bin2iso.iso", &[]),
+            peer: peer(
+                "bchunk",
+                "bchunk (checks nothing)",
+                vec![text(&bin), text(&cue), text(&base)],
+                vec![out.join("bchunk01.iso")],
+            ),
+            target: Some(Target::AtMost(1.0)),
+        });
+    }
+    if want("iso2bin") {
+        rows.push(Row {
+            name: "iso2bin",
+            input: iso.clone(),
+            discus: convert("discus iso -> bin/cue", &iso, "iso2bin.cue", &[]),
+            peer: cp(&iso, "cp-copy.iso"),
+            target: Some(Target::AtMost(2.0)),
+        });
+    }
+    if want("cso") {
+        rows.push(Row {
+            name: "cso",
+            input: iso.clone(),
+            discus: convert("discus iso -> cso", &iso, "out-cso.cso", &[]),
+            peer: maxcso("maxcso --fast", &["--fast"], &iso, "maxcso-fast.cso"),
+            target: Some(Target::FasterNoLarger(4.0)),
+        });
+    }
+    if want("cso-best") {
+        rows.push(Row {
+            name: "cso-best",
+            input: iso.clone(),
+            discus: convert(
+                "discus iso -> cso --best",
+                &iso,
+                "out-best.cso",
+                &["--best"],
+            ),
+            peer: maxcso("maxcso (default)", &[], &iso, "maxcso-default.cso"),
+            target: Some(Target::FasterNoLarger(10.0)),
+        });
+    }
+    if want("zso") {
+        rows.push(Row {
+            name: "zso",
+            input: iso.clone(),
+            discus: convert("discus iso -> zso", &iso, "out-zso.zso", &[]),
+            peer: maxcso("maxcso --format=zso", &["--format=zso"], &iso, "maxcso.zso"),
+            target: Some(Target::FasterNoLarger(2.0)),
+        });
+    }
+    if want("cso2iso") {
+        // Both decode the same file: the one discus packs by default.
+        let cso = out.join("cso2iso-input.cso");
+        time(
+            &discus,
+            &[
+                "convert".into(),
+                text(&iso),
+                text(&cso),
+                "--force".into(),
+                "--quiet".into(),
+            ],
+        )?;
+        rows.push(Row {
+            name: "cso2iso",
+            input: iso.clone(),
+            discus: convert("discus cso -> iso", &cso, "cso2iso.iso", &[]),
+            peer: maxcso(
+                "maxcso --decompress",
+                &["--decompress"],
+                &cso,
+                "maxcso-decompressed.iso",
+            ),
+            target: Some(Target::Faster(5.0)),
+        });
+    }
+    // CHD rows go here, one per chdman job (createcd, createdvd, extractcd), once discus writes
+    // CHD: `peer("chdman", ...)` with the same `Row` shape and the issue's target for each.
+    if want("dvd") && dvd.is_file() {
+        // The DVD-sized disc against nothing but itself: its MB/s and peak memory beside the
+        // 700 MiB disc's rows above (issue 12: speed and memory must not depend on size).
+        for (label, output, extra) in [
+            ("discus dvd iso -> cso", "dvd.cso", &[][..]),
+            ("discus dvd iso -> zso", "dvd.zso", &[][..]),
+        ] {
+            rows.push(Row {
+                name: "dvd",
+                input: dvd.clone(),
+                discus: convert(label, &dvd, output, extra),
+                peer: None,
+                target: None,
+            });
+        }
+    }
+
     println!(
-        "{} cores; {}",
+        "{} cores; load average {}; {} run(s) per command, alternating, medians",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
-        discus.display()
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "n/a".into()),
+        runs
     );
-    if want("bin2iso") {
-        // Input bytes are the BIN's: the cue is a few bytes.
-        let cp = bench.cp_baseline(&bin)?;
-        let target = out.join("bin2iso.iso");
-        let m = time(
-            &discus,
-            &["convert", &text(&cue), &text(&target), "--force", "--quiet"],
-        )?;
-        row("discus bin/cue -> iso", size(&bin), &[target], &m, Some(cp));
-        if let Some(bchunk) = which("bchunk") {
-            let base = out.join("bchunk");
-            bench.peer(
-                "bchunk bin/cue -> iso",
-                &bin,
-                &bchunk,
-                &[&text(&bin), &text(&cue), &text(&base)],
-                &[out.join("bchunk01.iso")],
-            )?;
+    println!(
+        "{:<10} {:<28} {:>9} {:>9} {:>12} {:>15} {:>8}",
+        "job", "command", "median", "CPU", "input MB/s", "output", "peak"
+    );
+    for row in &rows {
+        run_row(row, runs)?;
+        // Outputs are measured, then removed: the next job starts with as empty a disk.
+        for job in std::iter::once(&row.discus).chain(&row.peer) {
+            for file in files_written(job) {
+                let _ = std::fs::remove_file(file);
+            }
         }
     }
-    if want("iso2bin") {
-        bench.convert("discus iso -> bin/cue", &iso, "iso2bin.cue", &[])?;
-    }
-    if want("cso") {
-        bench.convert("discus iso -> cso", &iso, "out-cso.cso", &[])?;
-    }
-    if want("cso-best") {
-        bench.convert(
-            "discus iso -> cso --best",
-            &iso,
-            "out-best.cso",
-            &["--best"],
-        )?;
-    }
-    if want("zso") {
-        bench.convert("discus iso -> zso", &iso, "out-zso.zso", &[])?;
-    }
-    if want("cso2iso") {
-        let cso = out.join("out-cso.cso");
-        if !cso.is_file() {
-            time(
-                &discus,
-                &["convert", &text(&iso), &text(&cso), "--force", "--quiet"],
-            )?;
-        }
-        // Compared with cp of the ISO: the bytes written are the same.
-        let cp = bench.cp_baseline(&iso)?;
-        let target = out.join("cso2iso.iso");
-        let m = time(
-            &discus,
-            &["convert", &text(&cso), &text(&target), "--force", "--quiet"],
-        )?;
-        row("discus cso -> iso", size(&iso), &[target], &m, Some(cp));
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average at the end: {}", load.trim());
     }
     Ok(())
 }
@@ -288,8 +502,22 @@ fn main() -> ExitCode {
             let mb = args.get(2).and_then(|m| m.parse().ok()).unwrap_or(700);
             make(Path::new(&args[1]), mb)
         }
-        Some("run") if args.len() >= 2 => run(Path::new(&args[1]), &args[2..]),
-        _ => Err("usage: discus-bench make DIR [MB] | run DIR [bin2iso|iso2bin|cso|cso-best|zso|cso2iso ...]".into()),
+        Some("run") if args.len() >= 2 => {
+            let mut runs = 3;
+            let mut scenarios = Vec::new();
+            let mut rest = args[2..].iter();
+            while let Some(arg) = rest.next() {
+                if arg == "--runs" {
+                    runs = rest.next().and_then(|n| n.parse().ok()).unwrap_or(3);
+                } else {
+                    scenarios.push(arg.clone());
+                }
+            }
+            run(Path::new(&args[1]), runs.max(1), &scenarios)
+        }
+        _ => Err("usage: discus-bench make DIR [MB] | run DIR [--runs N] \
+                  [bin2iso|iso2bin|cso|cso-best|zso|cso2iso|dvd ...]"
+            .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

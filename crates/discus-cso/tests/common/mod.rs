@@ -219,11 +219,14 @@ pub fn second_decoder(file: &[u8]) -> Vec<u8> {
     let blocks = size.div_ceil(block_size);
     let entry = |i: usize| u32_at(file, 24 + i * 4);
     let offset = |e: u32| ((e & 0x7FFF_FFFF) as usize) << shift;
-    assert_eq!(
-        offset(entry(blocks)),
-        file.len(),
-        "the last entry is the end of the file"
-    );
+    let end = offset(entry(blocks));
+    if zso {
+        // ZSO files are padded with zeros to whole 2048-byte sectors, after the last block.
+        assert_eq!(file.len(), end.next_multiple_of(2048), "ZSO padded to 2048");
+        assert!(file[end..].iter().all(|b| *b == 0), "the padding is zeros");
+    } else {
+        assert_eq!(end, file.len(), "the last entry is the end of the file");
+    }
     assert_eq!(entry(blocks) & 0x8000_0000, 0, "the last entry has no flag");
     let mut out = Vec::with_capacity(blocks * block_size);
     for block in 0..blocks {
