@@ -298,9 +298,10 @@ fn header(packed: &Path) -> Vec<u8> {
 }
 
 /// One DVD-sized image through each conversion, checked by the library and by maxcso. maxcso
-/// decodes slowly (most of this test's time), so its decompressor runs on the single-layer CSO v1
-/// and ZSO only; its `--crc`, which decodes every block too, runs on every distinct file.
-fn dvd_round_trips(sectors: u64, name: &str, maxcso_decompresses: bool) {
+/// decodes slowly (most of this test's time: its `--crc` of an 8.5 GB ZSO alone took minutes), so
+/// it checks the files named in `by_maxcso` with `--crc` (which decodes every block), and its
+/// decompressor reads the CSO v1 of the single layer; the library checks every byte of all.
+fn dvd_round_trips(sectors: u64, name: &str, by_maxcso: &[&str], maxcso_decompresses: bool) {
     let dir = tempfile::tempdir().expect("temp dir");
     let iso = sparse_dvd(dir.path(), &format!("{name}.iso"), sectors);
     let sample = std::fs::read(samples().join("iso").join("data.iso")).expect("sample ISO");
@@ -378,8 +379,8 @@ fn dvd_round_trips(sectors: u64, name: &str, maxcso_decompresses: bool) {
         } else {
             let crc = decodes_to(&packed, &sample, sectors, image_crc.is_none());
             let crc = *image_crc.get_or_insert(crc.unwrap_or_default());
-            if let Some(maxcso) = &maxcso {
-                let decompress = maxcso_decompresses && version == 1;
+            if let Some(maxcso) = maxcso.as_ref().filter(|_| by_maxcso.contains(&output)) {
+                let decompress = maxcso_decompresses && version == 1 && magic == b"CISO";
                 let theirs = maxcso_crc(maxcso, &packed, decompress);
                 assert_eq!(theirs, Some(crc), "{output}: maxcso --crc");
             }
@@ -434,10 +435,11 @@ const DVD9_SECTORS: u64 = 4_171_712;
 
 #[test]
 fn i12_3_single_layer_dvd_round_trips_through_cso_and_zso() {
-    dvd_round_trips(DVD5_SECTORS, "dvd5", true);
+    dvd_round_trips(DVD5_SECTORS, "dvd5", &["v1.cso", "v2.cso", "opl.zso"], true);
 }
 
 #[test]
 fn i12_3_dual_layer_dvd_round_trips_through_cso_and_zso() {
-    dvd_round_trips(DVD9_SECTORS, "dvd9", false);
+    // Past 8 GiB only the index shift is new: maxcso checks the CSO v1 that carries it.
+    dvd_round_trips(DVD9_SECTORS, "dvd9", &["v1.cso"], false);
 }
