@@ -442,6 +442,27 @@ impl Disc {
         ))
     }
 
+    /// Lays the disc out for a format whose data file begins at LBA 0 (a cue sheet's BIN, a TOC's
+    /// data file): the addresses before a late track 1 become its pregap
+    /// ([`Disc::fill_before_first_track`]), and a pregap reaching below LBA 0 (an NRG keeping LBA
+    /// −150..−1) is cut at LBA 0 — the conversion then checks the sectors left out, as it checks
+    /// any dropped gap. Says what it changed.
+    pub fn begin_at_lba_zero(&mut self) -> Option<String> {
+        let note = self.fill_before_first_track();
+        if let Some(first) = self.sessions.first_mut().and_then(|s| s.tracks.first_mut())
+            && first.first_lba() < Lba(0)
+        {
+            first.pregap = match u32::try_from(first.start.0) {
+                Ok(own) if own > 0 => Gap {
+                    sectors: own,
+                    ..first.pregap
+                },
+                _ => Gap::NONE,
+            };
+        }
+        note
+    }
+
     /// Checks what every TOC-writing format needs: sessions in increasing order and not empty,
     /// track numbers 1–99 increasing across the disc, and no track starting before the previous
     /// one ends. Says what is wrong otherwise.
