@@ -17,8 +17,6 @@
 use std::io::Write;
 
 use discus_core::sector::{SYNC, ecc};
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
 use lzma_rust2::{EncodeMode, LzmaOptions, LzmaWriter, MfType};
 
 use crate::cd::FRAME;
@@ -97,6 +95,8 @@ pub struct Effort {
     pub lzma_nice: u32,
     /// Deflate level.
     pub deflate_level: u32,
+    /// Run every codec on every hunk, even where it cannot win.
+    pub every_codec: bool,
 }
 
 impl Effort {
@@ -104,26 +104,66 @@ impl Effort {
     pub const DEFAULT: Effort = Effort {
         lzma_nice: 64,
         deflate_level: 9,
+        every_codec: false,
     };
-    /// `--best`: the longest LZMA matches.
+    /// `--best`: every codec on every hunk, and the longest LZMA matches.
     pub const BEST: Effort = Effort {
         lzma_nice: 273,
         deflate_level: 9,
+        every_codec: true,
     };
 }
 
 /// The best packing of one hunk: the slot of the codec that packed it smallest and its bytes, or
-/// `None` when no codec makes it smaller than the hunk.
+/// `None` when no codec makes it smaller than the hunk. Ties go to the earlier slot, as in chdman.
+///
+/// Unless `effort.every_codec`, two codecs are skipped where they cannot win, which is most of the
+/// time a CD writer spends: FLAC on a hunk whose every frame is a data sector (sync first), and
+/// LZMA on a hunk whose deflate output is still most of its input — the compressed media of a
+/// game disc, where deflate's output is the smaller one (measured on the bench disc: LZMA won none
+/// of those hunks).
 pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8>)> {
     let mut cd: Option<CdParts> = None;
-    let mut best: Option<(u8, Vec<u8>)> = None;
-    for (slot, &codec) in codecs.iter().enumerate() {
+    let mut results: Vec<Option<Vec<u8>>> = vec![None; codecs.len()];
+    // Deflate first, so its size can tell whether LZMA is worth running.
+    let mut order: Vec<usize> = (0..codecs.len()).collect();
+    order.sort_by_key(|&slot| !matches!(codecs[slot], Codec::Cdzl | Codec::Zlib));
+    let mut deflated: Option<usize> = None;
+    for slot in order {
+        let codec = codecs[slot];
         let packed = if codec.is_cd() {
             let parts = cd.get_or_insert_with(|| CdParts::split(hunk, effort));
-            parts.pack(codec, hunk.len(), effort)
+            let skip = !effort.every_codec
+                && match codec {
+                    Codec::Cdfl => parts.all_data,
+                    Codec::Cdlz => {
+                        deflated.is_some_and(|d| d * 100 >= parts.raw.len() * LZMA_WORTH)
+                    }
+                    _ => false,
+                };
+            if skip {
+                None
+            } else {
+                parts.pack(codec, hunk.len(), effort)
+            }
         } else {
-            pack_plain(codec, hunk, effort)
+            let skip = !effort.every_codec
+                && codec == Codec::Lzma
+                && deflated.is_some_and(|d| d * 100 >= hunk.len() * LZMA_WORTH);
+            if skip {
+                None
+            } else {
+                pack_plain(codec, hunk, effort)
+            }
         };
+        if matches!(codec, Codec::Cdzl | Codec::Zlib) {
+            // A failed deflate (no smaller than its input) counts as all of it.
+            deflated = Some(packed.as_ref().map_or(hunk.len(), Vec::len));
+        }
+        results[slot] = packed;
+    }
+    let mut best: Option<(u8, Vec<u8>)> = None;
+    for (slot, packed) in results.into_iter().enumerate() {
         let Some(packed) = packed else { continue };
         if packed.len() < hunk.len() && best.as_ref().is_none_or(|(_, b)| packed.len() < b.len()) {
             best = Some((slot as u8, packed));
@@ -132,10 +172,15 @@ pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8
     best
 }
 
+/// LZMA is tried only when deflate packed a hunk below this share (percent) of its sector bytes.
+const LZMA_WORTH: usize = 80;
+
 /// A CD hunk taken apart: its sectors as they are, its sectors with verifiable sync and ECC
 /// zeroed (and which ones), and its subchannel deflated.
 struct CdParts {
     raw: Vec<u8>,
+    /// Every frame is a data sector (begins with the sync pattern).
+    all_data: bool,
     stripped: Vec<u8>,
     bitmap: Vec<u8>,
     sub: Option<Vec<u8>>,
@@ -150,6 +195,7 @@ impl CdParts {
             raw.extend_from_slice(&frame[..SECTOR]);
             sub.extend_from_slice(&frame[SECTOR..]);
         }
+        let all_data = raw.chunks_exact(SECTOR).all(|s| s[..SYNC.len()] == SYNC);
         let mut stripped = raw.clone();
         let mut bitmap = vec![0u8; frames.div_ceil(8)];
         for (i, sector) in stripped.chunks_exact_mut(SECTOR).enumerate() {
@@ -161,6 +207,7 @@ impl CdParts {
         }
         CdParts {
             raw,
+            all_data,
             stripped,
             bitmap,
             sub: deflate(&sub, effort.deflate_level).filter(|d| d.len() < sub.len()),
@@ -247,12 +294,15 @@ fn pack_plain(codec: Codec, hunk: &[u8], effort: Effort) -> Option<Vec<u8>> {
     }
 }
 
-/// Raw deflate at `level`.
+/// Raw deflate at `level` (libdeflate: smaller than zlib at the same level, and several times
+/// faster; every CHD reader inflates with zlib or a port of it, which reads any deflate stream).
 pub fn deflate(data: &[u8], level: u32) -> Option<Vec<u8>> {
-    let mut encoder =
-        DeflateEncoder::new(Vec::with_capacity(data.len() / 2), Compression::new(level));
-    encoder.write_all(data).ok()?;
-    encoder.finish().ok()
+    let level = libdeflater::CompressionLvl::new(level as i32).ok()?;
+    let mut compressor = libdeflater::Compressor::new(level);
+    let mut out = vec![0u8; compressor.deflate_compress_bound(data.len())];
+    let size = compressor.deflate_compress(data, &mut out).ok()?;
+    out.truncate(size);
+    Some(out)
 }
 
 /// Raw LZMA1 with chdman's properties: lc 3, lp 0, pb 2, no header, no end marker. The dictionary
