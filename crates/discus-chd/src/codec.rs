@@ -6,6 +6,8 @@
 //! | `zlib` | raw deflate (no zlib header) |
 //! | `flac` | `L` or `B` (sample byte order), then FLAC frames without a stream header |
 //! | `cdlz`, `cdzl` | ECC bitmap (a bit per frame, LSB first) │ base length (2 bytes, 3 from 64 KiB hunks) │ LZMA or deflate of the 2352-byte parts │ deflate of the 96-byte parts |
+//! | `zstd` | one zstd frame |
+//! | `cdzs` | as `cdlz`, with zstd for the base and the subchannel |
 //! | `cdfl` | FLAC frames of the 2352-byte parts as big-endian stereo │ deflate of the 96-byte parts |
 //!
 //! For `cdlz`/`cdzl` a frame whose sync is present and whose ECC P and Q verify (with the header
@@ -44,17 +46,23 @@ pub enum Codec {
     Zlib,
     /// FLAC.
     Flac,
+    /// CD: zstd base and subchannel (chdman 0.262 and later only).
+    Cdzs,
+    /// Zstandard (chdman 0.262 and later only).
+    Zstd,
 }
 
 impl Codec {
     /// Every codec, by name.
-    pub const ALL: [Codec; 6] = [
+    pub const ALL: [Codec; 8] = [
         Codec::Cdlz,
         Codec::Cdzl,
         Codec::Cdfl,
+        Codec::Cdzs,
         Codec::Lzma,
         Codec::Zlib,
         Codec::Flac,
+        Codec::Zstd,
     ];
 
     /// The FourCC name.
@@ -66,6 +74,8 @@ impl Codec {
             Codec::Lzma => "lzma",
             Codec::Zlib => "zlib",
             Codec::Flac => "flac",
+            Codec::Cdzs => "cdzs",
+            Codec::Zstd => "zstd",
         }
     }
 
@@ -77,7 +87,7 @@ impl Codec {
 
     /// Whether the codec works on CD frames.
     pub fn is_cd(self) -> bool {
-        matches!(self, Codec::Cdlz | Codec::Cdzl | Codec::Cdfl)
+        matches!(self, Codec::Cdlz | Codec::Cdzl | Codec::Cdfl | Codec::Cdzs)
     }
 
     /// Parses a name.
@@ -183,6 +193,7 @@ struct CdParts {
     all_data: bool,
     stripped: Vec<u8>,
     bitmap: Vec<u8>,
+    sub_raw: Vec<u8>,
     sub: Option<Vec<u8>>,
 }
 
@@ -211,21 +222,28 @@ impl CdParts {
             stripped,
             bitmap,
             sub: deflate(&sub, effort.deflate_level).filter(|d| d.len() < sub.len()),
+            sub_raw: sub,
         }
     }
 
     fn pack(&self, codec: Codec, hunk_bytes: usize, effort: Effort) -> Option<Vec<u8>> {
-        let sub = self.sub.as_ref()?;
+        let zstd_sub;
+        let sub = if codec == Codec::Cdzs {
+            zstd_sub = zstd(&self.sub_raw).filter(|z| z.len() < self.sub_raw.len())?;
+            &zstd_sub
+        } else {
+            self.sub.as_ref()?
+        };
         let mut out = Vec::new();
         match codec {
             Codec::Cdfl => {
                 out.extend(flac_frames(&self.raw, cd_flac_block(hunk_bytes), true)?);
             }
             _ => {
-                let base = if codec == Codec::Cdlz {
-                    lzma(&self.stripped, effort)?
-                } else {
-                    deflate(&self.stripped, effort.deflate_level)?
+                let base = match codec {
+                    Codec::Cdlz => lzma(&self.stripped, effort)?,
+                    Codec::Cdzs => zstd(&self.stripped)?,
+                    _ => deflate(&self.stripped, effort.deflate_level)?,
                 };
                 if base.len() >= hunk_bytes {
                     return None;
@@ -281,6 +299,7 @@ fn pack_plain(codec: Codec, hunk: &[u8], effort: Effort) -> Option<Vec<u8>> {
     match codec {
         Codec::Lzma => lzma(hunk, effort),
         Codec::Zlib => deflate(hunk, effort.deflate_level),
+        Codec::Zstd => zstd(hunk),
         Codec::Flac => {
             // chdman tries both byte orders and keeps the smaller; data rarely packs with FLAC, so
             // the little-endian order alone keeps the time down where it would lose anyway.
@@ -304,6 +323,15 @@ pub fn deflate(data: &[u8], level: u32) -> Option<Vec<u8>> {
     out.truncate(size);
     Some(out)
 }
+
+/// One zstd frame at the strongest level the pure-Rust encoder has (chdman uses zstd's 22; the
+/// decoders read any frame).
+pub fn zstd(data: &[u8]) -> Option<Vec<u8>> {
+    zrip::compress(data, ZSTD_LEVEL).ok()
+}
+
+/// The highest level of the zstd encoder used.
+const ZSTD_LEVEL: i32 = 4;
 
 /// Raw LZMA1 with chdman's properties: lc 3, lp 0, pb 2, no header, no end marker. The dictionary
 /// covers the whole input, so any reader's dictionary (derived from the hunk size) does too.
