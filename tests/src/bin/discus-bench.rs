@@ -6,7 +6,8 @@
 //! cargo run --release -p discus-tests --bin discus-bench -- make  DIR [MB]
 //! cargo run --release -p discus-tests --bin discus-bench -- run   DIR [SCENARIO ...]
 //! ```
-//! Scenarios: bin2iso, iso2bin, cso, cso-best, zso, cso2iso (default: all). Peak memory needs
+//! Scenarios: bin2iso, iso2bin, cso, cso-best, zso, cso2iso, chd, chd2cue (default: all); the
+//! CHD rows time chdman 0.289 (`chdman-0.289`) and 0.251 (`chdman`) on the same disc when present. Peak memory needs
 //! GNU time at /usr/bin/time (Debian package `time`).
 
 use std::fs::File;
@@ -278,6 +279,80 @@ fn run(dir: &Path, scenarios: &[String]) -> Result<(), String> {
         )?;
         row("discus cso -> iso", size(&iso), &[target], &m, Some(cp));
     }
+    if want("chd") {
+        // Input bytes are the BIN's, as for chdman, which reads the same cue.
+        let cp = bench.cp_baseline(&bin)?;
+        let target = out.join("out-chd.chd");
+        let m = time(
+            &discus,
+            &["convert", &text(&cue), &text(&target), "--force", "--quiet"],
+        )?;
+        row("discus bin/cue -> chd", size(&bin), &[target], &m, Some(cp));
+        for chdman in ["chdman-0.289", "chdman"] {
+            if let Some(program) = which(chdman) {
+                let target = out.join(format!("{chdman}.chd"));
+                bench.peer(
+                    &format!("{chdman} createcd"),
+                    &bin,
+                    &program,
+                    &["createcd", "-i", &text(&cue), "-o", &text(&target), "-f"],
+                    std::slice::from_ref(&target),
+                )?;
+            }
+        }
+    }
+    if want("chd2cue") {
+        // chdman's own CHD as the input of every reader, so all decode the same hunks.
+        let chd = out.join("chdman-0.289.chd");
+        if !chd.is_file() {
+            time(
+                &discus,
+                &["convert", &text(&cue), &text(&chd), "--force", "--quiet"],
+            )?;
+        }
+        let cp = bench.cp_baseline(&bin)?;
+        let target = out.join("chd2cue.cue");
+        let m = time(
+            &discus,
+            &[
+                "convert",
+                &text(&chd),
+                &text(&target),
+                "--single-bin",
+                "--force",
+                "--quiet",
+            ],
+        )?;
+        row(
+            "discus chd -> bin/cue",
+            size(&bin),
+            &[out.join("chd2cue.bin")],
+            &m,
+            Some(cp),
+        );
+        for chdman in ["chdman-0.289", "chdman"] {
+            if let Some(program) = which(chdman) {
+                let sheet = out.join(format!("{chdman}-x.cue"));
+                let data = out.join(format!("{chdman}-x.bin"));
+                bench.peer(
+                    &format!("{chdman} extractcd"),
+                    &bin,
+                    &program,
+                    &[
+                        "extractcd",
+                        "-i",
+                        &text(&chd),
+                        "-o",
+                        &text(&sheet),
+                        "-ob",
+                        &text(&data),
+                        "-f",
+                    ],
+                    std::slice::from_ref(&data),
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -289,7 +364,7 @@ fn main() -> ExitCode {
             make(Path::new(&args[1]), mb)
         }
         Some("run") if args.len() >= 2 => run(Path::new(&args[1]), &args[2..]),
-        _ => Err("usage: discus-bench make DIR [MB] | run DIR [bin2iso|iso2bin|cso|cso-best|zso|cso2iso ...]".into()),
+        _ => Err("usage: discus-bench make DIR [MB] | run DIR [bin2iso|iso2bin|cso|cso-best|zso|cso2iso|chd|chd2cue ...]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
