@@ -592,3 +592,53 @@ fn i13_5_verify_recomputes_both_sha1s_as_chdman_does() {
         );
     }
 }
+
+#[test]
+fn i13_5_zstd_and_cdzs_are_opt_in_and_chdman_0_289_reads_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = samples().join("cue").join("mixed").join("mixed.cue");
+    let iso = samples().join("iso").join("data.iso");
+    let cd = dir.path().join("cd.chd");
+    let dvd = dir.path().join("dvd.chd");
+    discus_ok(&[
+        os("convert"),
+        cue.as_os_str(),
+        cd.as_os_str(),
+        os("--encoder"),
+        os("cdzs,cdzl,cdfl"),
+    ]);
+    discus_ok(&[
+        os("convert"),
+        iso.as_os_str(),
+        dvd.as_os_str(),
+        os("--sector-size"),
+        os("2048"),
+        os("--encoder"),
+        os("zstd"),
+    ]);
+    // The default set names no zstd codec: chdman 0.251 refuses a file that names one anywhere.
+    let default = dir.path().join("default.chd");
+    discus_ok(&[os("convert"), cue.as_os_str(), default.as_os_str()]);
+    let header = std::fs::read(&default).expect("chd");
+    assert!(
+        !header[16..32]
+            .windows(4)
+            .any(|w| w == b"cdzs" || w == b"zstd")
+    );
+    // Our own reader reads them back.
+    let back = dir.path().join("back.iso");
+    discus_ok(&[os("convert"), dvd.as_os_str(), back.as_os_str()]);
+    assert!(std::fs::read(&back).expect("back") == std::fs::read(&iso).expect("iso"));
+    let Some(newer) = peer("chdman-0.289") else {
+        return;
+    };
+    let Some(chdman) = peer("chdman") else { return };
+    chdman_verifies(&newer, &cd);
+    chdman_verifies(&newer, &dvd);
+    let theirs = dir.path().join("theirs.chd");
+    chdman_create(&chdman, "createcd", &cue, &theirs, &[]);
+    let (expected, _) = extract_cd(&chdman, &theirs, dir.path(), "x");
+    let (ours, _) = extract_cd(&newer, &cd, dir.path(), "y");
+    assert!(ours == expected);
+    assert_eq!(chdman_hashes(&newer, &cd), chdman_hashes(&chdman, &theirs));
+}

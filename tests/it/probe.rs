@@ -23,6 +23,7 @@ fn expected(path: &Path) -> Option<&'static str> {
         "nrg" => "nrg",
         "mds" => "mds",
         "ccd" => "ccd",
+        "chd" => "chd",
         _ => return None,
     })
 }

@@ -6,6 +6,8 @@
 //! | `zlib` | raw deflate (no zlib header) |
 //! | `flac` | `L` or `B` (sample byte order), then FLAC frames without a stream header |
 //! | `cdlz`, `cdzl` | ECC bitmap (a bit per frame, LSB first) │ base length (2 bytes, 3 from 64 KiB hunks) │ LZMA or deflate of the 2352-byte parts │ deflate of the 96-byte parts |
+//! | `zstd` | one zstd frame |
+//! | `cdzs` | as `cdlz`, with zstd for the base and the subchannel |
 //! | `cdfl` | FLAC frames of the 2352-byte parts as big-endian stereo │ deflate of the 96-byte parts |
 //!
 //! For `cdlz`/`cdzl` a frame whose sync is present and whose ECC P and Q verify (with the header
@@ -17,8 +19,6 @@
 use std::io::Write;
 
 use discus_core::sector::{SYNC, ecc};
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
 use lzma_rust2::{EncodeMode, LzmaOptions, LzmaWriter, MfType};
 
 use crate::cd::FRAME;
@@ -46,17 +46,23 @@ pub enum Codec {
     Zlib,
     /// FLAC.
     Flac,
+    /// CD: zstd base and subchannel (chdman 0.262 and later only).
+    Cdzs,
+    /// Zstandard (chdman 0.262 and later only).
+    Zstd,
 }
 
 impl Codec {
     /// Every codec, by name.
-    pub const ALL: [Codec; 6] = [
+    pub const ALL: [Codec; 8] = [
         Codec::Cdlz,
         Codec::Cdzl,
         Codec::Cdfl,
+        Codec::Cdzs,
         Codec::Lzma,
         Codec::Zlib,
         Codec::Flac,
+        Codec::Zstd,
     ];
 
     /// The FourCC name.
@@ -68,6 +74,8 @@ impl Codec {
             Codec::Lzma => "lzma",
             Codec::Zlib => "zlib",
             Codec::Flac => "flac",
+            Codec::Cdzs => "cdzs",
+            Codec::Zstd => "zstd",
         }
     }
 
@@ -79,7 +87,7 @@ impl Codec {
 
     /// Whether the codec works on CD frames.
     pub fn is_cd(self) -> bool {
-        matches!(self, Codec::Cdlz | Codec::Cdzl | Codec::Cdfl)
+        matches!(self, Codec::Cdlz | Codec::Cdzl | Codec::Cdfl | Codec::Cdzs)
     }
 
     /// Parses a name.
@@ -97,6 +105,8 @@ pub struct Effort {
     pub lzma_nice: u32,
     /// Deflate level.
     pub deflate_level: u32,
+    /// Run every codec on every hunk, even where it cannot win.
+    pub every_codec: bool,
 }
 
 impl Effort {
@@ -104,26 +114,66 @@ impl Effort {
     pub const DEFAULT: Effort = Effort {
         lzma_nice: 64,
         deflate_level: 9,
+        every_codec: false,
     };
-    /// `--best`: the longest LZMA matches.
+    /// `--best`: every codec on every hunk, and the longest LZMA matches.
     pub const BEST: Effort = Effort {
         lzma_nice: 273,
         deflate_level: 9,
+        every_codec: true,
     };
 }
 
 /// The best packing of one hunk: the slot of the codec that packed it smallest and its bytes, or
-/// `None` when no codec makes it smaller than the hunk.
+/// `None` when no codec makes it smaller than the hunk. Ties go to the earlier slot, as in chdman.
+///
+/// Unless `effort.every_codec`, two codecs are skipped where they cannot win, which is most of the
+/// time a CD writer spends: FLAC on a hunk whose every frame is a data sector (sync first), and
+/// LZMA on a hunk whose deflate output is still most of its input — the compressed media of a
+/// game disc, where deflate's output is the smaller one (measured on the bench disc: LZMA won none
+/// of those hunks).
 pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8>)> {
     let mut cd: Option<CdParts> = None;
-    let mut best: Option<(u8, Vec<u8>)> = None;
-    for (slot, &codec) in codecs.iter().enumerate() {
+    let mut results: Vec<Option<Vec<u8>>> = vec![None; codecs.len()];
+    // Deflate first, so its size can tell whether LZMA is worth running.
+    let mut order: Vec<usize> = (0..codecs.len()).collect();
+    order.sort_by_key(|&slot| !matches!(codecs[slot], Codec::Cdzl | Codec::Zlib));
+    let mut deflated: Option<usize> = None;
+    for slot in order {
+        let codec = codecs[slot];
         let packed = if codec.is_cd() {
             let parts = cd.get_or_insert_with(|| CdParts::split(hunk, effort));
-            parts.pack(codec, hunk.len(), effort)
+            let skip = !effort.every_codec
+                && match codec {
+                    Codec::Cdfl => parts.all_data,
+                    Codec::Cdlz => {
+                        deflated.is_some_and(|d| d * 100 >= parts.raw.len() * LZMA_WORTH)
+                    }
+                    _ => false,
+                };
+            if skip {
+                None
+            } else {
+                parts.pack(codec, hunk.len(), effort)
+            }
         } else {
-            pack_plain(codec, hunk, effort)
+            let skip = !effort.every_codec
+                && codec == Codec::Lzma
+                && deflated.is_some_and(|d| d * 100 >= hunk.len() * LZMA_WORTH);
+            if skip {
+                None
+            } else {
+                pack_plain(codec, hunk, effort)
+            }
         };
+        if matches!(codec, Codec::Cdzl | Codec::Zlib) {
+            // A failed deflate (no smaller than its input) counts as all of it.
+            deflated = Some(packed.as_ref().map_or(hunk.len(), Vec::len));
+        }
+        results[slot] = packed;
+    }
+    let mut best: Option<(u8, Vec<u8>)> = None;
+    for (slot, packed) in results.into_iter().enumerate() {
         let Some(packed) = packed else { continue };
         if packed.len() < hunk.len() && best.as_ref().is_none_or(|(_, b)| packed.len() < b.len()) {
             best = Some((slot as u8, packed));
@@ -132,12 +182,18 @@ pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8
     best
 }
 
+/// LZMA is tried only when deflate packed a hunk below this share (percent) of its sector bytes.
+const LZMA_WORTH: usize = 80;
+
 /// A CD hunk taken apart: its sectors as they are, its sectors with verifiable sync and ECC
 /// zeroed (and which ones), and its subchannel deflated.
 struct CdParts {
     raw: Vec<u8>,
+    /// Every frame is a data sector (begins with the sync pattern).
+    all_data: bool,
     stripped: Vec<u8>,
     bitmap: Vec<u8>,
+    sub_raw: Vec<u8>,
     sub: Option<Vec<u8>>,
 }
 
@@ -150,6 +206,7 @@ impl CdParts {
             raw.extend_from_slice(&frame[..SECTOR]);
             sub.extend_from_slice(&frame[SECTOR..]);
         }
+        let all_data = raw.chunks_exact(SECTOR).all(|s| s[..SYNC.len()] == SYNC);
         let mut stripped = raw.clone();
         let mut bitmap = vec![0u8; frames.div_ceil(8)];
         for (i, sector) in stripped.chunks_exact_mut(SECTOR).enumerate() {
@@ -161,24 +218,32 @@ impl CdParts {
         }
         CdParts {
             raw,
+            all_data,
             stripped,
             bitmap,
             sub: deflate(&sub, effort.deflate_level).filter(|d| d.len() < sub.len()),
+            sub_raw: sub,
         }
     }
 
     fn pack(&self, codec: Codec, hunk_bytes: usize, effort: Effort) -> Option<Vec<u8>> {
-        let sub = self.sub.as_ref()?;
+        let zstd_sub;
+        let sub = if codec == Codec::Cdzs {
+            zstd_sub = zstd(&self.sub_raw).filter(|z| z.len() < self.sub_raw.len())?;
+            &zstd_sub
+        } else {
+            self.sub.as_ref()?
+        };
         let mut out = Vec::new();
         match codec {
             Codec::Cdfl => {
                 out.extend(flac_frames(&self.raw, cd_flac_block(hunk_bytes), true)?);
             }
             _ => {
-                let base = if codec == Codec::Cdlz {
-                    lzma(&self.stripped, effort)?
-                } else {
-                    deflate(&self.stripped, effort.deflate_level)?
+                let base = match codec {
+                    Codec::Cdlz => lzma(&self.stripped, effort)?,
+                    Codec::Cdzs => zstd(&self.stripped)?,
+                    _ => deflate(&self.stripped, effort.deflate_level)?,
                 };
                 if base.len() >= hunk_bytes {
                     return None;
@@ -234,6 +299,7 @@ fn pack_plain(codec: Codec, hunk: &[u8], effort: Effort) -> Option<Vec<u8>> {
     match codec {
         Codec::Lzma => lzma(hunk, effort),
         Codec::Zlib => deflate(hunk, effort.deflate_level),
+        Codec::Zstd => zstd(hunk),
         Codec::Flac => {
             // chdman tries both byte orders and keeps the smaller; data rarely packs with FLAC, so
             // the little-endian order alone keeps the time down where it would lose anyway.
@@ -247,13 +313,25 @@ fn pack_plain(codec: Codec, hunk: &[u8], effort: Effort) -> Option<Vec<u8>> {
     }
 }
 
-/// Raw deflate at `level`.
+/// Raw deflate at `level` (libdeflate: smaller than zlib at the same level, and several times
+/// faster; every CHD reader inflates with zlib or a port of it, which reads any deflate stream).
 pub fn deflate(data: &[u8], level: u32) -> Option<Vec<u8>> {
-    let mut encoder =
-        DeflateEncoder::new(Vec::with_capacity(data.len() / 2), Compression::new(level));
-    encoder.write_all(data).ok()?;
-    encoder.finish().ok()
+    let level = libdeflater::CompressionLvl::new(level as i32).ok()?;
+    let mut compressor = libdeflater::Compressor::new(level);
+    let mut out = vec![0u8; compressor.deflate_compress_bound(data.len())];
+    let size = compressor.deflate_compress(data, &mut out).ok()?;
+    out.truncate(size);
+    Some(out)
 }
+
+/// One zstd frame at the strongest level the pure-Rust encoder has (chdman uses zstd's 22; the
+/// decoders read any frame).
+pub fn zstd(data: &[u8]) -> Option<Vec<u8>> {
+    zrip::compress(data, ZSTD_LEVEL).ok()
+}
+
+/// The highest level of the zstd encoder used.
+const ZSTD_LEVEL: i32 = 4;
 
 /// Raw LZMA1 with chdman's properties: lc 3, lp 0, pb 2, no header, no end marker. The dictionary
 /// covers the whole input, so any reader's dictionary (derived from the hunk size) does too.

@@ -10,8 +10,9 @@
 //!
 //! `make` writes the 700 MiB bench disc (`bench.iso`, `bench.bin`/`bench.cue`) and a DVD-sized one
 //! (`dvd.iso`: a few hundred MB of the same kinds of content, then a hole up to a single-layer DVD,
-//! which costs no disk). Scenarios: bin2iso, iso2bin, cso, cso-best, zso, cso2iso, dvd (default:
-//! all but cso-best, whose peer, maxcso's default, takes about six minutes a run). A peer that is
+//! which costs no disk). Scenarios: bin2iso, iso2bin, cso, cso-best, zso, cso2iso, chd, chd2cue,
+//! dvd (default: all but cso-best, whose peer, maxcso's default, takes about six minutes a run).
+//! The CHD rows time chdman 0.289 (`chdman-0.289`) and 0.251 (`chdman`) where installed. A peer that is
 //! not installed leaves its row with discus alone. Peak memory needs GNU time at /usr/bin/time
 //! (Debian package `time`).
 
@@ -447,8 +448,68 @@ fn run(dir: &Path, runs: usize, scenarios: &[String]) -> Result<(), String> {
             target: Some(Target::Faster(5.0)),
         });
     }
-    // CHD rows go here, one per chdman job (createcd, createdvd, extractcd), once discus writes
-    // CHD: `peer("chdman", ...)` with the same `Row` shape and the issue's target for each.
+    // CHD against chdman 0.289 and 0.251 (Debian's `chdman`), each where installed. Issue 13's
+    // targets: create at least 3x faster at no larger output, extract at least 3x faster. Every
+    // extractor reads the same CHD, made once by discus before the rows run.
+    let chd_input = dir.join("bench.chd");
+    if want("chd2cue") && !chd_input.is_file() {
+        let made = std::process::Command::new(&discus)
+            .args(["convert", &text(&cue), &text(&chd_input), "--quiet"])
+            .status()
+            .map_err(|e| format!("{}: {e}", discus.display()))?;
+        if !made.success() {
+            return Err(format!("discus could not make {}", chd_input.display()));
+        }
+    }
+    for chdman in ["chdman-0.289", "chdman"] {
+        if want("chd") {
+            let target = out.join(format!("{chdman}.chd"));
+            let args = ["createcd", "-i", &text(&cue), "-o", &text(&target), "-f"];
+            rows.push(Row {
+                name: "chd",
+                input: bin.clone(),
+                discus: convert("discus bin/cue -> chd", &cue, "out-chd.chd", &[]),
+                peer: peer(
+                    chdman,
+                    &format!("{chdman} createcd"),
+                    args.iter().map(|a| a.to_string()).collect(),
+                    vec![target.clone()],
+                ),
+                target: Some(Target::FasterNoLarger(3.0)),
+            });
+        }
+        if want("chd2cue") {
+            let sheet = out.join(format!("{chdman}-x.cue"));
+            let data = out.join(format!("{chdman}-x.bin"));
+            let args = [
+                "extractcd",
+                "-i",
+                &text(&chd_input),
+                "-o",
+                &text(&sheet),
+                "-ob",
+                &text(&data),
+                "-f",
+            ];
+            rows.push(Row {
+                name: "chd2cue",
+                input: bin.clone(),
+                discus: convert(
+                    "discus chd -> bin/cue",
+                    &chd_input,
+                    "chd2cue.cue",
+                    &["--single-bin"],
+                ),
+                peer: peer(
+                    chdman,
+                    &format!("{chdman} extractcd"),
+                    args.iter().map(|a| a.to_string()).collect(),
+                    vec![sheet.clone(), data.clone()],
+                ),
+                target: Some(Target::Faster(3.0)),
+            });
+        }
+    }
     if want("dvd") && dvd.is_file() {
         // The DVD-sized disc against nothing but itself: its MB/s and peak memory beside the
         // 700 MiB disc's rows above (issue 12: speed and memory must not depend on size).
@@ -516,7 +577,7 @@ fn main() -> ExitCode {
             run(Path::new(&args[1]), runs.max(1), &scenarios)
         }
         _ => Err("usage: discus-bench make DIR [MB] | run DIR [--runs N] \
-                  [bin2iso|iso2bin|cso|cso-best|zso|cso2iso|dvd ...]"
+                  [bin2iso|iso2bin|cso|cso-best|zso|cso2iso|chd|chd2cue|dvd ...]"
             .into()),
     };
     match result {
