@@ -47,6 +47,12 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Compare two images sector by sector.
     Compare(cmd::compare::Args),
+    /// Show an image, read-only, as image.iso (and image.bin + image.cue) in a folder (FUSE).
+    #[cfg(all(feature = "mount", target_os = "linux"))]
+    Mount(cmd::mount::Args),
+    /// End a `discus mount`.
+    #[cfg(all(feature = "mount", target_os = "linux"))]
+    Unmount(cmd::unmount::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -101,6 +107,10 @@ fn main() -> ExitCode {
         Command::Batch(args) => cmd::batch::run(args, &context, &mut out),
         Command::Verify(args) => cmd::verify::run(args, &context, &mut out),
         Command::Compare(args) => cmd::compare::run(args, &context, &mut out),
+        #[cfg(all(feature = "mount", target_os = "linux"))]
+        Command::Mount(args) => cmd::mount::run(args, &context, &mut out),
+        #[cfg(all(feature = "mount", target_os = "linux"))]
+        Command::Unmount(args) => cmd::unmount::run(args, &context, &mut out),
     };
     let result = result.and_then(|status| {
         out.flush()?;

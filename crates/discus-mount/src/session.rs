@@ -136,7 +136,12 @@ pub fn mount(image: &Image, dir: &Path, settings: &Settings) -> Result<Mounted> 
         MountOption::NoExec,
         MountOption::NoDev,
         MountOption::NoSuid,
-        MountOption::FSName(format!("{SOURCE_PREFIX}{}", image.path.display())),
+        MountOption::FSName(format!(
+            "{SOURCE_PREFIX}{}",
+            std::path::absolute(&image.path)
+                .unwrap_or_else(|_| image.path.clone())
+                .display()
+        )),
         MountOption::Subtype("discus".to_string()),
     ];
     config.acl = SessionACL::Owner;

@@ -6,5 +6,9 @@ pub mod compare;
 pub mod convert;
 pub mod formats;
 pub mod info;
+#[cfg(all(feature = "mount", target_os = "linux"))]
+pub mod mount;
+#[cfg(all(feature = "mount", target_os = "linux"))]
+pub mod unmount;
 pub mod verify;
 pub mod write_args;
