@@ -10,6 +10,7 @@ mod foundation;
 mod hardening;
 mod matrix;
 mod mds_ccd;
+mod mount;
 mod nrg;
 mod outputs;
 mod probe;
