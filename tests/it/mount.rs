@@ -493,7 +493,7 @@ fn i17_1_eight_readers_at_once_read_the_right_bytes() {
         x ^= x << 17;
         // Half the sectors compressible, half not: both kinds of CSO block.
         let sector = data.len() / 2048;
-        data.push(if sector % 2 == 0 {
+        data.push(if sector.is_multiple_of(2) {
             (sector % 251) as u8
         } else {
             x as u8
