@@ -568,3 +568,40 @@ fn i17_2_a_missing_fuse_device_says_what_to_install_and_mounts_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(!mounted(dir.path()));
 }
+
+#[test]
+fn i17_1_a_sparse_dvd_mounts_whole_and_its_last_sector_reads_right() {
+    if !fuse_usable() {
+        return;
+    }
+    // A DVD-5 of 4.7 GB as a sparse ISO (no disk used) with a marked last sector: offsets past
+    // 4 GiB reach the right sector, and a DVD shows only the ISO (BIN/CUE holds CDs).
+    const DVD5: u64 = 2_295_104;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = dir.path().join("dvd.iso");
+    let mut file = File::create(&iso).expect("create");
+    std::io::Write::write_all(
+        &mut file,
+        &std::fs::read(samples().join("iso/data.iso")).expect("sample"),
+    )
+    .expect("write");
+    file.set_len(DVD5 * 2048).expect("set_len");
+    let last: Vec<u8> = (0..2048u32).map(|i| (i % 253) as u8 ^ 0x5a).collect();
+    file.write_all_at(&last, (DVD5 - 1) * 2048).expect("mark");
+    drop(file);
+    let mount = Mount::start(&iso, &[]);
+    assert_eq!(mount.names(), ["image.iso"]);
+    let mounted = mount.path("image.iso");
+    assert_eq!(
+        std::fs::metadata(&mounted).expect("size").len(),
+        DVD5 * 2048
+    );
+    let file = File::open(&mounted).expect("open");
+    let mut sector = vec![0u8; 2048];
+    file.read_exact_at(&mut sector, (DVD5 - 1) * 2048)
+        .expect("read the last sector");
+    assert!(sector == last, "the last sector");
+    file.read_exact_at(&mut sector, 16 * 2048)
+        .expect("read the PVD");
+    assert_eq!(&sector[1..6], b"CD001");
+}
