@@ -390,8 +390,8 @@ fn shards_cover_every_item_exactly_once() {
     for n in [1usize, 2, 3, 7] {
         let mut seen = BTreeSet::new();
         for k in 1..=n {
+            // Balance is a property of many keys (the unit tests of the hash); here: coverage.
             let slice = planned(Some(&format!("{k}/{n}")));
-            assert!(slice.len() <= all.len().div_ceil(n));
             for item in slice {
                 assert!(seen.insert(item.clone()), "{item} in two slices of {n}");
             }

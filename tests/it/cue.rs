@@ -182,29 +182,11 @@ fn chdman_reads_our_bin_cue_and_gives_back_the_same_sectors() {
 
 /// Track starts (LSN) that `cd-info` lists for a sheet.
 fn cd_info_starts(cd_info: &Path, cue: &Path) -> Vec<i64> {
-    let output = run(
-        cd_info,
-        &[
-            OsStr::new("--no-device-info"),
-            OsStr::new("--no-cddb"),
-            OsStr::new("--no-analyze"),
-            OsStr::new("--cue-file"),
-            cue.as_os_str(),
-        ],
-        cue.parent().expect("folder"),
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
-    // Rows look like "  1: 00:02:00  000000 data  false  no": number, MSF, LSN, type …
-    text.lines()
-        .filter_map(|line| {
-            let (number, rest) = line.trim().split_once(':')?;
-            number.trim().parse::<u32>().ok()?;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            if fields.len() < 3 || fields[2] == "leadout" {
-                return None;
-            }
-            fields[1].parse().ok()
-        })
+    discus_tests::cd_info_tracks(cd_info, "cue", cue)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|&(number, _)| number != 170)
+        .map(|(_, lsn)| lsn)
         .collect()
 }
 

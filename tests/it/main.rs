@@ -1,12 +1,18 @@
 //! The one integration-test binary of discus: every module tests one area against committed
 //! samples, the shared corpus (skipped when absent) and real peer tools (required in CI).
 
+mod addresses;
 mod batch;
 mod batch_trust;
+mod chd;
+mod cluster;
 mod cso;
 mod cue;
 mod dvd;
+mod ecm;
 mod foundation;
+mod fs;
+mod gdi;
 mod hardening;
 mod matrix;
 mod mds_ccd;
@@ -15,4 +21,7 @@ mod nrg;
 mod outputs;
 mod probe;
 mod properties;
+mod sheets;
+mod toc;
+mod unknown;
 mod verify;

@@ -183,3 +183,93 @@ fn every_sample_converts_to_every_format_and_back_or_is_refused_before_writing()
         failures.join("\n")
     );
 }
+
+/// The DVD and BD rows of the matrix (issue 12): what every writer does with a single-layer DVD
+/// and a 25 GB BD, decided by its plan before anything is written (the sparse images are read
+/// whole only by the round trips of `dvd.rs`). A writer either holds the disc as it is — the
+/// same medium, every sector as 2048 bytes, nothing lost — or refuses it and says why.
+#[test]
+fn i12_2_every_writer_holds_or_refuses_a_dvd_and_a_bd() {
+    use discus::core::Medium;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sample = std::fs::read(samples().join("iso").join("data.iso")).expect("sample");
+    let mut table = vec![
+        "| medium | writer | result |".to_string(),
+        "|---|---|---|".to_string(),
+    ];
+    let mut cells = std::collections::BTreeMap::new();
+    for (sectors, medium) in [(2_295_104u64, "DVD"), (12_219_392, "BD")] {
+        let iso = dir.path().join(format!("{medium}.iso"));
+        std::fs::write(&iso, &sample).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&iso)
+            .and_then(|f| f.set_len(sectors * 2048))
+            .expect("sparse");
+        let opened = discus::open(&iso).expect("open");
+        assert_eq!(opened.source.disc().medium.name(), medium);
+        for format in discus::formats() {
+            let Some(writer) = format.writer else {
+                continue;
+            };
+            let out = dir.path().join(format!("out.{}", format.extensions[0]));
+            let options = WriteOptions::default();
+            let result = (writer.plan)(&*opened.source, &options)
+                .and_then(|plan| discus::core::plan::check(&plan, &options, &out).map(|_| plan));
+            let cell = match result {
+                Ok(plan) => {
+                    let whole = plan.disc.medium == opened.source.disc().medium
+                        && plan.tracks.iter().all(|t| t.form == Form::Cooked)
+                        && plan.losses.is_empty()
+                        && plan.total_sectors() == sectors;
+                    assert!(whole, "{medium} -> {}: {plan:?}", format.name);
+                    assert_ne!(plan.disc.medium, Medium::Cd);
+                    "holds"
+                }
+                Err(discus::Error::Unsupported { message, .. }) => {
+                    assert!(
+                        message.contains("only") && message.contains("ISO"),
+                        "{}: {message}",
+                        format.name
+                    );
+                    if message.contains("CDs only") {
+                        "refused: CDs only"
+                    } else {
+                        "refused: CDs and DVDs only"
+                    }
+                }
+                // DAX keeps its size in 32 bits.
+                Err(discus::Error::Usage(message)) if format.name == "dax" => {
+                    assert!(message.contains("32 bits"), "{message}");
+                    "refused: over 4 GiB"
+                }
+                Err(e) => panic!("{medium} -> {}: {e}", format.name),
+            };
+            assert!(listing(dir.path()).iter().all(|f| !f.starts_with("out")));
+            cells.insert((medium, format.name), cell);
+            table.push(format!("| {medium} | {} | {cell} |", format.name));
+        }
+    }
+    println!("{}", table.join("\n"));
+    for (medium, writer, expected) in [
+        ("DVD", "iso", "holds"),
+        ("DVD", "img", "holds"),
+        ("DVD", "cso", "holds"),
+        ("DVD", "zso", "holds"),
+        ("DVD", "mds", "holds"),
+        ("DVD", "nrg", "holds"),
+        ("DVD", "dax", "refused: over 4 GiB"),
+        ("DVD", "cue", "refused: CDs only"),
+        ("DVD", "ccd", "refused: CDs only"),
+        ("BD", "iso", "holds"),
+        ("BD", "cso", "holds"),
+        ("BD", "zso", "holds"),
+        ("BD", "mds", "refused: CDs and DVDs only"),
+        ("BD", "nrg", "refused: CDs and DVDs only"),
+        ("BD", "cue", "refused: CDs only"),
+    ] {
+        if let Some(cell) = cells.get(&(medium, writer)) {
+            assert_eq!(*cell, expected, "{medium} -> {writer}");
+        }
+    }
+}

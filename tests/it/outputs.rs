@@ -282,3 +282,26 @@ fn i11_18_a_warning_repeated_on_100000_lines_is_said_once() {
         "{text}"
     );
 }
+
+#[test]
+fn i11_22_the_result_line_names_the_wav_files_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let iso = dir.path().join("m.iso");
+    let result = discus(&[
+        OsStr::new("convert"),
+        samples().join("cue/mixed/mixed.cue").as_os_str(),
+        iso.as_os_str(),
+        OsStr::new("--audio"),
+        OsStr::new("wav"),
+    ]);
+    assert_eq!(result.status.code(), Some(0), "{}", stderr_of(&result));
+    let line = String::from_utf8_lossy(&result.stdout).into_owned();
+    let wavs: Vec<String> = listing(dir.path())
+        .into_iter()
+        .filter(|name| name.ends_with(".wav"))
+        .collect();
+    assert!(!wavs.is_empty());
+    for wav in &wavs {
+        assert!(line.contains(wav.as_str()), "{wav} not named in: {line}");
+    }
+}

@@ -21,6 +21,9 @@ fn readers() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("nrg", "disc.nrg", vec![]),
         ("mds", "disc.mds", vec!["disc.mdf"]),
         ("ccd", "disc.ccd", vec!["disc.img", "disc.sub"]),
+        ("toc", "disc.toc", vec!["disc.bin"]),
+        ("ecm", "disc.bin.ecm", vec![]),
+        ("gdi", "disc.gdi", vec!["track01.bin"]),
     ] {
         if discus::find(format).is_some_and(|f| f.name == format) {
             readers.push((format, name, siblings));

@@ -293,3 +293,37 @@ pub fn files_of(path: &Path) -> Vec<PathBuf> {
         .map(|o| o.source.files())
         .unwrap_or_default()
 }
+
+/// Bytes of each file read at most by [`read_filesystem`]: enough to cross extents and blocks.
+const FILE_BYTES: u64 = 256 * 1024;
+
+/// Writes `bytes` (padded to whole 2048-byte sectors) as an ISO in the scratch folder, opens its
+/// filesystems, reads every tree the descriptors name, the boot catalog, and the start of every
+/// file. It may fail; it must never panic, hang, or allocate what the bytes merely claim.
+pub fn read_filesystem(bytes: &[u8]) -> Result<u64> {
+    use std::io::Read;
+    let iso = discus::find("iso").ok_or_else(|| Error::Usage("no iso format".into()))?;
+    let path = scratch().join("fs.iso");
+    let mut padded = bytes.to_vec();
+    padded.resize(bytes.len().div_ceil(2048).max(1) * 2048, 0);
+    std::fs::write(&path, &padded).map_err(|e| Error::io(&path, e))?;
+    let opened = discus::open_as(&path, iso)?;
+    let mut image = discus::fs::Image::open(opened.source, &path)?;
+    let mut read = 0u64;
+    let _ = image.boot_entries();
+    for kind in image.trees() {
+        let Ok(tree) = image.tree(Some(kind)) else {
+            continue;
+        };
+        for node in &tree.nodes {
+            if node.kind != discus::fs::Kind::File {
+                continue;
+            }
+            if let Ok(stream) = image.open_file(node) {
+                let mut sink = Vec::new();
+                read += stream.take(FILE_BYTES).read_to_end(&mut sink).unwrap_or(0) as u64;
+            }
+        }
+    }
+    Ok(read)
+}

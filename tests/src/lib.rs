@@ -158,3 +158,32 @@ pub fn chdman_round_trip(chdman: &Path, image: &Path, dir: &Path) -> PathBuf {
     );
     back
 }
+
+/// The rows of `cd-info`'s track list for an image (`kind` is `cue` or `nrg`): (track number,
+/// LSN), the lead-out as 170. `None` when cd-info refuses the image.
+pub fn cd_info_tracks(cd_info: &Path, kind: &str, image: &Path) -> Option<Vec<(u32, i64)>> {
+    let flag = format!("--{kind}-file");
+    let output = run(
+        cd_info,
+        &[
+            std::ffi::OsStr::new("--no-device-info"),
+            std::ffi::OsStr::new("--no-cddb"),
+            std::ffi::OsStr::new("--no-analyze"),
+            std::ffi::OsStr::new(&flag),
+            image.as_os_str(),
+        ],
+        image.parent().unwrap_or(Path::new(".")),
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    // Rows look like "  1: 00:02:00  000000 data  false  no" and "170: 00:06:48  000348 leadout".
+    let rows: Vec<(u32, i64)> = text
+        .lines()
+        .filter_map(|line| {
+            let (number, rest) = line.trim().split_once(':')?;
+            let number = number.trim().parse::<u32>().ok()?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some((number, fields.get(1)?.parse().ok()?))
+        })
+        .collect();
+    (output.status.success() && !rows.is_empty()).then_some(rows)
+}

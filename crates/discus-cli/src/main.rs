@@ -47,6 +47,10 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Compare two images sector by sector.
     Compare(cmd::compare::Args),
+    /// List the files inside an image (ISO 9660, Joliet, Rock Ridge, UDF).
+    Ls(cmd::ls::Args),
+    /// Extract the files inside an image into a folder.
+    Extract(cmd::extract::Args),
     /// Show an image, read-only, as image.iso (and image.bin + image.cue) in a folder (FUSE).
     #[cfg(all(feature = "mount", target_os = "linux"))]
     Mount(cmd::mount::Args),
@@ -107,6 +111,8 @@ fn main() -> ExitCode {
         Command::Batch(args) => cmd::batch::run(args, &context, &mut out),
         Command::Verify(args) => cmd::verify::run(args, &context, &mut out),
         Command::Compare(args) => cmd::compare::run(args, &context, &mut out),
+        Command::Ls(args) => cmd::ls::run(args, &context, &mut out),
+        Command::Extract(args) => cmd::extract::run(args, &context, &mut out),
         #[cfg(all(feature = "mount", target_os = "linux"))]
         Command::Mount(args) => cmd::mount::run(args, &context, &mut out),
         #[cfg(all(feature = "mount", target_os = "linux"))]

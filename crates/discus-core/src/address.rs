@@ -7,7 +7,10 @@ pub const FRAMES_PER_SECOND: i32 = 75;
 /// Sectors between MSF 00:00:00 and LBA 0: the track 1 pregap every CD has.
 pub const MSF_OFFSET: i32 = 150;
 
-/// A logical block address: 0 is the first INDEX 01 of the program area, −150..−1 the track 1 pregap.
+/// A logical block address: 0 is absolute disc time 00:02:00, −150..−1 the 150-sector pregap every
+/// disc has before it. LBA 0 is where track 1's INDEX 01 usually is, but not always: a disc whose
+/// track 1 has a longer pregap (hidden track one audio, INDEX 00 or PREGAP on track 1 in a cue
+/// sheet) has INDEX 01 later, at the address the TOC gives (libcdio, cdrdao and the drive agree).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Lba(pub i32);
 

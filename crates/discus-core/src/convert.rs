@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::address::Lba;
+use crate::disc::{Disc, Track};
 use crate::error::{Error, Result};
-use crate::plan::{Plan, sectors_delivered};
+use crate::plan::{Plan, TrackPlan, sectors_delivered};
 use crate::sector::subchannel::Generator;
 use crate::sector::{Check, Form, transcode};
 use crate::stream::{SectorSink, SectorSource, check_dropped, generate, part_end, part_is_stored};
@@ -40,6 +41,9 @@ pub struct Report {
     pub sectors: u64,
     /// Sectors stripped although they did not regenerate (only with `allow_lossy`).
     pub not_regenerable: Check,
+    /// Every file the conversion put in place, in the order they were renamed (data files first,
+    /// the descriptor last): what to tell the user was written.
+    pub outputs: Vec<std::path::PathBuf>,
 }
 
 /// One run of sectors of one plan track: either stored bytes the reader fetched, or a run the
@@ -54,25 +58,42 @@ struct Run {
 }
 
 /// The runs of every plan track in order, each within one part of its track (pregap, body,
-/// postgap) so that a run is all stored or all generated.
-fn runs(plan: &Plan) -> Vec<(usize, Lba, usize, bool)> {
+/// postgap) so that a run is all stored or all generated. What is stored is what the *source*
+/// track stores: a plan track may reach further than its source (NRG extends track 1's pregap
+/// down to LBA −150, where most formats store nothing), and those sectors are generated.
+fn runs(plan: &Plan, source: &Disc) -> Vec<(usize, Lba, usize, bool)> {
     let mut runs = Vec::new();
     for (index, (track_plan, track)) in plan.tracks.iter().zip(plan.disc.tracks()).enumerate() {
-        let first = if track_plan.pregap {
-            track.first_lba()
-        } else {
-            track.start
-        };
-        let end = Lba(first.0 + sectors_delivered(track_plan, track) as i32);
+        let source_track = source.track(track_plan.source).unwrap_or(track);
+        let (first, end) = delivered(track_plan, track);
         let mut at = first;
         while at < end {
-            let part_end = part_end(track, at).min(end);
-            let count = (part_end.distance_from(at) as usize).clamp(1, BATCH_SECTORS);
-            runs.push((index, at, count, part_is_stored(track, at)));
+            let (part_end, stored) = if at < source_track.first_lba() {
+                (source_track.first_lba(), false)
+            } else if at >= source_track.end_lba() {
+                (end, false)
+            } else {
+                (
+                    part_end(source_track, at).min(part_end(track, at)),
+                    part_is_stored(source_track, at),
+                )
+            };
+            let count = (part_end.min(end).distance_from(at) as usize).clamp(1, BATCH_SECTORS);
+            runs.push((index, at, count, stored));
             at = Lba(at.0 + count as i32);
         }
     }
     runs
+}
+
+/// The addresses of `track` that `plan` hands to the sink: `first .. end`.
+fn delivered(plan: &TrackPlan, track: &Track) -> (Lba, Lba) {
+    let first = if plan.pregap {
+        track.first_lba()
+    } else {
+        track.start
+    };
+    (first, Lba(first.0 + sectors_delivered(plan, track) as i32))
 }
 
 /// The reader thread: fetches every stored run in order and sends it on, reusing the buffers the
@@ -121,30 +142,39 @@ pub fn convert(
 ) -> Result<Report> {
     let total = plan.total_sectors();
     let mut check = Check::default();
-    for track_plan in &plan.tracks {
+    for (index, track_plan) in plan.tracks.iter().enumerate() {
         let source_track = source
             .disc()
             .track(track_plan.source)
             .cloned()
             .ok_or_else(|| Error::Usage(format!("no source track {}", track_plan.source)))?;
+        // Stored gap sectors the plan does not reach: a gap left out, or the part of track 1's
+        // pregap before LBA 0 that a target whose files begin there cannot hold.
+        let Some(plan_track) = plan.disc.track(index) else {
+            continue;
+        };
+        let (first, end) = delivered(track_plan, plan_track);
         let (pregap, postgap) = (source_track.pregap, source_track.postgap);
-        if pregap.stored && !track_plan.pregap && pregap.sectors > 0 {
-            let lba = source_track.first_lba();
+        let dropped_before = first
+            .min(source_track.start)
+            .distance_from(source_track.first_lba());
+        if pregap.stored && dropped_before > 0 {
             check_dropped(
                 source,
                 track_plan.source,
-                lba,
-                pregap.sectors as usize,
+                source_track.first_lba(),
+                dropped_before as usize,
                 &mut check,
             )?;
         }
-        if postgap.stored && !track_plan.postgap && postgap.sectors > 0 {
-            let lba = source_track.data_end();
+        let kept_until = end.max(source_track.data_end());
+        let dropped_after = source_track.end_lba().distance_from(kept_until);
+        if postgap.stored && dropped_after > 0 {
             check_dropped(
                 source,
                 track_plan.source,
-                lba,
-                postgap.sectors as usize,
+                kept_until,
+                dropped_after as usize,
                 &mut check,
             )?;
         }
@@ -161,7 +191,9 @@ pub fn convert(
         .map(|(t, track)| t.form.has_subchannel().then(|| Generator::new(track)))
         .collect();
     let modes: Vec<_> = plan.disc.tracks().map(|t| t.mode).collect();
-    let runs = runs(plan);
+    let runs = runs(plan, source.disc());
+    // Known before the source moves to the reader thread: what a refusal offers first.
+    let lossless = plan.keep_whole(source);
     let files = source.files();
     let mut done = 0u64;
     std::thread::scope(|scope| -> Result<()> {
@@ -210,11 +242,14 @@ pub fn convert(
             path,
             first,
             count: check.count,
+            lossless: lossless.map(str::to_string),
         });
     }
+    let _ = crate::output::take_placed();
     sink.finish()?;
     Ok(Report {
         sectors: done,
         not_regenerable: check,
+        outputs: crate::output::take_placed(),
     })
 }

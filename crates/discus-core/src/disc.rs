@@ -127,10 +127,13 @@ pub struct Track {
     pub start: Lba,
     /// Sectors from INDEX 01 to the end of the track, gaps excluded.
     pub length: u32,
-    /// Sectors before INDEX 01 (INDEX 00 when stored). Track 1's standard 150-sector pregap
-    /// (LBA −150..−1) is on every disc, but the model names it only when the source stores it
-    /// (a Nero DAO image, a cue with INDEX 00 on track 1): a pregap nobody stored is not data, and
-    /// a writer that needs it (NRG) asks for it in its plan and gets it generated.
+    /// Sectors before INDEX 01 (INDEX 00 when stored). Track 1's pregap covers LBA 0 up to its
+    /// INDEX 01 (hidden track one audio, INDEX 00 or PREGAP on track 1 in a cue sheet), so a track 1
+    /// that starts later than LBA 0 always has one. The standard 150 sectors before LBA 0
+    /// (−150..−1) are on every disc, but the model names them only when the source stores them
+    /// *and* they differ from what would be generated (a Nero image keeps them): the files of most
+    /// formats begin at LBA 0, and a writer that stores them (NRG) extends track 1's pregap in its
+    /// plan and gets them generated.
     pub pregap: Gap,
     /// Sectors after the track's data.
     pub postgap: Gap,
@@ -373,6 +376,7 @@ impl Disc {
     /// changed, as notes, and refuses overlapping tracks or a hole between two stored gaps.
     pub fn close_holes(&mut self) -> Result<Vec<String>, String> {
         let mut notes = Vec::new();
+        notes.extend(self.fill_before_first_track());
         for session in &mut self.sessions {
             for pair in 1..session.tracks.len() {
                 let (before, after) = session.tracks.split_at_mut(pair);
@@ -421,6 +425,23 @@ impl Disc {
         Ok(notes)
     }
 
+    /// Gives the addresses from LBA 0 to the first track's first sector, when a source left them
+    /// to no track (a CloneCD or MDS image whose track 1 starts late without a pregap), to track
+    /// 1's pregap, generated: on a disc they are its pregap, and every format that begins at LBA 0
+    /// needs them described. Says what it changed.
+    pub fn fill_before_first_track(&mut self) -> Option<String> {
+        let first = self.sessions.first_mut()?.tracks.first_mut()?;
+        let hole = u32::try_from(first.first_lba().0).ok().filter(|&h| h > 0)?;
+        if first.pregap.stored && first.pregap.sectors > 0 {
+            return None;
+        }
+        first.pregap = Gap::generated(first.pregap.sectors + hole);
+        Some(format!(
+            "the {hole} sector(s) before track {} (from LBA 0) become its pregap",
+            first.number
+        ))
+    }
+
     /// Checks what every TOC-writing format needs: sessions in increasing order and not empty,
     /// track numbers 1–99 increasing across the disc, and no track starting before the previous
     /// one ends. Says what is wrong otherwise.
@@ -461,6 +482,20 @@ impl Disc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn i11_6_the_addresses_before_a_late_track_one_are_its_pregap() {
+        let mut disc = Disc::single_session(vec![Track::new(1, TrackMode::Audio, Lba(150), 10)]);
+        let note = disc.fill_before_first_track();
+        assert!(note.is_some_and(|n| n.contains("150 sector(s)")));
+        assert_eq!(disc.sessions[0].tracks[0].pregap, Gap::generated(150));
+        assert_eq!(disc.sessions[0].tracks[0].first_lba(), Lba(0));
+        // Already from LBA 0 (or before): nothing to do.
+        assert_eq!(disc.fill_before_first_track(), None);
+        let mut early = Disc::single_session(vec![Track::new(1, TrackMode::Audio, Lba(0), 10)]);
+        assert_eq!(early.fill_before_first_track(), None);
+        assert_eq!(early.sessions[0].tracks[0].pregap, Gap::NONE);
+    }
 
     #[test]
     fn i12_1_medium_follows_the_size_of_a_plain_image() {

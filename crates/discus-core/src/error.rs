@@ -74,6 +74,15 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The input is a known image format that discus does not read (a PBP, a VHD, …): saying
+    /// which, and what does read it, helps more than "not recognised".
+    #[error("{}: {what}", path.display())]
+    NotRead {
+        /// The file.
+        path: PathBuf,
+        /// What the file is and, where one exists, the tool that reads it.
+        what: String,
+    },
     /// The target cannot hold something the source has; nothing was written.
     #[error("{}: the conversion would lose data: {}; pass --allow-lossy to convert anyway", path.display(), losses.join("; "))]
     Lossy {
@@ -84,7 +93,7 @@ pub enum Error {
     },
     /// Bytes the target leaves out (a raw sector's sync, header, EDC and ECC, or a dropped gap's
     /// content) are not what discus would regenerate in their place.
-    #[error("{}: {count} sector(s) would not come back as stored (first at LBA {first}): what the target leaves out of them (sync, header, EDC/ECC, or a gap's content) does not regenerate; pass --allow-lossy to convert anyway", path.display())]
+    #[error("{}: {count} sector(s) would not come back as stored (first at LBA {first}): what the target leaves out of them (sync, header, EDC/ECC, or a gap's content) does not regenerate; {}pass --allow-lossy to convert anyway", path.display(), lossless.as_deref().map(|l| format!("{l}, or ")).unwrap_or_default())]
     NotRegenerable {
         /// The input.
         path: PathBuf,
@@ -92,6 +101,8 @@ pub enum Error {
         first: Lba,
         /// How many do not.
         count: u64,
+        /// The lossless choice, when the target can keep the sectors whole (named first).
+        lossless: Option<String>,
     },
     /// An output exists and `force` was not given.
     #[error("{}: already exists; pass --force to replace it", path.display())]

@@ -15,6 +15,10 @@ use crate::stream::{SectorSink, SectorSource};
 /// Reads exactly `buf.len()` bytes at `offset`, naming `path` on failure. A short file is reported
 /// as invalid input at the offset where the data ran out.
 pub fn read_exact_at(file: &File, path: &Path, buf: &mut [u8], offset: u64) -> Result<()> {
+    if buf.len() >= HOLE_READ_MIN && in_hole(file, offset, buf.len()) {
+        buf.fill(0);
+        return Ok(());
+    }
     let mut done = 0usize;
     while done < buf.len() {
         let at = offset + done as u64;
@@ -32,6 +36,29 @@ pub fn read_exact_at(file: &File, path: &Path, buf: &mut [u8], offset: u64) -> R
         }
     }
     Ok(())
+}
+
+/// Reads at least this long first ask the file system whether they fall in a hole.
+const HOLE_READ_MIN: usize = 64 * 1024;
+
+/// Whether the `len` bytes at `offset` lie wholly in a hole of a sparse file, so they read as
+/// zeros without the kernel filling page after page of them (a blank DVD area, a padded image).
+/// Where the file system cannot say, the bytes are read as usual.
+#[cfg(target_os = "linux")]
+fn in_hole(file: &File, offset: u64, len: usize) -> bool {
+    let end = offset.saturating_add(len as u64);
+    match rustix::fs::seek(file, rustix::fs::SeekFrom::Data(offset)) {
+        Ok(next_data) => next_data >= end,
+        // No data at or after `offset`: a hole up to the end of the file, or past the end, which
+        // the ordinary read reports as a short file.
+        Err(rustix::io::Errno::NXIO) => file.metadata().is_ok_and(|m| m.len() >= end),
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn in_hole(_: &File, _: u64, _: usize) -> bool {
+    false
 }
 
 #[cfg(unix)]
@@ -55,6 +82,7 @@ pub struct FlatSource {
     offset: u64,
     details: Vec<(String, String)>,
     warnings: Vec<String>,
+    left_out: Vec<String>,
 }
 
 impl FlatSource {
@@ -68,6 +96,7 @@ impl FlatSource {
             offset,
             details: Vec::new(),
             warnings: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
@@ -80,6 +109,12 @@ impl FlatSource {
     /// Adds a warning about what was tolerated while opening.
     pub fn with_warning(mut self, warning: impl Into<String>) -> FlatSource {
         self.warnings.push(warning.into());
+        self
+    }
+
+    /// Adds what the file holds but the disc leaves out (see [`SectorSource::left_out`]).
+    pub fn with_left_out(mut self, lost: impl Into<String>) -> FlatSource {
+        self.left_out.push(lost.into());
         self
     }
 }
@@ -116,6 +151,10 @@ impl SectorSource for FlatSource {
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
+
+    fn left_out(&self) -> Vec<String> {
+        self.left_out.clone()
+    }
 }
 
 /// A sink that appends every sector it gets to one file.
@@ -140,5 +179,33 @@ impl SectorSink for FlatSink {
 
     fn finish(self: Box<Self>) -> Result<()> {
         commit([self.output])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i12_3_holes_read_as_zeros_and_the_end_is_still_the_end() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sparse.iso");
+        let file = File::create(&path).expect("create");
+        std::io::Write::write_all(&mut &file, &[7u8; 4096]).expect("write");
+        file.set_len(8 << 20).expect("set_len");
+        let file = File::open(&path).expect("open");
+        let mut buf = vec![1u8; 1 << 20];
+        // Data, then a hole (maybe skipped), then the hole at the end of the file.
+        read_exact_at(&file, &path, &mut buf, 0).expect("read data");
+        assert!(buf[..4096].iter().all(|&b| b == 7) && buf[4096..].iter().all(|&b| b == 0));
+        buf.fill(1);
+        read_exact_at(&file, &path, &mut buf, 2 << 20).expect("read hole");
+        assert!(buf.iter().all(|&b| b == 0));
+        buf.fill(1);
+        read_exact_at(&file, &path, &mut buf, 7 << 20).expect("read the last MiB");
+        assert!(buf.iter().all(|&b| b == 0));
+        // A read past the end is a short file, hole or not.
+        let error = read_exact_at(&file, &path, &mut buf, (7 << 20) + 1).unwrap_err();
+        assert!(error.to_string().contains("ends 1 bytes early"), "{error}");
     }
 }

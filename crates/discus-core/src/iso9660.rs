@@ -107,13 +107,19 @@ impl Volumes {
     pub fn truncation(&self, held: u64) -> Option<Truncation> {
         self.recorded()
             .filter(|&recorded| recorded > held)
-            .map(|recorded| Truncation { recorded, held })
+            .map(|recorded| Truncation {
+                declared_by: "volume",
+                recorded,
+                held,
+            })
     }
 }
 
-/// An image shorter than the volume it holds.
+/// An image shorter than the volume it holds, or than its own descriptor says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Truncation {
+    /// What recorded the longer size: `volume` (ISO 9660 or UDF) or the container (`descriptor`).
+    pub declared_by: &'static str,
     /// Sectors the volume says it spans.
     pub recorded: u64,
     /// Sectors the image holds.
@@ -124,7 +130,8 @@ impl std::fmt::Display for Truncation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "truncated: volume says {} sectors, image holds {} ({} missing)",
+            "truncated: {} says {} sectors, image holds {} ({} missing)",
+            self.declared_by,
             self.recorded,
             self.held,
             self.recorded - self.held
@@ -132,27 +139,50 @@ impl std::fmt::Display for Truncation {
     }
 }
 
-/// The index of the first data track and the sectors the image holds of it, counted from LBA 0
-/// as ISO 9660 block numbers are (a data track of a later session starts past 0).
-pub fn first_data_track(source: &dyn SectorSource) -> Option<(usize, Lba, u64)> {
-    source
-        .disc()
-        .tracks()
-        .enumerate()
-        .find(|(_, t)| t.mode.is_data())
-        .map(|(index, t)| {
-            let held = u64::try_from(t.data_end().0).unwrap_or(0) + u64::from(t.postgap.sectors);
-            (index, t.start, held)
-        })
+/// The first data track of a disc and what the image holds around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataTrack {
+    /// Its index in [`crate::Disc::tracks`] order.
+    pub index: usize,
+    /// Its INDEX 01.
+    pub start: Lba,
+    /// Its sectors, postgap included.
+    pub sectors: u64,
+    /// The end of its session, counted from LBA 0 as ISO 9660 block numbers are: a volume may
+    /// span the tracks after its own (some mixed-mode discs count their audio tracks in it), so
+    /// this, not the track's end, is what a volume size is compared with.
+    pub session_end: u64,
+}
+
+/// The first data track of `source`'s disc, if it has one.
+pub fn first_data_track(source: &dyn SectorSource) -> Option<DataTrack> {
+    let disc = source.disc();
+    let (index, track) = disc.tracks().enumerate().find(|(_, t)| t.mode.is_data())?;
+    let session_end = disc
+        .session_of(index)
+        .and_then(|number| disc.sessions.iter().find(|s| s.number == number))
+        .and_then(crate::disc::Session::lead_out)
+        .unwrap_or(track.end_lba());
+    Some(DataTrack {
+        index,
+        start: track.start,
+        sectors: u64::from(track.length) + u64::from(track.postgap.sectors),
+        session_end: u64::try_from(session_end.0).unwrap_or(0),
+    })
 }
 
 /// Reads the volumes of the first data track through `source` (a few sectors, in 2048-byte
 /// form whatever the container stores). `None` when the disc has no data track.
 pub fn read_volumes(source: &mut dyn SectorSource) -> Result<Option<Volumes>> {
-    let Some((index, start, held)) = first_data_track(source) else {
+    let Some(DataTrack {
+        index,
+        start,
+        sectors: track_sectors,
+        ..
+    }) = first_data_track(source)
+    else {
         return Ok(None);
     };
-    let track_sectors = held.saturating_sub(u64::try_from(start.0).unwrap_or(0));
     let mut read = |sector: u32| -> Result<Option<Vec<u8>>> {
         if u64::from(sector) >= track_sectors {
             return Ok(None);
@@ -247,6 +277,76 @@ fn udf_tag(data: &[u8], sector: u32) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::disc::{Disc, Track, TrackMode};
+    use crate::error::Error;
+
+    fn pvd(blocks: u32) -> Vec<u8> {
+        let mut pvd = vec![0u8; 2048];
+        pvd[0] = 1;
+        pvd[1..6].copy_from_slice(b"CD001");
+        pvd[6] = 1;
+        pvd[80..84].copy_from_slice(&blocks.to_le_bytes());
+        pvd[84..88].copy_from_slice(&blocks.to_be_bytes());
+        pvd[128..130].copy_from_slice(&2048u16.to_le_bytes());
+        pvd[130..132].copy_from_slice(&2048u16.to_be_bytes());
+        pvd
+    }
+
+    /// A data track of 2048-byte sectors (a PVD at 16 saying `blocks`) then an audio track.
+    struct Mixed {
+        disc: Disc,
+        data: Vec<u8>,
+    }
+
+    impl SectorSource for Mixed {
+        fn disc(&self) -> &Disc {
+            &self.disc
+        }
+        fn stored_form(&self, track: usize) -> Form {
+            if track == 0 { Form::Cooked } else { Form::Raw }
+        }
+        fn read(&mut self, track: usize, lba: Lba, buf: &mut [u8]) -> Result<()> {
+            if track != 0 {
+                return Err(Error::Usage("only the data track is read".to_string()));
+            }
+            let at = lba.0 as usize * 2048;
+            buf.copy_from_slice(&self.data[at..at + buf.len()]);
+            Ok(())
+        }
+        fn files(&self) -> Vec<std::path::PathBuf> {
+            Vec::new()
+        }
+    }
+
+    fn mixed(volume: u32, audio: u32) -> Mixed {
+        let mut data = vec![0u8; 20 * 2048];
+        data[16 * 2048..17 * 2048].copy_from_slice(&pvd(volume));
+        Mixed {
+            disc: Disc::single_session(vec![
+                Track::new(1, TrackMode::Mode1, Lba(0), 20),
+                Track::new(2, TrackMode::Audio, Lba(20), audio),
+            ]),
+            data,
+        }
+    }
+
+    #[test]
+    fn i12_5_a_volume_over_the_audio_tracks_is_whole_until_the_disc_is_cut() {
+        // Some mixed-mode discs count their audio tracks in the data track's volume.
+        let mut whole = mixed(50, 30);
+        let volumes = read_volumes(&mut whole).unwrap().unwrap();
+        let end = first_data_track(&whole).unwrap().session_end;
+        assert_eq!(volumes.truncation(end), None);
+        let mut cut = mixed(50, 20);
+        let volumes = read_volumes(&mut cut).unwrap().unwrap();
+        let end = first_data_track(&cut).unwrap().session_end;
+        let truncation = volumes.truncation(end).unwrap();
+        assert_eq!((truncation.recorded, truncation.held), (50, 40));
+        assert_eq!(
+            truncation.to_string(),
+            "truncated: volume says 50 sectors, image holds 40 (10 missing)"
+        );
+    }
 
     #[test]
     fn rejects_mismatched_both_endian_size() {

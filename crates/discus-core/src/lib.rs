@@ -14,6 +14,7 @@ pub mod address;
 pub mod containment;
 pub mod convert;
 pub mod disc;
+pub mod ecm;
 pub mod error;
 pub mod flat;
 pub mod format;
@@ -36,5 +37,5 @@ pub use format::{
 pub use output::{Destination, Output};
 pub use plan::{Arrivals, Plan, TrackPlan};
 pub use sector::{Check, Form};
-pub use stream::{SectorSink, SectorSource, read_sectors};
+pub use stream::{SectorSink, SectorSource, StoredHash, read_sectors};
 pub use window::Window;

@@ -392,6 +392,18 @@ impl Seek for Output {
     }
 }
 
+thread_local! {
+    /// The files [`commit`] put in place on this thread since [`take_placed`] last emptied it. A
+    /// sink commits in its `finish`, which the conversion loop calls on its own thread, so the
+    /// loop can say what was written without every sink having to report it.
+    static PLACED: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The files committed on this thread since the last call.
+pub(crate) fn take_placed() -> Vec<PathBuf> {
+    PLACED.with(|placed| std::mem::take(&mut *placed.borrow_mut()))
+}
+
 /// Renames every output into place, in the order given: put data files first and the descriptor
 /// last, so a reader never finds a descriptor whose data is missing. Without `force` a rename never
 /// replaces a file, even one that appeared during the conversion. If a rename fails, the outputs
@@ -435,6 +447,7 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
             .and_then(|f| f.sync_all())
             .with_path(&folder)?;
     }
+    PLACED.with(|list| list.borrow_mut().extend(placed));
     Ok(())
 }
 

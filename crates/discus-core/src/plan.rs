@@ -31,10 +31,16 @@ pub struct Plan {
     pub losses: Vec<String>,
     /// What the target drops that is not sector data (catalog, CD-TEXT …): reported, not refused.
     pub notes: Vec<String>,
+    /// Whether the target can store sectors whole (2352 bytes) when asked to: where the plan
+    /// strips them, a refusal names that lossless choice before `--allow-lossy`.
+    pub raw_sectors: bool,
     /// Why the target cannot hold the source at all (a DVD in a CD-only format): refused even
     /// when lossy conversions are allowed, since what would come out is not the disc.
     pub refused: Vec<String>,
 }
+
+/// The option that keeps every byte of a sector where a target stores sectors stripped by default.
+pub const KEEP_WHOLE: &str = "use --sector-size 2352 to keep every byte";
 
 impl Plan {
     /// A plan that keeps every track of the source, each in the form `form_for` gives (from the
@@ -76,6 +82,7 @@ impl Plan {
             tracks,
             losses: Vec::new(),
             notes: Vec::new(),
+            raw_sectors: capabilities.raw_sectors,
             refused: media_refusals(source.disc().medium, capabilities),
         };
         plan.find_losses(source);
@@ -91,9 +98,17 @@ impl Plan {
         path: &std::path::Path,
     ) -> crate::Result<Plan> {
         let Some(first_data) = source.disc().tracks().position(|t| t.mode.is_data()) else {
+            let absent = source.left_out();
             return Err(crate::Error::unsupported(
                 path,
-                "the disc has no data track, and this format holds only data",
+                if absent.is_empty() {
+                    "the disc has no data track, and this format holds only data".to_string()
+                } else {
+                    format!(
+                        "the image holds no data track, and this format holds only data: {}",
+                        absent.join("; ")
+                    )
+                },
             ));
         };
         let mut plan = Plan::keep_all(source, capabilities, |_, _| form, |_| (false, false));
@@ -145,7 +160,7 @@ impl Plan {
             let stored = source.stored_form(index);
             if !plan.form.holds(track.mode, stored) {
                 losses.push(format!(
-                    "track {} ({}) stored as {}-byte sectors loses {}",
+                    "track {} ({}) stored as {}-byte sectors loses {}{}",
                     track.number,
                     track.mode.name(),
                     plan.form.name(),
@@ -153,6 +168,11 @@ impl Plan {
                         crate::TrackMode::Audio => "the audio",
                         crate::TrackMode::Mode1 => "part of every sector",
                         _ => "the XA subheaders and Form 2 data",
+                    },
+                    if self.raw_sectors {
+                        format!(" ({KEEP_WHOLE})")
+                    } else {
+                        String::new()
                     }
                 ));
             }
@@ -169,6 +189,7 @@ impl Plan {
             // its sectors are what would be generated in their place (silence, empty data), as it
             // checks stripped sync and ECC, and counts the ones that are not.
         }
+        losses.extend(source.left_out());
         if original.sessions.len() > self.disc.sessions.len() {
             losses.push(format!(
                 "the disc has {} sessions and the target holds {}",
@@ -192,6 +213,17 @@ impl Plan {
         }
         self.losses = losses;
         self.notes = notes;
+    }
+
+    /// The lossless choice for sectors this plan strips (sync, header, EDC/ECC, subheaders), when
+    /// the target could store them whole: named in a refusal before `--allow-lossy`.
+    pub fn keep_whole(&self, source: &dyn SectorSource) -> Option<&'static str> {
+        let main = |form: Form| form.size().min(crate::sector::RAW_SIZE);
+        let strips = self
+            .tracks
+            .iter()
+            .any(|t| main(t.form) < main(source.stored_form(t.source)));
+        (self.raw_sectors && strips).then_some(KEEP_WHOLE)
     }
 
     /// Sectors the sink will receive.
@@ -284,16 +316,27 @@ impl Arrivals {
 
 /// Why a format of `capabilities` cannot hold a disc of `medium`, if it cannot.
 fn media_refusals(medium: Medium, capabilities: Capabilities) -> Vec<String> {
-    if capabilities.media.holds(medium) {
+    let media = capabilities.media;
+    if media.holds(medium) {
         return Vec::new();
     }
+    let held: Vec<&str> = [(media.cd, "CDs"), (media.dvd, "DVDs"), (media.bd, "BDs")]
+        .into_iter()
+        .filter_map(|(holds, name)| holds.then_some(name))
+        .collect();
     let why = match medium {
         Medium::Cd => "this format holds no CDs".to_string(),
-        _ => format!(
+        // What a CD-only format would need and a DVD or BD lacks.
+        _ if !media.dvd && !media.bd => format!(
             "the source is a {}, and this format holds CDs only: a {} has no 2352-byte sectors and no subchannel, and its addresses run past the CD limit of 99:59:74 (LBA {}); write ISO, IMG, CSO or ZSO instead",
             medium.name(),
             medium.name(),
             crate::disc::CD_MAX_SECTORS - 1
+        ),
+        _ => format!(
+            "the source is a {}, and this format holds {} only; write ISO, IMG, CSO or ZSO instead",
+            medium.name(),
+            held.join(" and ")
         ),
     };
     vec![why]

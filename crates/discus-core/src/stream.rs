@@ -38,6 +38,45 @@ pub trait SectorSource: Send {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// What the image names or holds that is not in [`SectorSource::disc`] — a data track an audio
+    /// ripper listed without copying it, the torn bytes of a last sector — one sentence each,
+    /// naming the track or the byte offset. Everything else reads; a plan reports each as a loss,
+    /// so a conversion is refused unless lossy conversions are allowed.
+    fn left_out(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// A data file shorter than the container's own descriptor says, when the reader reads what
+    /// there is rather than refusing: `info`, `verify` and `convert` treat it as they treat a
+    /// volume longer than the image.
+    fn truncation(&self) -> Option<crate::iso9660::Truncation> {
+        None
+    }
+
+    /// Recomputes the hashes the container keeps of its own contents (a CHD's data and overall
+    /// SHA-1), for `verify`. Reads what it needs; a container that keeps none returns none.
+    fn stored_hashes(&mut self) -> Result<Vec<StoredHash>> {
+        Ok(Vec::new())
+    }
+}
+
+/// A hash a container keeps of itself, and the same hash recomputed from its contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHash {
+    /// What is hashed, as the container's documentation names it (`data SHA-1`).
+    pub name: String,
+    /// The value the container stores, in hex.
+    pub stored: String,
+    /// The value computed now, in hex.
+    pub computed: String,
+}
+
+impl StoredHash {
+    /// Whether the stored value is the computed one.
+    pub fn matches(&self) -> bool {
+        self.stored == self.computed
+    }
 }
 
 /// Receives the sectors of a [`crate::Plan`], track by track, strictly in order.

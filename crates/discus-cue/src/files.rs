@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use discus_core::ecm::Input;
 use discus_core::{IoContext, Result};
 
 use crate::sheet::{FileType, Pos};
@@ -16,7 +17,8 @@ use crate::wave;
 pub(crate) struct DataFile {
     pub path: PathBuf,
     pub kind: FileType,
-    pub file: File,
+    /// The file, read through the ECM decoder when it is a `.bin.ecm` standing in for a BIN.
+    pub file: Input,
     /// Where the sectors start (after a WAVE header) and how many bytes of them there are.
     pub base: u64,
     pub len: u64,
@@ -71,10 +73,27 @@ fn is_windows_path(name: &str) -> bool {
     name.contains('\\') || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':')
 }
 
+/// A Windows path relative to the sheet (`Album\01.wav`) as a path of this system, or `None`
+/// for a path with a drive letter, a leading separator or a `..` component: those do not name a
+/// file below the sheet's folder.
+fn windows_relative(name: &str) -> Option<PathBuf> {
+    let bytes = name.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if drive || name.starts_with(['\\', '/']) {
+        return None;
+    }
+    let parts: Vec<&str> = name.split(['\\', '/']).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() || parts.contains(&"..") {
+        return None;
+    }
+    Some(parts.iter().collect())
+}
+
 /// The file a FILE line means. Tried in order: the name as written (relative to the sheet), the
 /// same name in another letter case, and — for a sheet with a single BINARY/MOTOROLA file only,
 /// where no other file can be meant — the sheet's own stem with `.bin`, then the only `.bin` of
-/// the folder. Windows paths keep only their last component. A file found outside the sheet's
+/// the folder. A Windows path is first tried as a path below the sheet's folder (`\` as the
+/// separator), then by its last component beside the sheet. A file found outside the sheet's
 /// folder (through `..` or an absolute path) is read, but with a warning, since a sheet normally
 /// names only its neighbours and anything else may not be what the user meant to convert.
 pub(crate) fn locate(
@@ -114,17 +133,31 @@ fn search(
     let folder = folder_of(cue);
     let mut written = name.to_string();
     if is_windows_path(name) {
+        // `Album\01.wav` names a file in a sub-folder of the sheet's folder, as on Windows; only
+        // a path that stays inside the sheet's folder is tried this way.
+        if let Some(inner) = windows_relative(name) {
+            let direct = folder.join(&inner);
+            if direct.is_file() {
+                return Ok(direct);
+            }
+        }
         let base = name.rsplit(['\\', '/']).next().unwrap_or(name);
         let base = base.rsplit(':').next().unwrap_or(base).to_string();
         warnings.push(pos.warning(
             cue,
-            format!("'{name}' is a Windows path; looking for '{base}' beside the sheet"),
+            format!(
+                "'{name}' is a Windows path that is not below the sheet's folder; looking for '{base}' beside the sheet"
+            ),
         ));
         written = base;
     }
     let direct = folder.join(&written);
     if direct.is_file() {
         return Ok(direct);
+    }
+    // `game.bin` kept as `game.bin.ecm` (how many archives ship it) is read through ECM.
+    if let Some(ecm) = discus_core::ecm::resolve(&direct) {
+        return Ok(ecm);
     }
     // The rest of the search happens in the folder the name points into (the sheet's folder for a
     // bare name); an absolute path that does not exist falls back to its base name beside the sheet.
@@ -209,14 +242,18 @@ fn search(
 
 /// Opens a located data file and finds where its sectors are.
 pub(crate) fn open(path: PathBuf, kind: FileType, warnings: &mut Vec<String>) -> Result<DataFile> {
-    let file = File::open(&path).with_path(&path)?;
-    let len = file.metadata().with_path(&path)?.len();
-    let (base, len) = match kind {
+    let (file, base, len) = match kind {
         FileType::Wave => {
+            let file = File::open(&path).with_path(&path)?;
+            let len = file.metadata().with_path(&path)?.len();
             let samples = wave::samples(&path, &file, len, warnings)?;
-            (samples.offset, samples.len)
+            (Input::Plain(file), samples.offset, samples.len)
         }
-        FileType::Binary | FileType::Motorola => (0, len),
+        FileType::Binary | FileType::Motorola => {
+            let file = Input::open(&path)?;
+            let len = file.len(&path)?;
+            (file, 0, len)
+        }
     };
     Ok(DataFile {
         path,
@@ -227,13 +264,49 @@ pub(crate) fn open(path: PathBuf, kind: FileType, warnings: &mut Vec<String>) ->
     })
 }
 
-/// The sheet beside a non-sheet file with the same stem (`game.bin` → `game.cue`), any case.
+/// The sheet beside a non-sheet file with the same stem (`game.bin` → `game.cue`), any case,
+/// when that sheet reads the file: one of its FILE lines resolves to it, as the reader resolves
+/// them. A `t.cue` naming `t.bin` says nothing about a `t.img` beside it, and the file the user
+/// named is the file converted.
 pub(crate) fn sibling_sheet(path: &Path) -> Option<PathBuf> {
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
-    listing(folder_of(path)).into_iter().find(|p| {
+    let sheet = listing(folder_of(path)).into_iter().find(|p| {
         p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"))
             && p.file_stem()
                 .is_some_and(|s| s.to_string_lossy().to_lowercase() == stem)
+    })?;
+    names(&sheet, path).then_some(sheet)
+}
+
+/// Whether the sheet at `cue` reads `data` through one of its FILE lines.
+fn names(cue: &Path, data: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(cue) else {
+        return false;
+    };
+    if meta.len() > crate::read::MAX_SHEET {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(cue) else {
+        return false;
+    };
+    let Ok(sheet) = crate::sheet::parse(cue, &crate::sheet::decode(&bytes)) else {
+        return false;
+    };
+    let Ok(wanted) = data.canonicalize() else {
+        return false;
+    };
+    let only_file = sheet.files.len() == 1;
+    sheet.files.iter().any(|file| {
+        locate(
+            cue,
+            &file.name,
+            file.kind,
+            only_file,
+            file.pos,
+            &mut Vec::new(),
+        )
+        .and_then(|found| found.canonicalize().with_path(&found))
+        .is_ok_and(|found| found == wanted)
     })
 }
 
@@ -307,6 +380,30 @@ mod tests {
     }
 
     #[test]
+    fn i11_13_windows_path_into_a_sub_folder_then_the_bare_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cue = dir.path().join("disc.cue");
+        std::fs::create_dir(dir.path().join("Album")).unwrap();
+        let inner = touch(&dir.path().join("Album"), "01.bin");
+        let (got, w) = find(&cue, "Album\\01.bin", false);
+        assert_eq!(got.unwrap(), inner);
+        assert!(w.is_empty(), "{w:?}");
+        // Not in the sub-folder: the bare name beside the sheet, with a warning naming the line.
+        let beside = touch(dir.path(), "02.bin");
+        let (got, w) = find(&cue, "Album\\02.bin", false);
+        assert_eq!(got.unwrap(), beside);
+        assert!(
+            w[0].contains("line 2") && w[0].contains("Windows path"),
+            "{w:?}"
+        );
+        // A path that climbs out of the sheet's folder is never followed.
+        let sheet_folder = dir.path().join("Album");
+        touch(dir.path(), "up.bin");
+        let (got, _) = find(&sheet_folder.join("x.cue"), "..\\up.bin", false);
+        assert!(got.is_err(), "{got:?}");
+    }
+
+    #[test]
     fn a_file_outside_the_sheets_folder_is_read_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let sheet_folder = dir.path().join("sheet");
@@ -330,11 +427,21 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_sibling_sheet() {
+    fn finds_the_sibling_sheet_that_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let bin = touch(dir.path(), "Game.bin");
         assert_eq!(sibling_sheet(&bin), None);
-        let cue = touch(dir.path(), "game.CUE");
+        let cue = dir.path().join("game.CUE");
+        let sheet =
+            |name: &str| format!("FILE \"{name}\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n");
+        std::fs::write(&cue, sheet("Game.bin")).unwrap();
+        assert_eq!(sibling_sheet(&bin), Some(cue.clone()));
+        // i11_7: a sheet naming another file is not this file's sheet.
+        let img = touch(dir.path(), "Game.img");
+        assert_eq!(sibling_sheet(&img), None);
+        // A stale name the reader resolves to the file (the sheet's own stem) still counts.
+        std::fs::write(&cue, sheet("BOING.BIN")).unwrap();
+        std::fs::remove_file(&img).unwrap();
         assert_eq!(sibling_sheet(&bin), Some(cue));
     }
 }

@@ -73,7 +73,8 @@ pub(crate) fn implied_starts(tracks: &[(u8, u32, u32, u32)]) -> Option<Vec<Lba>>
     let mut previous_session = None;
     for &(session, pregap, length, postgap) in tracks {
         let start = match previous_session {
-            None => Lba(0),
+            // Track 1's pregap lies from LBA 0 (disc time 00:02:00) to its INDEX 01.
+            None => Lba(0).checked_add(i64::from(pregap))?,
             Some(previous) if previous != session => {
                 sessions_seen += 1;
                 end.checked_add(session_gap(sessions_seen))?
@@ -106,21 +107,50 @@ struct Collect {
     last_part: Option<Part>,
 }
 
-/// Builds the disc. `files[i]` is the span of sheet file `i`, `None` for files no INDEX uses.
+/// The first of the data tracks that end the sheet (the sheet's length when it ends with audio):
+/// the tracks that may be absent. An audio ripper (EAC) lists the data track of an Enhanced CD
+/// after the audio it copied, in the audio's WAVE file or a file it never wrote; the addresses of
+/// the tracks before it do not depend on it.
+pub(crate) fn trailing_data(sheet: &Sheet) -> usize {
+    sheet
+        .tracks
+        .iter()
+        .rposition(|t| t.kind.is_audio())
+        .map_or(0, |last_audio| last_audio + 1)
+}
+
+/// Tracks of the sheet the files hold no data for: from track `from` (a sheet index) to the end,
+/// with the reason of the first one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Absent {
+    pub from: usize,
+    pub reason: String,
+}
+
+/// Builds the disc. `files[i]` is the span of sheet file `i`, `None` for files no INDEX uses
+/// and for files that are missing for an absent track. `absent` (from what the reader found:
+/// a missing file, a WAVE file for data) may be moved earlier here, when an INDEX of a trailing
+/// data track lies past the end of its file; the absent tracks are left out of the disc. Bytes
+/// at the end of a file that make no whole sector go to `torn`, one sentence each.
 pub(crate) fn build(
     cue: &Path,
     sheet: &Sheet,
     files: &[Option<FileSpan>],
+    absent: &mut Option<Absent>,
+    torn: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<(Disc, Vec<Storage>)> {
     let mut collect = vec![Collect::default(); sheet.tracks.len()];
+    let present = |t: usize, absent: &Option<Absent>| absent.as_ref().is_none_or(|a| t < a.from);
     // Every INDEX in sheet order: (track, index).
     let points: Vec<(usize, &crate::sheet::SheetIndex)> = sheet
         .tracks
         .iter()
         .enumerate()
+        .filter(|&(t, _)| present(t, absent))
         .flat_map(|(t, track)| track.indexes.iter().map(move |i| (t, i)))
         .collect();
+    let may_be_absent = trailing_data(sheet);
     let mut start = 0;
     while start < points.len() {
         // The INDEX lines of one FILE are consecutive: a FILE line starts a new file.
@@ -135,21 +165,44 @@ pub(crate) fn build(
                 cue.display()
             ))
         })?;
-        spans_of_file(
+        let found = spans_of_file(
             cue,
             sheet,
             &points[start..end],
             span,
+            may_be_absent,
             &mut collect,
+            torn,
             warnings,
         )?;
+        if let Some(found) = found {
+            // Tracks from here on are absent: their points, in this file and later ones, are not
+            // read.
+            *absent = Some(found);
+            break;
+        }
         start = end;
     }
 
     let mut sessions: Vec<Session> = Vec::new();
     let mut storage = Vec::with_capacity(sheet.tracks.len());
     let mut end = Lba(0);
-    for (track, c) in sheet.tracks.iter().zip(collect) {
+    let kept = absent.as_ref().map_or(sheet.tracks.len(), |a| a.from);
+    if kept == 0 {
+        return Err(sheet.tracks.first().map_or_else(
+            || Error::Usage(format!("{}: the sheet has no track", cue.display())),
+            |t| {
+                t.pos.error(
+                    cue,
+                    format!(
+                        "no track of the sheet has data: {}",
+                        absent.as_ref().map_or("", |a| a.reason.as_str())
+                    ),
+                )
+            },
+        ));
+    }
+    for (track, c) in sheet.tracks.iter().zip(collect).take(kept) {
         let too_long = || {
             track.pos.error(
                 cue,
@@ -176,7 +229,12 @@ pub(crate) fn build(
         let length = u32::try_from(c.body).map_err(|_| too_long())?;
         let new_session = sessions.last().is_none_or(|s| s.number != track.session);
         let begin = match sessions.last() {
-            None => Lba(0),
+            // The first byte of the first file is LBA 0, absolute time 00:02:00, as libcdio's
+            // cd-info and cdrdao read a sheet: a pregap of track 1 (INDEX 00, hidden track one
+            // audio, or PREGAP) puts its INDEX 01 that much later, and every track after it.
+            None => Lba(0)
+                .checked_add(i64::from(pregap.sectors))
+                .ok_or_else(too_long)?,
             Some(_) if new_session => end
                 .checked_add(session_gap(sessions.len()))
                 .ok_or_else(too_long)?,
@@ -239,19 +297,38 @@ pub(crate) fn build(
     Ok((disc, storage))
 }
 
-/// Cuts one file into spans between its INDEX lines and hands each span to its track.
+/// Cuts one file into spans between its INDEX lines and hands each span to its track. A track
+/// from `may_be_absent` on whose INDEX lies at or past the end of the file is absent: the
+/// track before it runs to the end of the file, and the tracks from it on are returned.
+// Every argument is a distinct input of the one cut; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn spans_of_file(
     cue: &Path,
     sheet: &Sheet,
     points: &[(usize, &crate::sheet::SheetIndex)],
     span: FileSpan,
+    may_be_absent: usize,
     collect: &mut [Collect],
+    torn: &mut Vec<String>,
     warnings: &mut Vec<String>,
-) -> Result<()> {
+) -> Result<Option<Absent>> {
     let Some(&(first_track, first)) = points.first() else {
-        return Ok(());
+        return Ok(None);
     };
     let name = sheet.files.get(first.file).map_or("", |f| f.name.as_str());
+    let past_end = |track: usize, index: &crate::sheet::SheetIndex| {
+        Absent {
+        from: track,
+        reason: index.pos.warning(cue, format_args!(
+            "track {} ({}) is not in the image: its INDEX {:02} at {} lies at or past the end of FILE '{name}' ({} bytes of sectors), so the file holds no data for it",
+            sheet.tracks[track].number,
+            sheet.tracks[track].kind.keyword(),
+            index.number,
+            Msf::from_frames(index.frames),
+            span.len
+        )),
+    }
+    };
     let mut offset = 0u64;
     // Sectors before the first INDEX of a file still belong to the track that INDEX starts (or
     // continues); dropping them would lose stored bytes, so they are kept and reported.
@@ -291,11 +368,47 @@ fn spans_of_file(
             let c = &mut collect[track];
             c.indexes.push((index.number, c.pregap + c.body));
         }
+        // Bytes after the last whole sector of the file: not sector data anyone can read, so a
+        // loss that a conversion refuses (and a warning for `info`).
+        let tear = |at: u64, left: u64, torn: &mut Vec<String>, warnings: &mut Vec<String>| {
+            if left == 0 {
+                return;
+            }
+            let sentence = format!(
+                "FILE '{name}' ends with {left} byte(s) at byte {} that do not make a whole {size}-byte sector",
+                span.base + at
+            );
+            warnings.push(
+                index
+                    .pos
+                    .warning(cue, format_args!("{sentence}; they are not read")),
+            );
+            torn.push(index.pos.warning(cue, sentence));
+        };
+        let available = span.len.saturating_sub(offset);
+        let next_absent = points.get(n + 1).filter(|&&(next_track, next)| {
+            next_track >= may_be_absent
+                && next_track != track
+                && u64::from(next.frames - index.frames).saturating_mul(size) >= available
+        });
+        if let Some(&(next_track, next)) = next_absent {
+            // The next track starts at or past the end: this one runs to the end of the file.
+            let sectors = available / size;
+            if sectors > 0 {
+                add_span(
+                    cue, track, kind, part, sectors, offset, span, index, collect,
+                )?;
+            }
+            tear(offset + sectors * size, available % size, torn, warnings);
+            return Ok(Some(past_end(next_track, next)));
+        }
         let sectors = match points.get(n + 1) {
             Some((_, next)) => u64::from(next.frames - index.frames),
             None => {
-                let available = span.len.saturating_sub(offset);
                 let sectors = available / size;
+                if sectors == 0 && track >= may_be_absent && track > 0 && n == 0 {
+                    return Ok(Some(past_end(track, index)));
+                }
                 if sectors == 0 {
                     return Err(index.pos.error(
                         cue,
@@ -307,15 +420,7 @@ fn spans_of_file(
                         ),
                     ));
                 }
-                let left = available % size;
-                if left != 0 {
-                    warnings.push(index.pos.warning(
-                        cue,
-                        format!(
-                            "FILE '{name}' ends with {left} byte(s) that do not make a whole {size}-byte sector; they are ignored"
-                        ),
-                    ));
-                }
+                tear(offset + sectors * size, available % size, torn, warnings);
                 sectors
             }
         };
@@ -323,7 +428,7 @@ fn spans_of_file(
             cue, track, kind, part, sectors, offset, span, index, collect,
         )?;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Adds `sectors` of `track` at `offset` (relative to the file's first sector) to its extents,
@@ -385,7 +490,14 @@ mod tests {
             .map(|&len| Some(FileSpan { base: 0, len }))
             .collect();
         let mut warnings = Vec::new();
-        let (disc, storage) = build(cue, &sheet, &files, &mut warnings)?;
+        let (disc, storage) = build(
+            cue,
+            &sheet,
+            &files,
+            &mut None,
+            &mut Vec::new(),
+            &mut warnings,
+        )?;
         Ok((disc, storage, warnings))
     }
 
@@ -453,6 +565,18 @@ mod tests {
                 sectors: 30
             }]
         );
+    }
+
+    #[test]
+    fn a_data_track_pregap_lands_where_bluescsi_places_it() {
+        // BlueSCSI's CUEParser test (its issue 422): PREGAP before a data track's INDEX 01 at
+        // 01:06:19 — track start 4969, data start 5119, the data at byte 0xB254B0.
+        let text = "FILE \"issue422.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n  \
+            TRACK 02 MODE1/2352\n    PREGAP 00:02:00\n    INDEX 01 01:06:19\n";
+        let (disc, storage, _) = layout(text, &[2352 * 5000]).unwrap();
+        let t: Vec<_> = disc.tracks().collect();
+        assert_eq!((t[1].first_lba(), t[1].start), (Lba(4969), Lba(5119)));
+        assert_eq!(storage[1].extents[0].offset, 0xB254B0);
     }
 
     #[test]

@@ -48,14 +48,23 @@ const DATA_EXTENSIONS: &[&str] = &["bin", "img", "raw", "wav"];
 
 /// A sheet that parses is as good as a magic number; one with FILE and TRACK lines that does not
 /// parse is still a sheet (so `open` can say what is wrong with it). A file with a same-stem
-/// `.cue` beside it (`game.bin` next to `game.cue`) is read through that sheet.
+/// `.cue` beside it (`game.bin` next to `game.cue`) is read through that sheet when the sheet
+/// names it.
 fn probe(probe: &Probe<'_>) -> Confidence {
+    // cdrdao's TOC files have FILE and TRACK lines too, but another grammar: read as a cue sheet
+    // they fail with errors about cue commands that mislead.
+    if probe.has_extension(&["toc"]) {
+        return Confidence::No;
+    }
     let truncated = probe.len > probe.head.len() as u64;
     match sheet::sniff(probe.head, truncated) {
         Some(true) => Confidence::Magic,
         Some(false) => Confidence::Structure,
         None if probe.has_extension(&["cue"]) => Confidence::Extension,
-        None if probe.has_extension(DATA_EXTENSIONS) && probe.sibling("cue").is_some() => {
+        None if probe.has_extension(DATA_EXTENSIONS)
+            && probe.sibling("cue").is_some()
+            && files::sibling_sheet(probe.path).is_some() =>
+        {
             Confidence::Structure
         }
         None => Confidence::No,

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use discus_core::sector::{FORM2_USER_SIZE, MODE2_SIZE, RAW_SIZE, SUBMODE_FORM2, edc};
 use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource};
 
-use crate::files::{self, DataFile, read_at};
+use crate::files::{self, DataFile};
 use crate::layout::{self, FileSpan, Storage};
 use crate::sheet::{self, FileType, TrackKind};
 
 /// A sheet bigger than this is not a cue sheet (real ones are a few KiB).
-const MAX_SHEET: u64 = 4 << 20;
+pub(crate) const MAX_SHEET: u64 = 4 << 20;
 /// CD-TEXT holds at most 8 blocks of 256 packs of 18 bytes; allow a header and slack.
 const MAX_CD_TEXT: u64 = 64 << 10;
 /// Bytes of one CD-TEXT pack.
@@ -30,6 +30,9 @@ pub struct CueSource {
     cd_text: Option<PathBuf>,
     comments: Vec<String>,
     warnings: Vec<String>,
+    /// Why the trailing tracks the files hold no data for are left out (see [`layout::Absent`]),
+    /// and the torn ends of files: losses for every plan.
+    left_out: Vec<String>,
     scratch: Vec<u8>,
 }
 
@@ -65,8 +68,33 @@ impl CueSource {
             })
             .collect();
         let only_file = sheet.files.len() == 1;
+        let may_be_absent = layout::trailing_data(&sheet);
+        // The first track of a FILE, when every INDEX in it belongs to a trailing data track.
+        let only_absent = |f: usize| {
+            let tracks: Vec<usize> = sheet
+                .tracks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.indexes.iter().any(|i| i.file == f))
+                .map(|(n, _)| n)
+                .collect();
+            tracks
+                .iter()
+                .all(|&t| t >= may_be_absent)
+                .then(|| tracks.first().copied())
+                .flatten()
+        };
+        let mut absent: Option<layout::Absent> = None;
+        let mark_absent = |track: usize, reason: String, absent: &mut Option<layout::Absent>| {
+            if absent.as_ref().is_none_or(|a| track < a.from) {
+                *absent = Some(layout::Absent {
+                    from: track,
+                    reason,
+                });
+            }
+        };
         let mut files = Vec::with_capacity(sheet.files.len());
-        for (entry, used) in sheet.files.iter().zip(&used) {
+        for (f, (entry, used)) in sheet.files.iter().zip(&used).enumerate() {
             if !used {
                 warnings.push(entry.pos.warning(
                     cue,
@@ -75,23 +103,60 @@ impl CueSource {
                 files.push(None);
                 continue;
             }
-            let path = files::locate(
+            let path = match files::locate(
                 cue,
                 &entry.name,
                 entry.kind,
                 only_file,
                 entry.pos,
                 &mut warnings,
-            )?;
+            ) {
+                Ok(path) => path,
+                // The sheet's first track is never absent: with nothing else to read, the sheet
+                // is refused as before.
+                Err(error) => match only_absent(f)
+                    .filter(|&track| track > 0)
+                    .and_then(|track| Some((track, sheet.tracks.get(track)?)))
+                {
+                    Some((track, track_entry)) => {
+                        mark_absent(
+                            track,
+                            format!(
+                                "track {} ({}) is not in the image: {error}",
+                                track_entry.number,
+                                track_entry.kind.keyword()
+                            ),
+                            &mut absent,
+                        );
+                        files.push(None);
+                        continue;
+                    }
+                    None => return Err(error),
+                },
+            };
             files.push(Some(files::open(path, entry.kind, &mut warnings)?));
         }
-        for track in &sheet.tracks {
+        for (t, track) in sheet.tracks.iter().enumerate() {
             for index in &track.indexes {
                 let wave = files
                     .get(index.file)
                     .and_then(Option::as_ref)
                     .is_some_and(|f| f.kind == FileType::Wave);
-                if wave && !track.kind.is_audio() {
+                if wave && !track.kind.is_audio() && t >= may_be_absent && t > 0 {
+                    // What EAC writes for the data track of an Enhanced CD it copied the audio of.
+                    mark_absent(
+                        t,
+                        track.pos.warning(
+                            cue,
+                            format!(
+                                "track {} ({}) is not in the image: its FILE is WAVE, which holds only audio",
+                                track.number,
+                                track.kind.keyword()
+                            ),
+                        ),
+                        &mut absent,
+                    );
+                } else if wave && !track.kind.is_audio() {
                     return Err(track.pos.error(
                         cue,
                         format!(
@@ -126,7 +191,37 @@ impl CueSource {
                 })
             })
             .collect();
-        let (mut disc, storage) = layout::build(cue, &sheet, &spans, &mut warnings)?;
+        let mut torn = Vec::new();
+        let (mut disc, storage) =
+            layout::build(cue, &sheet, &spans, &mut absent, &mut torn, &mut warnings)?;
+        let mut left_out: Vec<String> = absent
+            .map(|a| {
+                let numbers: Vec<String> = sheet
+                    .tracks
+                    .get(a.from..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| format!("{:02}", t.number))
+                    .collect();
+                warnings.push(format!(
+                    "{}; TRACK {} left out (conversions that need {} are refused)",
+                    a.reason,
+                    numbers.join(", "),
+                    if numbers.len() == 1 { "it" } else { "them" }
+                ));
+                let mut lost = vec![a.reason];
+                let after = sheet.tracks.get(a.from + 1..).unwrap_or_default();
+                lost.extend(after.iter().map(|t| {
+                    format!(
+                        "track {} ({}) is not in the image: it follows a track with no data",
+                        t.number,
+                        t.kind.keyword()
+                    )
+                }));
+                lost
+            })
+            .unwrap_or_default();
+        left_out.extend(torn);
 
         let mut cd_text = None;
         if let Some((name, pos)) = &sheet.cd_text_file {
@@ -153,6 +248,7 @@ impl CueSource {
             cd_text,
             comments: sheet.comments,
             warnings,
+            left_out,
             scratch: Vec::new(),
         })
     }
@@ -250,10 +346,11 @@ impl SectorSource for CueSource {
                 .get_mut((done as usize) * size..((done + run) as usize) * size)
                 .ok_or_else(|| Error::Usage("read buffer too small".to_string()))?;
             if file_size == size {
-                read_at(&file.file, &file.path, offset, dst)?;
+                file.file.read_exact_at(&file.path, dst, offset)?;
             } else {
                 self.scratch.resize(run as usize * file_size, 0);
-                read_at(&file.file, &file.path, offset, &mut self.scratch)?;
+                file.file
+                    .read_exact_at(&file.path, &mut self.scratch, offset)?;
                 for (stored, body) in self
                     .scratch
                     .chunks_exact(file_size)
@@ -327,6 +424,10 @@ impl SectorSource for CueSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    fn left_out(&self) -> Vec<String> {
+        self.left_out.clone()
     }
 }
 

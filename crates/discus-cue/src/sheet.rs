@@ -401,11 +401,24 @@ impl Parser<'_> {
         self.sheet.warnings.push(warning);
     }
 
-    /// Checks that the track just ended has its INDEX 01.
-    fn end_track(&self) -> Result<()> {
-        if let Some(track) = self.sheet.tracks.last()
+    /// Checks that the track just ended has its INDEX 01. The sheet's last track may have only
+    /// INDEX 00 (a rip cut off after the last pregap): its INDEX 00 is taken as the start, as MAME's
+    /// chdman takes the rest of the file as the last track, with a warning.
+    fn end_track(&mut self, last: bool) -> Result<()> {
+        if let Some(track) = self.sheet.tracks.last_mut()
             && !track.indexes.iter().any(|i| i.number == 1)
         {
+            if last && let Some(zero) = track.indexes.first_mut().filter(|i| i.number == 0) {
+                zero.number = 1;
+                let (pos, number) = (zero.pos, track.number);
+                self.warn(
+                    pos,
+                    format!(
+                        "TRACK {number:02}, the last, has INDEX 00 and no INDEX 01; INDEX 00 is taken as its start"
+                    ),
+                );
+                return Ok(());
+            }
             return Err(track.pos.error(
                 self.path,
                 format!("TRACK {:02} has no INDEX 01", track.number),
@@ -650,7 +663,7 @@ impl Parser<'_> {
         if self.sheet.files.is_empty() {
             return Err(pos.error(path, "TRACK before any FILE"));
         }
-        self.end_track()?;
+        self.end_track(false)?;
         let (Some(value), Some(mode)) = (tokens.get(1), tokens.get(2)) else {
             return Err(pos.error(
                 path,
@@ -778,7 +791,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Sheet> {
         parser.line(number, line)?;
         last_line = number;
     }
-    parser.end_track()?;
+    parser.end_track(true)?;
     if parser.sheet.tracks.is_empty() {
         return Err(Error::at_line(
             path,
@@ -1000,6 +1013,25 @@ mod tests {
         assert!(m.contains("SESSION 03"), "{m}");
         let (l, _, _) = error("FILE a.bin BINARY\nPREGAP 00:02:00\n");
         assert_eq!(l, 2);
+    }
+
+    #[test]
+    fn i11_15_last_track_with_only_index_00_starts_there() {
+        let s = sheet(
+            "FILE a.bin BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\nTRACK 02 AUDIO\nINDEX 00 00:02:00\n",
+        );
+        let last = &s.tracks[1];
+        assert_eq!(last.indexes.len(), 1);
+        assert_eq!((last.indexes[0].number, last.indexes[0].frames), (1, 150));
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("line 5"), "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("INDEX 00"), "{:?}", s.warnings);
+        // Only the last track: a track in the middle without INDEX 01 is still refused.
+        let (l, _, m) = error(
+            "FILE a.bin BINARY\nTRACK 01 AUDIO\nINDEX 00 00:00:00\nTRACK 02 AUDIO\nINDEX 01 00:02:00\n",
+        );
+        assert_eq!(l, 2);
+        assert!(m.contains("no INDEX 01"), "{m}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use discus_core::output::{self, Destination, Output};
 use discus_core::plan::{self, sectors_delivered};
 use discus_core::{
-    Arrivals, Capabilities, Control, Disc, Error, Form, Msf, Plan, Result, SectorSink,
+    Arrivals, Capabilities, Control, Disc, Error, Form, Gap, Lba, Msf, Plan, Result, SectorSink,
     SectorSource, Subchannel, Text, Track, TrackMode, WriteOptions,
 };
 
@@ -66,6 +66,25 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         },
         |track| (track.pregap.stored && track.pregap.sectors > 0, false),
     );
+    // A sheet's first byte is LBA 0: a track 1 that starts later needs its pregap (PREGAP), and a
+    // stored pregap reaching below LBA 0 (an NRG keeping LBA -150..-1 with something other than
+    // silence) is cut there; the conversion checks the sectors left out as any dropped gap.
+    plan.notes.extend(plan.disc.fill_before_first_track());
+    if let Some(first) = plan
+        .disc
+        .sessions
+        .first_mut()
+        .and_then(|s| s.tracks.first_mut())
+        && first.first_lba() < Lba(0)
+    {
+        first.pregap = match u32::try_from(first.start.0) {
+            Ok(own) if own > 0 => Gap {
+                sectors: own,
+                ..first.pregap
+            },
+            _ => Gap::NONE,
+        };
+    }
     plan.notes.extend(notes(&plan.disc));
     Ok(plan)
 }
@@ -487,6 +506,7 @@ mod tests {
             tracks,
             losses: Vec::new(),
             notes: Vec::new(),
+            raw_sectors: true,
             refused: Vec::new(),
         }
     }

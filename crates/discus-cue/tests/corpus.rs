@@ -86,10 +86,13 @@ fn p1_has_stored_pregaps_flags_and_the_boing_fallback() {
     let tracks: Vec<_> = source.disc().tracks().cloned().collect();
     assert_eq!(tracks.len(), 2);
     assert_eq!(tracks[0].pregap, Gap::stored(75));
-    assert_eq!((tracks[0].start, tracks[0].length), (Lba(0), 75));
-    assert_eq!(tracks[0].first_lba(), Lba(-75));
+    // The BIN begins at LBA 0 (00:02:00), so track 1's INDEX 01 is at 75 and track 2's at 225,
+    // lead-out 302: what libcdio's cd-info lists for this sheet.
+    assert_eq!((tracks[0].start, tracks[0].length), (Lba(75), 75));
+    assert_eq!(tracks[0].first_lba(), Lba(0));
     assert_eq!(tracks[1].pregap, Gap::stored(75));
-    assert_eq!((tracks[1].start, tracks[1].length), (Lba(150), 77));
+    assert_eq!((tracks[1].start, tracks[1].length), (Lba(225), 77));
+    assert_eq!(source.disc().lead_out(), Some(Lba(302)));
     for track in &tracks {
         assert_eq!(track.mode, TrackMode::Audio);
         assert_eq!(track.control, Control(Control::COPY_PERMITTED));

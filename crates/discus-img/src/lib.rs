@@ -113,11 +113,17 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
     let size = form.size() as u64;
     let whole = len / size;
     let mut source_warnings = Vec::new();
-    if len % size != 0 {
-        source_warnings.push(format!(
-            "the size ({len} bytes) is not a whole number of {size}-byte sectors; the last {} bytes are ignored",
-            len % size
-        ));
+    // A torn last sector is data no target can hold: a loss each conversion refuses.
+    let torn = (len % size != 0).then(|| {
+        format!(
+            "{}: the last {} byte(s), at byte {}, do not make a whole {size}-byte sector",
+            path.display(),
+            len % size,
+            whole * size
+        )
+    });
+    if let Some(torn) = &torn {
+        source_warnings.push(format!("{torn}; they are not read"));
     }
     if whole == 0 {
         return Err(Error::at_offset(path, 0, "the file holds no whole sector"));
@@ -150,6 +156,9 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
         );
     for warning in source_warnings {
         source = source.with_warning(warning);
+    }
+    if let Some(torn) = torn {
+        source = source.with_left_out(torn);
     }
     Ok(Box::new(source))
 }

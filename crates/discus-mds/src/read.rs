@@ -8,6 +8,8 @@
 //! * its *pregap* (extra block) is stored when the MDF holds that many sectors right before the
 //!   start offset, after the previous track's data, and generated otherwise; the 150-sector
 //!   pregap of a session's first track that no image stores is the model's session gap, not a gap;
+//!   the disc's first track counts its pregap from LBA −150, so only the part from LBA 0 to its
+//!   INDEX 01 (hidden track one audio) is a gap in the model, unless the MDF stores all of it;
 //! * addresses between a track's end and the next track's pregap (or the session's end) are its
 //!   *postgap*, stored when the MDF holds exactly those sectors after the track's data.
 
@@ -112,6 +114,8 @@ pub(crate) struct MdsSource {
     storage: Vec<Storage>,
     details: Vec<(String, String)>,
     warnings: Vec<String>,
+    /// A DVD whose data file holds fewer sectors than its descriptor says.
+    truncation: Option<discus_core::iso9660::Truncation>,
 }
 
 impl SectorSource for MdsSource {
@@ -163,6 +167,10 @@ impl SectorSource for MdsSource {
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
+
+    fn truncation(&self) -> Option<discus_core::iso9660::Truncation> {
+        self.truncation
+    }
 }
 
 /// What a track block says, decoded and checked.
@@ -170,6 +178,8 @@ struct Decoded {
     number: u8,
     session: u8,
     session_first: bool,
+    /// The first track of the disc, whose pregap is counted from LBA −150.
+    disc_first: bool,
     mode: TrackMode,
     form: Form,
     control: u8,
@@ -414,6 +424,7 @@ fn build(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
                 number: block.point,
                 session: number,
                 session_first: first,
+                disc_first: decoded.is_empty(),
                 mode,
                 form,
                 control: block.adr_control & 0x0F,
@@ -517,6 +528,7 @@ fn build(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         storage,
         details,
         warnings,
+        truncation: None,
     })
 }
 
@@ -582,12 +594,11 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         0 => held,
         n => u64::from(n),
     };
-    if held < declared {
-        warnings.push(format!(
-            "the data file is truncated: the descriptor says {declared} sectors, {} holds {held}",
-            stream.name()
-        ));
-    }
+    let truncation = (held < declared).then_some(discus_core::iso9660::Truncation {
+        declared_by: "descriptor",
+        recorded: declared,
+        held,
+    });
     let sectors = u32::try_from(declared.min(held))
         .ok()
         .filter(|&n| n > 0 && n <= MAX_ADDRESS)
@@ -618,8 +629,8 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
             format!("{}.{}", header.version[0], header.version[1]),
         ),
         (
-            "medium".to_string(),
-            format!("DVD (type {:#04x}), {}", header.medium, medium.name()),
+            "medium type".to_string(),
+            format!("{:#04x} (DVD)", header.medium),
         ),
         ("data files".to_string(), stream.name()),
     ];
@@ -636,6 +647,7 @@ fn build_dvd(mds: &Path, descriptor: &Descriptor) -> Result<MdsSource> {
         streams: vec![stream],
         details,
         warnings,
+        truncation,
     })
 }
 
@@ -712,6 +724,7 @@ fn place(
 
     let mut pregap_stored = vec![false; tracks.len()];
     let mut postgap_stored = vec![false; tracks.len()];
+    let mut whole_pregap = vec![false; tracks.len()];
     // The previous track in the same stream: (index, end of its data in the stream).
     let mut previous: Vec<Option<(usize, u64)>> = vec![None; streams.len()];
     for (index, track) in tracks.iter().enumerate() {
@@ -760,7 +773,13 @@ fn place(
             ));
         }
         let free = track.offset - before_end;
-        let pre = u64::from(track.pregap) * size;
+        // The disc's first track may store its whole pregap (from LBA −150) or only the part the
+        // model counts (from LBA 0); the bytes before its data say which.
+        if track.disc_first && track.pregap != model_pregap_sectors(track) {
+            let whole = u64::from(track.pregap) * size;
+            whole_pregap[index] = whole > 0 && free == whole;
+        }
+        let pre = u64::from(stored_pregap_sectors(track, whole_pregap[index])) * size;
         let post = u64::from(before_post) * before_size;
         // Which stored gaps explain the bytes between the two tracks' data: pregap first.
         let choice = [(true, true), (true, false), (false, true), (false, false)]
@@ -806,7 +825,7 @@ fn place(
     for (index, track) in tracks.iter().enumerate() {
         let size = track.form.size() as u64;
         let pregap = if pregap_stored[index] {
-            Gap::stored(track.pregap)
+            Gap::stored(stored_pregap_sectors(track, whole_pregap[index]))
         } else {
             Gap::generated(model_pregap_sectors(track))
         };
@@ -844,9 +863,24 @@ fn place(
 /// The pregap a track has in the model when it is not stored: a session's first track has the
 /// standard 150 sectors in the session gap, so only a different count is a gap of its own.
 fn model_pregap_sectors(track: &Decoded) -> u32 {
-    if track.session_first && track.pregap == SESSION_PREGAP {
+    let from = i64::from(track.start.0) - i64::from(track.pregap);
+    if track.disc_first && from == -i64::from(SESSION_PREGAP) {
+        // Counted from LBA −150 to INDEX 01: only what lies from LBA 0 on is the track's own
+        // (hidden track one audio). Real images say 150 with INDEX 01 at LBA 0: no gap at all.
+        u32::try_from(track.start.0).unwrap_or(0)
+    } else if track.session_first && track.pregap == SESSION_PREGAP {
         0
     } else {
         track.pregap
+    }
+}
+
+/// The pregap sectors the MDF stores for `track` when it stores its pregap: all of them when
+/// `whole` (the disc's first track stored from LBA −150), else the part the model counts.
+fn stored_pregap_sectors(track: &Decoded, whole: bool) -> u32 {
+    if whole {
+        track.pregap
+    } else {
+        model_pregap_sectors(track)
     }
 }

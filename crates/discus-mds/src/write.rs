@@ -124,6 +124,19 @@ fn written_pregap(first_of_session: bool, pregap: Gap) -> u32 {
     }
 }
 
+/// The pregap of the disc's first track, counted as Alcohol counts it: from LBA −150 (the
+/// standard pregap, which the model names only when a source stores it) to INDEX 01, so that a
+/// track 1 with hidden audio before it says 150 + its own pregap. A pregap the model has reaching
+/// below LBA 0 is written as it is.
+fn first_track_pregap(track: &discus_core::Track) -> u32 {
+    if track.first_lba() >= Lba(0) {
+        let from_standard = track.start.distance_from(Lba(-(SESSION_PREGAP as i32)));
+        u32::try_from(from_standard).unwrap_or(SESSION_PREGAP)
+    } else {
+        track.pregap.sectors
+    }
+}
+
 fn msf_bytes(lba: Lba) -> [u8; 3] {
     let msf = lba.to_absolute_msf();
     [msf.minutes, msf.seconds, msf.frames]
@@ -172,7 +185,11 @@ pub(crate) fn layout(plan: &Plan, mdf_name: &str) -> Result<(Vec<u8>, Vec<u64>)>
                 session.number
             )));
         };
-        let first_pregap = written_pregap(true, first.pregap);
+        let first_pregap = if index == 0 {
+            first_track_pregap(first)
+        } else {
+            written_pregap(true, first.pregap)
+        };
         let start = Lba(first.start.0 - first_pregap as i32);
         let end = last.end_lba();
         let count = blocks_in(index, session.tracks.len());
@@ -240,7 +257,11 @@ pub(crate) fn layout(plan: &Plan, mdf_name: &str) -> Result<(Vec<u8>, Vec<u64>)>
             builder.extra(
                 extra_at,
                 Extra {
-                    pregap: written_pregap(position == 0, track.pregap),
+                    pregap: if index == 0 && position == 0 {
+                        first_pregap
+                    } else {
+                        written_pregap(position == 0, track.pregap)
+                    },
                     length: track.length,
                 },
             );

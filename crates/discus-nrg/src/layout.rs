@@ -12,7 +12,8 @@
 //! * **Track 1's own pregap** (LBA −150..−1) is on every disc and formats other than NRG leave it
 //!   out. When an NRG stores it as nothing but what discus would generate (zeros, silence, empty
 //!   data sectors), the model does not claim it, so converting to a format without gaps, or to a
-//!   sheet whose track 1 starts at INDEX 01 00:00:00, loses nothing.
+//!   sheet (whose first byte is LBA 0), loses nothing. A longer track 1 pregap (hidden track one
+//!   audio: libcdio's `p1.nrg` stores 300 sectors, INDEX 01 at LBA 150) keeps its part from LBA 0.
 
 use discus_core::flat::read_exact_at;
 use discus_core::sector::subchannel::Generator;
@@ -317,8 +318,9 @@ impl Reader<'_> {
         track.indexes.sort_by_key(|i| i.lba);
     }
 
-    /// Drops track 1's pregap from the model when it is the disc's standard pregap and holds
-    /// only what discus would generate (see the module notes).
+    /// Drops LBA −150..−1 from track 1's pregap in the model when they hold only what discus
+    /// would generate (see the module notes); a longer pregap (hidden track one audio) keeps its
+    /// part from LBA 0 on, as a cue sheet or CloneCD image of the same disc holds it.
     pub(crate) fn hide_standard_pregap(
         &mut self,
         disc: &mut Disc,
@@ -330,7 +332,9 @@ impl Reader<'_> {
         ) else {
             return Ok(());
         };
-        if track.start != Lba(0) || track.pregap.sectors != STANDARD_PREGAP {
+        if track.first_lba() != Lba(-(STANDARD_PREGAP as i32))
+            || track.pregap.sectors < STANDARD_PREGAP
+        {
             return Ok(());
         }
         if track.pregap.stored {
@@ -348,7 +352,13 @@ impl Reader<'_> {
                 "150 sectors stored (LBA -150..-1), identical to a generated pregap".into(),
             ));
         }
-        track.pregap = Gap::NONE;
+        track.pregap = match track.pregap.sectors - STANDARD_PREGAP {
+            0 => Gap::NONE,
+            rest => Gap {
+                sectors: rest,
+                ..track.pregap
+            },
+        };
         Ok(())
     }
 }

@@ -8,8 +8,9 @@
 //!
 //! * Every sector from each track's INDEX 00 to its end is stored, because a disc-at-once image is
 //!   a copy of the session: the `DAOX` offsets have no room for a gap the file does not hold.
-//!   Track 1 always starts with its 150-sector pregap (generated when the source lacks it), so a
-//!   Mode 1 disc begins with 150 × 2048 bytes — what `nrg2iso` skips blindly.
+//!   Track 1's pregap always reaches down to LBA −150 (generated where the source does not store
+//!   it), so a Mode 1 disc begins with 150 × 2048 bytes — what `nrg2iso` skips blindly — and a
+//!   track 1 with a longer pregap (hidden track one audio) keeps its INDEX 01 address.
 //! * Mode codes: Mode 1 as 2048-byte user data (0x00), Mode 2 as whole 2352-byte sectors (0x06,
 //!   so XA subheaders and Form 2 survive), audio as 0x07. Stored subchannel is kept with the
 //!   2448-byte codes 0x0F/0x10/0x11. These are the codes MAME's `chdman` accepts, except the
@@ -17,8 +18,8 @@
 //!   `--sector-size 2352` keeps Mode 1 whole (0x05); `--sector-size 2336` stores Mode 2 as 0x03.
 //! * Postgaps are stored as part of their track: NRG has no field for them.
 //! * Sessions keep their addresses: the cue chunk of each session says where its tracks are.
-//!   The cue chunks hold INDEX 00 and 01 only: libcdio aborts on any other entry, and index marks
-//!   are not sector data (the plan notes them).
+//!   The cue chunks hold INDEX 00 and 01 only: libcdio aborts on any other entry, so the plan
+//!   lists every INDEX 02 and later as a loss, refused unless lossy conversions are allowed.
 
 use std::path::Path;
 
@@ -116,22 +117,50 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         |track, stored| form_for(track.mode, stored, keep_subchannel, sizing),
         |_| (true, true),
     );
-    // Track 1's pregap is on every disc and Nero stores it; make it when the source has none.
+    // A disc-at-once NRG holds the disc from LBA −150, the standard pregap Nero stores; track 1's
+    // pregap reaches down there. The part the source does not store (usually −150..−1, before
+    // the first byte of a cue sheet's BIN) is generated; a pregap the source stores from LBA 0
+    // (hidden track one audio) stays where it is, so the addresses do not move.
     if let Some(first) = plan
         .disc
         .sessions
         .first_mut()
         .and_then(|s| s.tracks.first_mut())
-        && !first.pregap.stored
-        && first.pregap.sectors < STANDARD_PREGAP
     {
-        first.pregap = Gap::generated(STANDARD_PREGAP);
+        let lowest = Lba(-(STANDARD_PREGAP as i32));
+        if let Ok(extra) = u32::try_from(first.first_lba().distance_from(lowest))
+            && extra > 0
+        {
+            first.pregap = Gap {
+                sectors: first.pregap.sectors + extra,
+                ..first.pregap
+            };
+        }
     }
     close_gaps(&mut plan.disc, &path)?;
     let notes = metadata_notes(&plan.disc);
     plan.find_losses(source);
     plan.notes.extend(notes);
+    plan.losses.extend(index_losses(&plan.disc));
     Ok(plan)
+}
+
+/// INDEX 02 and later, one sentence each: the cue chunk cannot carry them (libcdio's reader
+/// aborts on any entry but INDEX 00 and 01), so writing the NRG drops them — a loss.
+fn index_losses(disc: &Disc) -> Vec<String> {
+    disc.tracks()
+        .flat_map(|track| {
+            track.indexes.iter().map(move |index| {
+                format!(
+                    "INDEX {:02} of track {} at LBA {} ({}) is not written: NRG readers (libcdio) cannot read cue entries beyond INDEX 01",
+                    index.number,
+                    track.number,
+                    index.lba,
+                    index.lba.to_absolute_msf()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Tracks of a session must follow each other: space between them becomes pregap (or, when the
@@ -207,12 +236,6 @@ fn metadata_notes(disc: &Disc) -> Vec<String> {
                 track.number
             ));
         }
-    }
-    for track in disc.tracks().filter(|t| !t.indexes.is_empty()) {
-        notes.push(format!(
-            "track {}: INDEX 02 and later are not written (libcdio cannot read NRG cue entries beyond INDEX 01)",
-            track.number
-        ));
     }
     let has_text = !disc.text.is_empty() || disc.tracks().any(|t| !t.text.is_empty());
     if disc.cd_text_packs.is_none() && has_text && cdtext::encode(disc).is_none() {

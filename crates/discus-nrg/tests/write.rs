@@ -141,10 +141,21 @@ fn a_mixed_disc_keeps_gaps_and_metadata() {
     let mut source = Memory::new(disc.clone(), vec![Form::Raw; 3], fill);
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("mixed.nrg");
-    let plan = write(&mut source, &out, &WriteOptions::default()).unwrap();
-    assert!(plan.losses.is_empty(), "{:?}", plan.losses);
-    assert_eq!(plan.notes.len(), 1, "{:?}", plan.notes);
-    assert!(plan.notes[0].contains("INDEX 02"));
+    // The cue chunk cannot carry INDEX 02: refused unless lossy conversions are allowed.
+    let refused = write(&mut source, &out, &WriteOptions::default()).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("INDEX 02 of track 2 at LBA 500 (00:08:50)"),
+        "{refused}"
+    );
+    let lossy = WriteOptions {
+        allow_lossy: true,
+        ..WriteOptions::default()
+    };
+    let plan = write(&mut source, &out, &lossy).unwrap();
+    assert_eq!(plan.losses.len(), 1, "{:?}", plan.losses);
+    assert!(plan.notes.is_empty(), "{:?}", plan.notes);
     let file = std::fs::read(&out).unwrap();
     let s = 2352u64;
     let data_end = 150 * 2048 + 300 * 2048;
@@ -176,7 +187,7 @@ fn a_mixed_disc_keeps_gaps_and_metadata() {
     );
     let tracks: Vec<_> = read.tracks().collect();
     assert_eq!(tracks[1].isrc.as_deref(), Some("USXYZ2600001"));
-    // Index marks are not written (a note says so); the rest of the cue chunk is.
+    // Index marks are not written (the plan lists them as lost); the rest of the cue chunk is.
     assert!(tracks[1].indexes.is_empty());
     assert_eq!(
         tracks[1].control,

@@ -42,6 +42,7 @@
 //! re-exported as [`core`].
 
 mod registry;
+mod unknown;
 
 // The README's Rust examples run as doctests, so what a new user copies from it works.
 #[cfg(doctest)]
@@ -58,6 +59,8 @@ pub use discus_core::{
     Compression, Confidence, Disc, Error, Form, Format, Report, Result, SectorSource, Track,
     TrackMode, WriteOptions,
 };
+/// The filesystems inside an image (ISO 9660, Joliet, Rock Ridge, El Torito, UDF).
+pub use discus_fs as fs;
 pub use registry::{find, formats, probe, target_for};
 
 /// Settings for a device (format, block size, encoder, and why), from the compressed formats.
@@ -92,6 +95,12 @@ pub fn open(path: &Path) -> Result<Opened> {
     let format = probe(path)?;
     let source = (format.open)(path)?;
     Ok(Opened { format, source })
+}
+
+/// Opens the filesystems of `path`'s first data track, whatever container holds it.
+pub fn open_filesystem(path: &Path) -> Result<fs::Image> {
+    let Opened { source, .. } = open(path)?;
+    fs::Image::open(source, path)
 }
 
 /// Opens `path` as `format`, without probing.
@@ -224,6 +233,8 @@ pub struct Info {
     pub details: Vec<(String, String)>,
     /// What the reader tolerated.
     pub warnings: Vec<String>,
+    /// The game, where a console disc says it (serial, title, platform).
+    pub game: Option<fs::game::Game>,
 }
 
 /// Reads the layout of `path` and the ISO 9660 volume of its first data track.
@@ -243,6 +254,16 @@ pub fn info(path: &Path) -> Result<Info> {
     let truncation = truncation_of(&*source, volumes.as_ref());
     let mut disc = disc;
     disc.medium = settled_medium(disc.medium, volumes.as_ref());
+    let details = source.details();
+    let warnings = warnings::group(source.warnings());
+    // Naming the game is a bonus: a disc whose filesystem cannot be read still has an `info`.
+    let game = match volumes.is_some() {
+        true => fs::Image::open(source, path)
+            .and_then(|mut image| fs::game::identify(&mut image))
+            .ok()
+            .filter(|game| !game.is_empty()),
+        false => None,
+    };
     Ok(Info {
         path: path.to_path_buf(),
         format,
@@ -253,8 +274,9 @@ pub fn info(path: &Path) -> Result<Info> {
         volume: volumes.as_ref().and_then(|v| v.iso.clone()),
         volumes,
         truncation,
-        details: source.details(),
-        warnings: warnings::group(source.warnings()),
+        details,
+        warnings,
+        game,
     })
 }
 
@@ -263,10 +285,13 @@ pub fn volume_of(source: &mut dyn SectorSource) -> Result<Option<Volume>> {
     Ok(read_volumes(source)?.and_then(|v| v.iso))
 }
 
-/// Whether the image holds fewer sectors of its first data track than its volumes say.
+/// Whether the image holds fewer sectors than its container says (checked first: it is the
+/// container's own fault) or fewer of its first data track than its volumes say.
 pub fn truncation_of(source: &dyn SectorSource, volumes: Option<&Volumes>) -> Option<Truncation> {
-    let (_, _, held) = first_data_track(source)?;
-    volumes?.truncation(held)
+    if let Some(truncation) = source.truncation() {
+        return Some(truncation);
+    }
+    volumes?.truncation(first_data_track(source)?.session_end)
 }
 
 /// The medium with what the volumes show: a second (layer 1) volume makes a DVD dual-layer and

@@ -11,6 +11,12 @@ use discus_core::{Confidence, Error, Format, IoContext, Probe, Result};
 static FORMATS: &[&Format] = &[
     #[cfg(feature = "cue")]
     &discus_cue::FORMAT,
+    #[cfg(feature = "toc")]
+    &discus_toc::FORMAT,
+    #[cfg(feature = "ecm")]
+    &discus_ecm::FORMAT,
+    #[cfg(feature = "gdi")]
+    &discus_gdi::FORMAT,
     #[cfg(feature = "cso")]
     &discus_cso::CSO,
     #[cfg(feature = "cso")]
@@ -19,6 +25,8 @@ static FORMATS: &[&Format] = &[
     &discus_cso::DAX,
     #[cfg(feature = "nrg")]
     &discus_nrg::FORMAT,
+    #[cfg(feature = "chd")]
+    &discus_chd::FORMAT,
     #[cfg(feature = "iso")]
     &discus_iso::FORMAT,
     // Sheets before the raw reader: a lone `.mdf` or a CloneCD `.img` also looks raw.
@@ -142,6 +150,10 @@ pub fn probe(path: &Path) -> Result<&'static Format> {
         if confidence > Confidence::No && best.is_none_or(|(_, s)| score > s) {
             best = Some((format, score));
         }
+    }
+    // A format discus does not read, named by a surer signature, says what the file is.
+    if let Some(error) = crate::unknown::recognise(&probe, best.map(|(_, score)| score)) {
+        return Err(error);
     }
     best.map(|(f, _)| f).ok_or_else(|| Error::Unrecognised {
         path: path.to_path_buf(),

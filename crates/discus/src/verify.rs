@@ -254,8 +254,12 @@ pub struct Verification {
     pub warnings: Vec<String>,
     /// The DAT's verdict, when a DAT was given.
     pub dat: Option<DatMatch>,
+    /// Hashes the container keeps of itself (a CHD's SHA-1s), recomputed: each must match.
+    pub stored_hashes: Vec<discus_core::StoredHash>,
     /// Set when the image holds fewer sectors than its volume says: a failed check.
     pub truncation: Option<Truncation>,
+    /// The disc's medium: a DVD or BD is hashed as its 2048-byte sectors (the ISO).
+    pub medium: discus_core::Medium,
 }
 
 impl Verification {
@@ -268,6 +272,10 @@ impl Verification {
     pub fn passed(&self) -> bool {
         self.bad_sectors() == 0
             && self.truncation.is_none()
+            && self
+                .stored_hashes
+                .iter()
+                .all(discus_core::StoredHash::matches)
             && self.dat.as_ref().is_none_or(|d| d.complete)
     }
 }
@@ -535,6 +543,7 @@ pub fn verify_source(
             _ => by_tracks,
         }
     });
+    let stored_hashes = source.stored_hashes()?;
     Ok(Verification {
         path: source.files().into_iter().next().unwrap_or_default(),
         format,
@@ -544,7 +553,9 @@ pub fn verify_source(
         iso,
         warnings: crate::warnings::group(source.warnings()),
         dat,
+        stored_hashes,
         truncation,
+        medium: plan.disc.medium,
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use discus::core::containment;
 
 use super::archive;
+pub use super::shard::Shard;
 
 /// Extensions of files that describe other files: opened first, so their data files are known
 /// before anything is taken for an image of its own.
@@ -396,67 +397,9 @@ pub fn collisions(items: &[Item]) -> BTreeMap<usize, String> {
     clashes
 }
 
-/// `K/N`, K from 1 to N.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// Which slice, from 1.
-    pub index: usize,
-    /// How many slices.
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Shard, String> {
-        let (k, n) = text
-            .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not K/N (for example 2/8)"))?;
-        let index: usize = k
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{k}' is not a number"))?;
-        let count: usize = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{n}' is not a number"))?;
-        if count == 0 || index == 0 || index > count {
-            return Err(format!(
-                "shard {index}/{count}: K runs from 1 to N, and N is at least 1"
-            ));
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl Shard {
-    /// Whether the item at `position` of the key-sorted list belongs to this slice: a
-    /// round-robin deal, so slices differ in size by at most one item.
-    pub fn takes(&self, position: usize) -> bool {
-        position % self.count == self.index - 1
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shards_parse_and_cover_everything_once() {
-        assert!("0/3".parse::<Shard>().is_err());
-        assert!("4/3".parse::<Shard>().is_err());
-        assert!("x".parse::<Shard>().is_err());
-        let shards: Vec<Shard> = (1..=3)
-            .map(|k| {
-                format!("{k}/3")
-                    .parse()
-                    .unwrap_or(Shard { index: 1, count: 1 })
-            })
-            .collect();
-        for position in 0..10 {
-            assert_eq!(shards.iter().filter(|s| s.takes(position)).count(), 1);
-        }
-    }
 
     #[test]
     fn keys_use_forward_slashes() {

@@ -145,7 +145,8 @@ pub fn file_name(shard: Option<Shard>) -> String {
     }
 }
 
-fn journals_in(folder: &Path) -> Vec<PathBuf> {
+/// The journals in `folder`, sorted by name.
+pub fn journals_in(folder: &Path) -> Vec<PathBuf> {
     let mut list: Vec<PathBuf> = std::fs::read_dir(folder)
         .map(|entries| {
             entries
@@ -168,7 +169,10 @@ fn journals_in(folder: &Path) -> Vec<PathBuf> {
 #[derive(Debug, Default)]
 pub struct Known {
     folder: PathBuf,
-    states: HashMap<String, State>,
+    /// Each item's state with the time of the line that gave it: across journals (shards of
+    /// two splits, an unsharded run after the shards) the latest line counts, not the file read
+    /// last.
+    states: HashMap<String, (f64, State)>,
     /// Every output each item's events recorded, by item: the files a rerun may take for its
     /// own (the latest record of each path counts).
     own: HashMap<String, Vec<OutputRecord>>,
@@ -257,7 +261,14 @@ impl Known {
             },
             _ => return,
         };
-        self.states.insert(state_key, state);
+        let time = value.get("time").and_then(Value::as_f64).unwrap_or(0.0);
+        if self
+            .states
+            .get(&state_key)
+            .is_none_or(|(latest, _)| *latest <= time)
+        {
+            self.states.insert(state_key, (time, state));
+        }
     }
 
     /// Every output the journals record discus writing for an item converted to `to`.
@@ -270,7 +281,7 @@ impl Known {
 
     /// The last state the journals give an item converted to `to`.
     pub fn state(&self, key: &str, to: &str) -> Option<&State> {
-        self.states.get(&state_key(key, to))
+        self.states.get(&state_key(key, to)).map(|(_, state)| state)
     }
 
     /// Every output any journal recorded (absolute): never taken as inputs.
@@ -283,8 +294,22 @@ impl Known {
 pub struct Journal {
     folder: PathBuf,
     file: Mutex<File>,
-    /// Whether another batch held a lock on a journal of this folder when this one opened.
+    /// Whether another batch held a lock on a journal of this folder when this one opened (or
+    /// may have: where locks do not work, assumed so).
     pub others_running: bool,
+    /// Why this run holds no lock on its journal: a file system without working locks (some
+    /// NFS mounts). The run goes on; only its own journal is written, so shards stay apart.
+    pub unlocked: Option<String>,
+}
+
+/// This machine's name, for the report's line per shard ("" where it cannot be read).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }
 
 fn now() -> f64 {
@@ -307,16 +332,20 @@ impl Journal {
             .open(&path)
             .with_context(|| path.display().to_string())?;
         // Called through the trait: std's own File::try_lock is newer than discus's minimum Rust.
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => {}
+        let unlocked = match fs4::FileExt::try_lock(&file) {
+            Ok(()) => None,
             Err(fs4::TryLockError::WouldBlock) => bail!(
                 "{}: another discus batch is running with this journal (same output folder and shard)",
                 path.display()
             ),
-            Err(fs4::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("{}: locking", path.display()));
-            }
-        }
+            // A shared folder need not support locks. Each shard appends to its own file and
+            // renames outputs into place, which needs none; what is lost is only the check
+            // against two runs of one shard at once, and knowing that no other run is writing.
+            Err(fs4::TryLockError::Error(e)) => Some(format!(
+                "{}: cannot lock ({e}); going on without: do not start this shard twice at once, and temporary files of killed runs are left in place",
+                path.display()
+            )),
+        };
         // A run killed while writing a line leaves it unfinished; start on a fresh line.
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len > 0 {
@@ -361,11 +390,12 @@ impl Journal {
                 other.display()
             );
         }
-        let others_running = !running.is_empty();
+        let others_running = !running.is_empty() || unlocked.is_some();
         Ok(Journal {
             folder,
             file: Mutex::new(file),
             others_running,
+            unlocked,
         })
     }
 
@@ -380,7 +410,21 @@ impl Journal {
 
     /// Appends one event for item `key` converted to `to`, with `fields` added.
     pub fn record(&self, event: &str, key: &str, to: &str, fields: Value) -> anyhow::Result<()> {
-        let mut line = json!({ "event": event, "key": key, "to": to, "time": now() });
+        self.append(
+            json!({ "event": event, "key": key, "to": to, "time": now() }),
+            fields,
+        )
+    }
+
+    /// Appends an event of the run itself (`run` when it starts, `end` when it ends): no item key,
+    /// so a reader that looks for items passes over it.
+    pub fn note(&self, event: &str, fields: Value) -> anyhow::Result<()> {
+        self.append(json!({ "event": event, "time": now() }), fields)
+    }
+
+    /// Appends `line` with `fields` added, as one write of one line: a run killed meanwhile
+    /// leaves at most one unfinished last line, which readers skip.
+    fn append(&self, mut line: Value, fields: Value) -> anyhow::Result<()> {
         if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), fields) {
             line.extend(extra);
         }
@@ -435,4 +479,33 @@ pub fn clean_leftovers(folder: &Path) -> Vec<PathBuf> {
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn across_journals_the_latest_line_counts_not_the_file_read_last() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // An item failed under a split in 3, then was converted under a split in 4; the file
+        // of the split in 4 sorts first.
+        let failed = r#"{"event":"failed","key":"in/a.iso","to":"cso","time":100.0,"error":"x"}"#;
+        let done = r#"{"event":"done","key":"in/a.iso","to":"cso","time":200.0,"outputs":[],"verified":false}"#;
+        std::fs::write(
+            dir.path().join("discus-batch.shard-2-of-3.jsonl"),
+            format!("{failed}\n"),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("discus-batch.shard-1-of-4.jsonl"),
+            format!("{done}\n"),
+        )
+        .expect("write");
+        let known = Known::read(dir.path());
+        assert!(matches!(
+            known.state("in/a.iso", "cso"),
+            Some(State::Done { .. })
+        ));
+    }
 }

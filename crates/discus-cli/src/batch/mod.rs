@@ -6,10 +6,12 @@
 pub mod archive;
 pub mod discover;
 pub mod journal;
+pub mod merge;
 pub mod report;
+pub mod shard;
 pub mod worker;
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -46,6 +48,8 @@ pub struct Options {
     pub json: bool,
     /// Only this slice of the items.
     pub shard: Option<Shard>,
+    /// Where `--shard auto` found the slice (`SLURM_ARRAY_TASK_ID=3`), for the journal.
+    pub shard_from: Option<String>,
     /// How to write.
     pub write: discus::WriteOptions,
     /// No warnings, no progress.
@@ -117,9 +121,41 @@ pub fn journal_folder(options: &Options) -> PathBuf {
     }
 }
 
-/// Decides each item's action from the journal and the outputs on disk.
-fn plan(options: &Options, items: &[Item], known: &Known) -> Vec<Action> {
-    let clashes = discover::collisions(items);
+/// `batch --report DIR`: merges every journal in `dir` and writes the summary; with INPUTs,
+/// also lists the items found under them that no journal mentions yet. Returns whether
+/// everything is finished and nothing failed.
+pub fn report(
+    dir: &Path,
+    inputs: &[PathBuf],
+    recursive: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let mut merged = merge::Merged::read(dir)?;
+    if !inputs.is_empty() {
+        // Keys do not depend on the output's name, so any extension does.
+        let naming = Naming {
+            out_dir: Some(dir),
+            extension: "out",
+        };
+        let skip = Known::read(dir).outputs().clone();
+        let keys = discover::discover(inputs, recursive, &naming, &skip)
+            .into_iter()
+            .map(|item| item.key)
+            .collect();
+        merged.expect(keys);
+    }
+    Ok(merged.write(out, json)?)
+}
+
+/// Decides each item's action from the journal and the outputs on disk. `clashes` are the
+/// items, by position in `items`, that must not run beside another one (see [`discover::collisions`]).
+fn plan(
+    options: &Options,
+    items: &[Item],
+    known: &Known,
+    clashes: &BTreeMap<usize, String>,
+) -> Vec<Action> {
     let to = options.to.name;
     items
         .iter()
@@ -197,16 +233,21 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
             .copied()
             .unwrap_or(options.to.name),
     };
-    let mut items = discover::discover(&options.inputs, options.recursive, &naming, &skip);
-    if let Some(shard) = options.shard {
-        items = items
-            .into_iter()
-            .enumerate()
-            .filter(|(position, _)| shard.takes(*position))
-            .map(|(_, item)| item)
-            .collect();
+    let found = discover::discover(&options.inputs, options.recursive, &naming, &skip);
+    // Over every item, before slicing: `a.iso` and `a.img` would both write `a.cso`, and may
+    // fall to different shards running at the same time.
+    let mut all_clashes = discover::collisions(&found);
+    let mut items = Vec::new();
+    let mut clashes = BTreeMap::new();
+    for (position, item) in found.into_iter().enumerate() {
+        if options.shard.is_none_or(|shard| shard.takes(&item.key)) {
+            if let Some(why) = all_clashes.remove(&position) {
+                clashes.insert(items.len(), why);
+            }
+            items.push(item);
+        }
     }
-    let actions = plan(options, &items, &known);
+    let actions = plan(options, &items, &known, &clashes);
     let labels: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
     let to_run = actions
         .iter()
@@ -257,6 +298,25 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
     }
 
     let journal = Journal::open(&journal_dir, options.shard)?;
+    if let Some(why) = &journal.unlocked
+        && !options.quiet
+        && !options.json
+    {
+        eprintln!("discus: warning: {why}");
+    }
+    // What this run set out to do: `batch --report` counts a shard's items not yet in any
+    // journal from it, and the time each shard took from it and the `end` line.
+    journal.note(
+        "run",
+        serde_json::json!({
+            "shard": options.shard.map(|s| s.to_string()),
+            "shard_from": options.shard_from,
+            "items": items.len(),
+            "to": options.to.name,
+            "host": journal::host_name(),
+            "pid": std::process::id(),
+        }),
+    )?;
     // Leftovers of a killed run: only when no other batch is writing into the same folder.
     let folders: BTreeSet<PathBuf> = items
         .iter()
@@ -367,5 +427,19 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
         }
         Ok(())
     })?;
-    Ok(reporter.finish(false)?)
+    let seconds = reporter.seconds();
+    let totals = reporter.finish(false)?;
+    journal.note(
+        "end",
+        serde_json::json!({
+            "converted": totals.converted,
+            "skipped": totals.skipped,
+            "failed": totals.failed,
+            "bytes_in": totals.bytes_in,
+            "bytes_out": totals.bytes_out,
+            "seconds": seconds,
+            "interrupted": totals.interrupted,
+        }),
+    )?;
+    Ok(totals)
 }

@@ -44,6 +44,23 @@ pub struct Reporter<'a> {
     totals: Totals,
     failures: Vec<(String, String)>,
     started: Instant,
+    /// Items that will run (not skipped or refused by the plan), and how many of them ended.
+    to_run: usize,
+    ran: usize,
+    /// When the first item started: the rate counts from there, not from discovery.
+    first_start: Option<Instant>,
+    /// When the last progress line went to a log (stderr not a terminal).
+    last_line: Option<Instant>,
+}
+
+/// A duration for people: `42 s`, `3 min 20 s`, `2 h 05 min`.
+pub fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+    }
 }
 
 /// Bytes for people: `1.5 MiB`.
@@ -77,9 +94,9 @@ impl<'a> Reporter<'a> {
         let (multi, overall) = if bars_wanted {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
             let overall = multi.add(ProgressBar::new(labels.len() as u64));
-            if let Ok(style) = ProgressStyle::with_template(
-                "batch [{bar:30}] {pos}/{len} items, {elapsed} elapsed, eta {eta}",
-            ) {
+            if let Ok(style) =
+                ProgressStyle::with_template("batch [{bar:30}] {pos}/{len} items, {msg}")
+            {
                 overall.set_style(style.progress_chars("=> "));
             }
             (Some(multi), Some(overall))
@@ -100,6 +117,52 @@ impl<'a> Reporter<'a> {
             totals: Totals::default(),
             failures: Vec::new(),
             started: Instant::now(),
+            to_run,
+            ran: 0,
+            first_start: None,
+            last_line: None,
+        }
+    }
+
+    /// Items per second of the items that ran, and the time the rest will take at that rate.
+    fn rate(&self) -> Option<(f64, f64)> {
+        let since = self.first_start?.elapsed().as_secs_f64();
+        if self.ran == 0 || since <= 0.0 {
+            return None;
+        }
+        let rate = self.ran as f64 / since;
+        let left = self.to_run.saturating_sub(self.ran) as f64;
+        Some((rate, left / rate))
+    }
+
+    /// Shows the rate and ETA: in the overall bar on a terminal; in a log (a Slurm or Kubernetes
+    /// job's output, where there are no bars), as a line every 10 seconds.
+    fn show_rate(&mut self) {
+        let Some((rate, eta)) = self.rate() else {
+            return;
+        };
+        let text = format!(
+            "{:.1} items/s, {} elapsed, eta {}",
+            rate,
+            duration(self.started.elapsed().as_secs_f64()),
+            duration(eta)
+        );
+        if let Some(overall) = &self.overall {
+            overall.set_message(text);
+            return;
+        }
+        if self.json || self.quiet {
+            return;
+        }
+        let due = self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10));
+        if due && self.ran < self.to_run {
+            self.last_line = Some(Instant::now());
+            eprintln!(
+                "discus: batch: {}/{} item(s) run, {text}",
+                self.ran, self.to_run
+            );
         }
     }
 
@@ -148,6 +211,9 @@ impl<'a> Reporter<'a> {
         match event {
             Event::Stage { index, stage } => {
                 let first = !self.stages.contains_key(&index);
+                if self.first_start.is_none() {
+                    self.first_start = Some(Instant::now());
+                }
                 self.stages.insert(index, stage);
                 let label = self.label(index);
                 if self.json {
@@ -208,6 +274,12 @@ impl<'a> Reporter<'a> {
         }
         if let Some(overall) = &self.overall {
             overall.inc(1);
+        }
+        // Only items a worker ran count for the rate: skips of done items take no time.
+        if self.stages.remove(&index).is_some() {
+            self.ran += 1;
+            self.last_json.remove(&index);
+            self.show_rate();
         }
         let label = self.label(index);
         match result {
@@ -276,6 +348,11 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// Seconds since the run started.
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
     /// Clears the bars, prints the summary and returns the counts.
     pub fn finish(mut self, dry_run: bool) -> std::io::Result<Totals> {
         if let Some(overall) = self.overall.take() {
@@ -297,6 +374,7 @@ impl<'a> Reporter<'a> {
                 "skipped": t.skipped, "failed": t.failed, "bytes_in": t.bytes_in,
                 "bytes_out": t.bytes_out, "seconds": seconds, "interrupted": t.interrupted,
                 "dry_run": dry_run, "failures": failures,
+                "items_per_second": self.rate().map(|(rate, _)| rate),
             }))?;
             return Ok(t);
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail};
 
 use crate::batch::archive;
-use crate::batch::discover::Shard;
+use crate::batch::shard::{self, ShardArg};
 use crate::batch::{self, Options};
 use crate::cmd::write_args::WriteArgs;
 use crate::{CANCEL, Context, Status};
@@ -17,11 +17,16 @@ use crate::{CANCEL, Context, Status};
 pub struct Args {
     /// Images, folders and .zip/.7z archives. A multi-file image (a .cue and its BINs) is one
     /// item; its data files are never converted on their own.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "report", value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// The output format (may be left to a `--target` preset).
-    #[arg(long, value_name = "FORMAT", required_unless_present = "target")]
+    #[arg(long, value_name = "FORMAT", required_unless_present_any = ["target", "report"])]
     pub to: Option<String>,
+    /// Convert nothing: merge the journals of every shard in DIR (a shared --out-dir) into one
+    /// summary; with INPUTs, also list the items no journal mentions yet. Exit code 0 when every
+    /// item is finished and none failed, else 1.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     /// Where outputs go, keeping each input's folder below its INPUT folder (default: beside
     /// each input). The journal is kept here too.
     #[arg(long, short = 'o', value_name = "DIR")]
@@ -29,7 +34,8 @@ pub struct Args {
     /// Also look in the subfolders of INPUT folders.
     #[arg(long, short)]
     pub recursive: bool,
-    /// Items converted at once (default: two per core; use 1 or 2 on a spinning disk).
+    /// Items converted at once (default: one per core; more when cores wait on a network file
+    /// system, 1 or 2 on a spinning disk).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
     /// Say what would be done and touch nothing.
@@ -64,9 +70,14 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Convert only the K-th of N slices of the items (K from 1), for splitting an archive over
-    /// machines or array jobs without coordination.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
+    /// machines or array jobs without coordination; `auto` reads K and N from the job runner
+    /// (Slurm array, Kubernetes Indexed Job, GNU parallel, GitLab parallel).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<ShardArg>,
+    /// N for `--shard auto` under a runner that does not say how many tasks there are
+    /// (Kubernetes: the Job's completions; GNU parallel: the number of jobs).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<usize>,
     /// Format options, as `convert` takes them.
     #[command(flatten)]
     pub format: WriteArgs,
@@ -74,6 +85,14 @@ pub struct Args {
 
 /// Runs `batch`.
 pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
+    if let Some(dir) = &args.report {
+        let complete = batch::report(dir, &args.inputs, args.recursive, args.json, out)?;
+        return Ok(if complete {
+            Status::Success
+        } else {
+            Status::Partial
+        });
+    }
     let name = args
         .format
         .format_name(args.to.as_deref())?
@@ -97,15 +116,33 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             "--delete-source cannot go with --allow-lossy: an output that lost something cannot replace its input"
         );
     }
+    let mut shard_from = None;
+    let shard = match (args.shard, args.shard_count) {
+        (None, _) => None,
+        (Some(ShardArg::Fixed(fixed)), None) => Some(fixed),
+        (Some(ShardArg::Fixed(fixed)), Some(_)) => {
+            bail!("--shard-count goes with --shard auto; --shard {fixed} names its count already")
+        }
+        (Some(ShardArg::Auto), count) => {
+            let (found, source) =
+                shard::from_env(&|name| std::env::var(name).ok(), count).map_err(|e| anyhow!(e))?;
+            if !context.quiet && !args.json {
+                eprintln!("discus: batch: shard {found} (from {source})");
+            }
+            shard_from = Some(source);
+            Some(found)
+        }
+    };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
         Some(n) => n,
-        // Twice the cores: while one item waits on the disk (reading, or flushing its output
-        // with --sync or --delete-source), another keeps the core busy.
-        None => cores * 2,
+        // One item per core, each with one compression thread: items × threads stays at the
+        // cores, so shards sharing a node (or the user's other work) are not crowded out. A
+        // disk- or network-bound archive can ask for more with --jobs.
+        None => cores,
     };
     // Items already run side by side; each one's compression gets its share of the cores.
     let threads = match context.threads {
@@ -124,7 +161,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         verify: args.verify || args.delete_source,
         delete_source: args.delete_source,
         json: args.json,
-        shard: args.shard,
+        shard,
+        shard_from,
         write: args.format.write_options(threads)?,
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,

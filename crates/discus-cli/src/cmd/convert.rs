@@ -126,9 +126,21 @@ fn convert(
     for loss in &outcome.losses {
         context.warn(&format!("lost (allowed by --allow-lossy): {loss}"));
     }
+    // The files written beside the named one (track BINs, the WAVs of `--audio wav`), by name.
+    let beside: Vec<String> = outcome
+        .report
+        .outputs
+        .iter()
+        .filter(|path| **path != args.output)
+        .map(|path| path.display().to_string())
+        .collect();
+    let also = match beside.is_empty() {
+        true => String::new(),
+        false => format!("; also wrote {}", beside.join(", ")),
+    };
     writeln!(
         out,
-        "{} ({}) -> {} ({}): {} sectors",
+        "{} ({}) -> {} ({}): {} sectors{also}",
         args.input.display(),
         outcome.from.name,
         args.output.display(),

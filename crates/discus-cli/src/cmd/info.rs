@@ -102,6 +102,27 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             layer1.label, layer1.blocks
         )?;
     }
+    if let Some(created) = info.volume.as_ref().and_then(|v| v.created.as_ref()) {
+        // `YYYYMMDDHHMMSScc` as the descriptor writes it, shown as a date.
+        let part = |from: usize, to: usize| created.get(from..to).unwrap_or("");
+        writeln!(
+            out,
+            "created:   {}-{}-{} {}:{}:{}",
+            part(0, 4),
+            part(4, 6),
+            part(6, 8),
+            part(8, 10),
+            part(10, 12),
+            part(12, 14)
+        )?;
+    }
+    if let Some(game) = &info.game {
+        let mut text: Vec<String> = Vec::new();
+        text.extend(game.platform.map(str::to_string));
+        text.extend(game.serial.clone());
+        text.extend(game.title.as_ref().map(|t| format!("\"{t}\"")));
+        writeln!(out, "game:      {}", text.join(", "))?;
+    }
     if let Some(truncation) = &info.truncation {
         writeln!(out, "{truncation}")?;
     }
@@ -194,6 +215,12 @@ fn json(info: &discus::Info) -> serde_json::Value {
             "block_size": v.block_size,
             "bytes": v.bytes(),
             "created": v.created,
+        })),
+        "game": info.game.as_ref().map(|g| serde_json::json!({
+            "platform": g.platform,
+            "serial": g.serial,
+            "title": g.title,
+            "boot": g.boot,
         })),
         "details": info.details.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
         "warnings": info.warnings,

@@ -4,8 +4,10 @@
 pub mod batch;
 pub mod compare;
 pub mod convert;
+pub mod extract;
 pub mod formats;
 pub mod info;
+pub mod ls;
 #[cfg(all(feature = "mount", target_os = "linux"))]
 pub mod mount;
 #[cfg(all(feature = "mount", target_os = "linux"))]

@@ -61,6 +61,7 @@ fn json_of(v: &Verification) -> Value {
     json!({
         "path": v.path,
         "format": v.format.name,
+        "medium": v.medium.name(),
         "passed": v.passed(),
         "bad_sectors": v.bad_sectors(),
         "tracks": tracks,
@@ -68,6 +69,7 @@ fn json_of(v: &Verification) -> Value {
         "cue": v.cue.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "iso": v.iso.as_ref().map(|(name, d)| json!({"file": name, "digests": digests_json(d)})),
         "warnings": v.warnings,
+        "stored_hashes": v.stored_hashes.iter().map(|h| json!({"name": h.name, "stored": h.stored, "computed": h.computed, "matches": h.matches()})).collect::<Vec<_>>(),
         "truncated": v.truncation.map(|t| json!({"volume_sectors": t.recorded, "image_sectors": t.held})),
         "dat": v.dat.as_ref().map(|d| json!({
             "game": d.game,
@@ -127,7 +129,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     }
     writeln!(
         out,
-        "{:>5} {:<8} {:>6} {:>9} {:>9} {:>5}  {:<8} {:<32} {:<40} (all tracks in one BIN)",
+        "{:>5} {:<8} {:>6} {:>9} {:>9} {:>5}  {:<8} {:<32} {:<40} {}",
         "all",
         "",
         "",
@@ -136,9 +138,17 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         v.bad_sectors(),
         v.image.crc32_hex(),
         v.image.md5_hex(),
-        v.image.sha1_hex()
+        v.image.sha1_hex(),
+        if v.medium.is_cd() {
+            "(all tracks in one BIN)"
+        } else {
+            "(the ISO: a DVD or BD is its 2048-byte sectors)"
+        }
     )?;
     match &v.cue {
+        None if !v.medium.is_cd() => {
+            writeln!(out, "cue:    none (a {} has no cue sheet)", v.medium.name())?
+        }
         Some((name, d)) => writeln!(
             out,
             "cue:    {name} {} bytes crc32 {} md5 {} sha1 {}",
@@ -179,6 +189,17 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             kinds.join(", "),
             first.join(", ")
         )?;
+    }
+    for hash in &v.stored_hashes {
+        let verdict = if hash.matches() {
+            "matches".to_string()
+        } else {
+            format!(
+                "DIFFERS: stored {}, contents give {}",
+                hash.stored, hash.computed
+            )
+        };
+        writeln!(out, "stored: {} {} {verdict}", hash.name, hash.computed)?;
     }
     if let Some(truncation) = &v.truncation {
         writeln!(out, "check:  {truncation}")?;

@@ -21,7 +21,8 @@ pub struct WriteArgs {
     /// Convert even if the target cannot hold everything (audio tracks in an ISO, subchannel …).
     #[arg(long)]
     pub allow_lossy: bool,
-    /// Bytes per sector where the target offers a choice (IMG: 2048 or 2352).
+    /// Bytes per sector where the target offers a choice (IMG: 2048 or 2352; CHD: 2048 for the
+    /// DVD layout PPSSPP reads).
     #[arg(long, value_name = "BYTES")]
     pub sector_size: Option<u32>,
     /// BIN/CUE: one BIN for the whole disc instead of one per track.
@@ -33,13 +34,15 @@ pub struct WriteArgs {
     /// ISO: also write audio tracks to files beside the ISO.
     #[arg(long, value_name = "KIND")]
     pub audio: Option<AudioFiles>,
-    /// Compressed formats: block size in bytes (a power of two).
+    /// Compressed formats: block size in bytes (a power of two; CHD: the hunk, whole 2448-byte
+    /// frames for a CD or 2048-byte sectors for a DVD).
     #[arg(long, value_name = "BYTES")]
     pub block_size: Option<u32>,
     /// CSO: format version (1 or 2).
     #[arg(long, value_name = "N")]
     pub cso_version: Option<u8>,
-    /// Compressed formats: the encoder (CSO: zlib, libdeflate; ZSO: lz4hc, lz4).
+    /// Compressed formats: the encoder (CSO: zlib, libdeflate; ZSO: lz4hc, lz4; CHD: the codecs,
+    /// comma-separated, e.g. cdlz,cdzl,cdfl for a CD or lzma,zlib,flac for a DVD).
     #[arg(long, value_name = "NAME")]
     pub encoder: Option<String>,
     /// Compressed formats: try every encoder per block and keep the smallest.

@@ -20,6 +20,33 @@ pub fn compute(data: &[u8]) -> u32 {
     crc_fast::checksum_with_params(*PARAMS, data) as u32
 }
 
+/// An EDC over data that arrives in pieces (a whole file, as ECM keeps one for its output).
+#[derive(Clone, Debug)]
+pub struct Running(crc_fast::Digest);
+
+impl Running {
+    /// The EDC of nothing yet.
+    pub fn new() -> Running {
+        Running(crc_fast::Digest::new_with_params(*PARAMS))
+    }
+
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The EDC of everything added.
+    pub fn value(&self) -> u32 {
+        self.0.finalize() as u32
+    }
+}
+
+impl Default for Running {
+    fn default() -> Running {
+        Running::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

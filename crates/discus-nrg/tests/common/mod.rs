@@ -11,15 +11,10 @@ use discus_core::{
     read_sectors,
 };
 
-/// The shared corpus of third-party images, or `None` (after a note) when it is absent.
+/// The libcdio corpus beside the repository, or `None` when it is absent (a failure in CI, a
+/// recorded skip elsewhere).
 pub fn corpus() -> Option<PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/libcdio");
-    if folder.is_dir() {
-        Some(folder)
-    } else {
-        eprintln!("skipped: corpus folder {} is absent", folder.display());
-        None
-    }
+    discus_core::testing::corpus("libcdio")
 }
 
 /// Opens an image with this crate's reader.

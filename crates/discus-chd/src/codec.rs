@@ -1,0 +1,349 @@
+//! Hunk compressors, each writing exactly what chdman's decoder of the same FourCC reads.
+//!
+//! | codec | hunk bytes as compressed |
+//! |---|---|
+//! | `lzma` | raw LZMA1, lc 3 lp 0 pb 2, no header, no end marker |
+//! | `zlib` | raw deflate (no zlib header) |
+//! | `flac` | `L` or `B` (sample byte order), then FLAC frames without a stream header |
+//! | `cdlz`, `cdzl` | ECC bitmap (a bit per frame, LSB first) │ base length (2 bytes, 3 from 64 KiB hunks) │ LZMA or deflate of the 2352-byte parts │ deflate of the 96-byte parts |
+//! | `cdfl` | FLAC frames of the 2352-byte parts as big-endian stereo │ deflate of the 96-byte parts |
+//!
+//! For `cdlz`/`cdzl` a frame whose sync is present and whose ECC P and Q verify (with the header
+//! zeroed for Mode 2, as MAME does) has its sync and ECC zeroed and its bit set: the reader
+//! regenerates them, and zeros compress better.
+//!
+//! A codec "fails" on a hunk when its output would not be smaller than the hunk, as in chdman.
+
+use std::io::Write;
+
+use discus_core::sector::{SYNC, ecc};
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
+use lzma_rust2::{EncodeMode, LzmaOptions, LzmaWriter, MfType};
+
+use crate::cd::FRAME;
+use crate::header::tag;
+
+/// Main-channel bytes of a frame.
+const SECTOR: usize = 2352;
+/// Subchannel bytes of a frame.
+const SUB: usize = 96;
+/// Where ECC P begins; P and Q run to the end of the sector.
+const ECC_START: usize = 0x81C;
+
+/// A codec the writer can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// CD: LZMA base, deflate subchannel.
+    Cdlz,
+    /// CD: deflate base and subchannel.
+    Cdzl,
+    /// CD: FLAC base, deflate subchannel.
+    Cdfl,
+    /// LZMA.
+    Lzma,
+    /// Deflate.
+    Zlib,
+    /// FLAC.
+    Flac,
+}
+
+impl Codec {
+    /// Every codec, by name.
+    pub const ALL: [Codec; 6] = [
+        Codec::Cdlz,
+        Codec::Cdzl,
+        Codec::Cdfl,
+        Codec::Lzma,
+        Codec::Zlib,
+        Codec::Flac,
+    ];
+
+    /// The FourCC name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Cdlz => "cdlz",
+            Codec::Cdzl => "cdzl",
+            Codec::Cdfl => "cdfl",
+            Codec::Lzma => "lzma",
+            Codec::Zlib => "zlib",
+            Codec::Flac => "flac",
+        }
+    }
+
+    /// The FourCC as the header stores it.
+    pub fn tag(self) -> u32 {
+        let name = self.name().as_bytes();
+        tag(&[name[0], name[1], name[2], name[3]])
+    }
+
+    /// Whether the codec works on CD frames.
+    pub fn is_cd(self) -> bool {
+        matches!(self, Codec::Cdlz | Codec::Cdzl | Codec::Cdfl)
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Codec> {
+        Codec::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// How hard the encoders try.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effort {
+    /// LZMA match finder nice length (chdman's level 9: 64).
+    pub lzma_nice: u32,
+    /// Deflate level.
+    pub deflate_level: u32,
+}
+
+impl Effort {
+    /// chdman's settings.
+    pub const DEFAULT: Effort = Effort {
+        lzma_nice: 64,
+        deflate_level: 9,
+    };
+    /// `--best`: the longest LZMA matches.
+    pub const BEST: Effort = Effort {
+        lzma_nice: 273,
+        deflate_level: 9,
+    };
+}
+
+/// The best packing of one hunk: the slot of the codec that packed it smallest and its bytes, or
+/// `None` when no codec makes it smaller than the hunk.
+pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8>)> {
+    let mut cd: Option<CdParts> = None;
+    let mut best: Option<(u8, Vec<u8>)> = None;
+    for (slot, &codec) in codecs.iter().enumerate() {
+        let packed = if codec.is_cd() {
+            let parts = cd.get_or_insert_with(|| CdParts::split(hunk, effort));
+            parts.pack(codec, hunk.len(), effort)
+        } else {
+            pack_plain(codec, hunk, effort)
+        };
+        let Some(packed) = packed else { continue };
+        if packed.len() < hunk.len() && best.as_ref().is_none_or(|(_, b)| packed.len() < b.len()) {
+            best = Some((slot as u8, packed));
+        }
+    }
+    best
+}
+
+/// A CD hunk taken apart: its sectors as they are, its sectors with verifiable sync and ECC
+/// zeroed (and which ones), and its subchannel deflated.
+struct CdParts {
+    raw: Vec<u8>,
+    stripped: Vec<u8>,
+    bitmap: Vec<u8>,
+    sub: Option<Vec<u8>>,
+}
+
+impl CdParts {
+    fn split(hunk: &[u8], effort: Effort) -> CdParts {
+        let frames = hunk.len() / FRAME;
+        let mut raw = Vec::with_capacity(frames * SECTOR);
+        let mut sub = Vec::with_capacity(frames * SUB);
+        for frame in hunk.chunks_exact(FRAME) {
+            raw.extend_from_slice(&frame[..SECTOR]);
+            sub.extend_from_slice(&frame[SECTOR..]);
+        }
+        let mut stripped = raw.clone();
+        let mut bitmap = vec![0u8; frames.div_ceil(8)];
+        for (i, sector) in stripped.chunks_exact_mut(SECTOR).enumerate() {
+            if ecc_verifies(sector) {
+                bitmap[i / 8] |= 1 << (i % 8);
+                sector[..SYNC.len()].fill(0);
+                sector[ECC_START..].fill(0);
+            }
+        }
+        CdParts {
+            raw,
+            stripped,
+            bitmap,
+            sub: deflate(&sub, effort.deflate_level).filter(|d| d.len() < sub.len()),
+        }
+    }
+
+    fn pack(&self, codec: Codec, hunk_bytes: usize, effort: Effort) -> Option<Vec<u8>> {
+        let sub = self.sub.as_ref()?;
+        let mut out = Vec::new();
+        match codec {
+            Codec::Cdfl => {
+                out.extend(flac_frames(&self.raw, cd_flac_block(hunk_bytes), true)?);
+            }
+            _ => {
+                let base = if codec == Codec::Cdlz {
+                    lzma(&self.stripped, effort)?
+                } else {
+                    deflate(&self.stripped, effort.deflate_level)?
+                };
+                if base.len() >= hunk_bytes {
+                    return None;
+                }
+                out.extend_from_slice(&self.bitmap);
+                let length = (base.len() as u32).to_be_bytes();
+                if hunk_bytes < 65536 {
+                    out.extend_from_slice(&length[2..]);
+                } else {
+                    out.extend_from_slice(&length[1..]);
+                }
+                out.extend_from_slice(&base);
+            }
+        }
+        out.extend_from_slice(sub);
+        Some(out)
+    }
+}
+
+/// Whether a sector has sync and ECC P and Q that regenerate, as MAME's `ecc_verify` decides:
+/// Mode 2 sectors are checked with their header zeroed.
+fn ecc_verifies(sector: &[u8]) -> bool {
+    if sector[..SYNC.len()] != SYNC {
+        return false;
+    }
+    let mut copy = [0u8; SECTOR];
+    copy.copy_from_slice(&sector[..SECTOR]);
+    if copy[15] == 2 {
+        copy[12..16].fill(0);
+    }
+    ecc::matches(&copy)
+}
+
+/// FLAC block size of `cdfl`: a quarter of the hunk's sector bytes, halved while above a sector.
+fn cd_flac_block(hunk_bytes: usize) -> usize {
+    let mut block = hunk_bytes / FRAME * SECTOR / 4;
+    while block > SECTOR {
+        block /= 2;
+    }
+    block
+}
+
+/// FLAC block size of `flac`: a quarter of the hunk, halved while above 2048.
+fn flac_block(hunk_bytes: usize) -> usize {
+    let mut block = hunk_bytes / 4;
+    while block > 2048 {
+        block /= 2;
+    }
+    block
+}
+
+fn pack_plain(codec: Codec, hunk: &[u8], effort: Effort) -> Option<Vec<u8>> {
+    match codec {
+        Codec::Lzma => lzma(hunk, effort),
+        Codec::Zlib => deflate(hunk, effort.deflate_level),
+        Codec::Flac => {
+            // chdman tries both byte orders and keeps the smaller; data rarely packs with FLAC, so
+            // the little-endian order alone keeps the time down where it would lose anyway.
+            let frames = flac_frames(hunk, flac_block(hunk.len()), false)?;
+            let mut out = Vec::with_capacity(frames.len() + 1);
+            out.push(b'L');
+            out.extend(frames);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Raw deflate at `level`.
+pub fn deflate(data: &[u8], level: u32) -> Option<Vec<u8>> {
+    let mut encoder =
+        DeflateEncoder::new(Vec::with_capacity(data.len() / 2), Compression::new(level));
+    encoder.write_all(data).ok()?;
+    encoder.finish().ok()
+}
+
+/// Raw LZMA1 with chdman's properties: lc 3, lp 0, pb 2, no header, no end marker. The dictionary
+/// covers the whole input, so any reader's dictionary (derived from the hunk size) does too.
+pub fn lzma(data: &[u8], effort: Effort) -> Option<Vec<u8>> {
+    let options = LzmaOptions {
+        dict_size: (data.len() as u32).next_power_of_two().max(4096),
+        lc: 3,
+        lp: 0,
+        pb: 2,
+        mode: EncodeMode::Normal,
+        nice_len: effort.lzma_nice,
+        mf: MfType::Bt4,
+        depth_limit: 0,
+        preset_dict: None,
+    };
+    let out = Vec::with_capacity(data.len() / 2);
+    let mut writer = LzmaWriter::new(out, &options, false, false, Some(data.len() as u64)).ok()?;
+    writer.write_all(data).ok()?;
+    writer.finish().ok()
+}
+
+/// FLAC frames (no stream header) of 16-bit stereo samples, big- or little-endian.
+fn flac_frames(data: &[u8], block: usize, big_endian: bool) -> Option<Vec<u8>> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    if block == 0 || !data.len().is_multiple_of(4) {
+        return None;
+    }
+    let samples: Vec<i32> = data
+        .chunks_exact(2)
+        .map(|s| {
+            let pair = [s[0], s[1]];
+            i32::from(if big_endian {
+                i16::from_be_bytes(pair)
+            } else {
+                i16::from_le_bytes(pair)
+            })
+        })
+        .collect();
+    let mut config = flacenc::config::Encoder::default();
+    config.block_size = block;
+    // Hunks are packed in parallel already; FLAC's own threads would only compete.
+    config.multithread = false;
+    // libFLAC level 8, as chdman uses, predicts with LPC orders up to 12.
+    config.subframe_coding.qlpc.lpc_order = 12;
+    let config = config.into_verified().ok()?;
+    let source = flacenc::source::MemSource::from_samples(&samples, 2, 16, 44100);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, block).ok()?;
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    for n in 0..stream.frame_count() {
+        stream.frame(n)?.write(&mut sink).ok()?;
+    }
+    Some(sink.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use discus_core::Lba;
+    use discus_core::sector::encode_mode1;
+
+    #[test]
+    fn block_sizes_follow_chdman() {
+        assert_eq!(cd_flac_block(19584), 2352);
+        assert_eq!(flac_block(4096), 1024);
+        assert_eq!(flac_block(2048), 512);
+    }
+
+    #[test]
+    fn verifiable_sectors_are_stripped_and_marked() {
+        let mut hunk = vec![0u8; 8 * FRAME];
+        let mut sector = [0u8; SECTOR];
+        encode_mode1(Lba(16), &[7u8; 2048], &mut sector);
+        hunk[..SECTOR].copy_from_slice(&sector);
+        sector[100] ^= 1; // breaks its ECC: kept whole
+        hunk[FRAME..FRAME + SECTOR].copy_from_slice(&sector);
+        let parts = CdParts::split(&hunk, Effort::DEFAULT);
+        assert_eq!(parts.bitmap, [0b0000_0001]);
+        assert_eq!(parts.stripped[..12], [0u8; 12]);
+        assert_eq!(parts.stripped[ECC_START..SECTOR], [0u8; SECTOR - ECC_START]);
+        assert_eq!(
+            parts.stripped[SECTOR..2 * SECTOR],
+            parts.raw[SECTOR..2 * SECTOR]
+        );
+        let (slot, packed) = pack(
+            &[Codec::Cdlz, Codec::Cdzl, Codec::Cdfl],
+            &hunk,
+            Effort::DEFAULT,
+        )
+        .expect("a mostly empty hunk packs");
+        assert!(slot <= 2 && packed.len() < 2000, "{slot} {}", packed.len());
+    }
+}

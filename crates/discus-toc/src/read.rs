@@ -1,0 +1,559 @@
+//! The reading half: a parsed TOC and its data files become the disc and a source.
+//!
+//! cdrdao lays the tracks out back to back from the first sector after the standard 2-second
+//! pregap (LBA 0); each track is the sum of its pieces (FILE, DATAFILE, SILENCE, ZERO, PREGAP),
+//! and `START` says how many of its first sectors are the pregap. Zeros before `START` are a
+//! pregap no file holds; zeros at the end of a track that has file data are its postgap; zeros
+//! anywhere else are sectors of the track that the TOC spells out, generated when read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use discus_core::ecm::Input;
+use discus_core::stream::generate;
+use discus_core::{
+    Control, Disc, Error, Form, Gap, Index, IoContext, Lba, Result, SectorSource, Subchannel,
+    Track, TrackMode,
+};
+
+use crate::parse::{Mode, Piece, Pos, Start, Toc, TocTrack, parse};
+
+/// Where a run of a track's sectors comes from.
+#[derive(Clone, Copy, Debug)]
+struct Extent {
+    first: Lba,
+    sectors: u32,
+    /// The file (index in `files`) and the byte of the extent's first sector; `None` for zeros.
+    file: Option<(usize, u64)>,
+    swap: bool,
+}
+
+/// An open TOC image.
+#[derive(Debug)]
+pub(crate) struct TocSource {
+    disc: Disc,
+    forms: Vec<Form>,
+    extents: Vec<Vec<Extent>>,
+    toc_path: PathBuf,
+    files: Vec<(PathBuf, Input)>,
+    warnings: Vec<String>,
+}
+
+/// The form a track's sectors are stored in, or why discus cannot read it.
+fn form_of(mode: Mode, raw_sub: bool) -> std::result::Result<Form, String> {
+    let form = match mode {
+        Mode::Audio | Mode::Mode1Raw | Mode::Mode2Raw => Form::Raw,
+        Mode::Mode1 | Mode::Mode2Form1 => Form::Cooked,
+        Mode::Mode2 | Mode::Mode2FormMix => Form::Mode2,
+        Mode::Mode0 | Mode::Mode2Form2 => {
+            return Err(format!(
+                "{} tracks ({}-byte sectors) are not read by discus",
+                mode.keyword(),
+                mode.sector_bytes()
+            ));
+        }
+    };
+    match (form, raw_sub) {
+        (Form::Raw, true) => Ok(Form::RawSub),
+        (_, true) => Err(format!(
+            "{} with RW_RAW subchannel: discus keeps subchannel only with 2352-byte sectors",
+            mode.keyword()
+        )),
+        (form, false) => Ok(form),
+    }
+}
+
+fn track_mode(mode: Mode, xa: bool) -> TrackMode {
+    match mode {
+        Mode::Audio => TrackMode::Audio,
+        Mode::Mode1 | Mode::Mode1Raw | Mode::Mode0 => TrackMode::Mode1,
+        Mode::Mode2 => TrackMode::Mode2,
+        Mode::Mode2Raw if !xa => TrackMode::Mode2,
+        Mode::Mode2Form1 | Mode::Mode2Form2 | Mode::Mode2FormMix | Mode::Mode2Raw => {
+            TrackMode::Mode2Xa
+        }
+    }
+}
+
+/// The data files of a TOC, opened once each.
+struct Files<'a> {
+    toc: &'a Path,
+    open: Vec<(PathBuf, Input, u64)>,
+    by_name: HashMap<String, usize>,
+    warnings: Vec<String>,
+}
+
+impl Files<'_> {
+    /// The file a FILE statement names: relative to the TOC's folder, else its base name there.
+    fn get(&mut self, name: &str, pos: Pos) -> Result<usize> {
+        if let Some(&index) = self.by_name.get(name) {
+            return Ok(index);
+        }
+        let folder = match self.toc.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let written = folder.join(name);
+        // A data file kept as `name.ecm` is read through ECM.
+        let path = if let Some(found) = discus_core::ecm::resolve(&written) {
+            found
+        } else {
+            let base = Path::new(name).file_name().map(|b| folder.join(b));
+            match base.filter(|b| b.is_file()) {
+                Some(beside) => {
+                    self.warnings.push(format!(
+                        "{}: line {}: '{name}' not found; using '{}'",
+                        self.toc.display(),
+                        pos.line,
+                        beside.display()
+                    ));
+                    beside
+                }
+                None => {
+                    return Err(pos.error(
+                        self.toc,
+                        format!("FILE '{name}' not found in {}", folder.display()),
+                    ));
+                }
+            }
+        };
+        // cdrdao reads WAVE files past their header; until discus shares the cue reader's WAVE
+        // parsing, reading one as raw samples would take the header for sound.
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+        {
+            return Err(Error::unsupported(
+                self.toc,
+                format!(
+                    "line {}, column {}: '{name}' is a WAVE file; discus reads raw audio files in a TOC",
+                    pos.line, pos.column
+                ),
+            ));
+        }
+        let file = Input::open(&path)?;
+        let len = file.len(&path)?;
+        self.open.push((path, file, len));
+        let index = self.open.len() - 1;
+        self.by_name.insert(name.to_string(), index);
+        Ok(index)
+    }
+}
+
+/// A piece with its length known.
+struct Sized {
+    sectors: u32,
+    file: Option<(usize, u64)>,
+    swap: bool,
+}
+
+/// The lengths of a track's pieces, checked against their files.
+fn size_pieces(track: &TocTrack, files: &mut Files<'_>, size: u64) -> Result<Vec<Sized>> {
+    let mut sized = Vec::new();
+    if let Some(pregap) = track.pregap {
+        sized.push(Sized {
+            sectors: pregap,
+            file: None,
+            swap: false,
+        });
+    }
+    for piece in &track.pieces {
+        match piece {
+            Piece::Zero { sectors, .. } => sized.push(Sized {
+                sectors: *sectors,
+                file: None,
+                swap: false,
+            }),
+            Piece::File {
+                name,
+                swap,
+                byte,
+                sectors,
+                pos,
+            } => {
+                let index = files.get(name, *pos)?;
+                let (path, _, len) = &files.open[index];
+                if *byte > *len {
+                    return Err(pos.error(
+                        files.toc,
+                        format!(
+                            "the data starts at byte {byte}, past the end of '{}' ({len} bytes)",
+                            path.display()
+                        ),
+                    ));
+                }
+                let sectors = match sectors {
+                    Some(n) => {
+                        let need = u64::from(*n) * size;
+                        if byte + need > *len {
+                            return Err(pos.error(
+                                files.toc,
+                                format!(
+                                    "{n} sectors of {size} bytes from byte {byte} need {} bytes; '{}' has {len}",
+                                    byte + need,
+                                    path.display()
+                                ),
+                            ));
+                        }
+                        *n
+                    }
+                    None => {
+                        let rest = len - byte;
+                        if rest % size != 0 {
+                            files.warnings.push(format!(
+                                "{}: line {}: the last {} bytes of '{}' are not a whole {size}-byte sector and are ignored",
+                                files.toc.display(),
+                                pos.line,
+                                rest % size,
+                                path.display()
+                            ));
+                        }
+                        u32::try_from(rest / size).map_err(|_| {
+                            pos.error(files.toc, "more sectors than a disc can address")
+                        })?
+                    }
+                };
+                sized.push(Sized {
+                    sectors,
+                    file: Some((index, *byte)),
+                    swap: *swap,
+                });
+            }
+        }
+    }
+    Ok(sized)
+}
+
+impl TocSource {
+    pub(crate) fn open(path: &Path) -> Result<TocSource> {
+        let bytes = std::fs::read(path).with_path(path)?;
+        if bytes.len() > 16 << 20 {
+            return Err(Error::at_offset(
+                path,
+                0,
+                "a TOC file is text of a few KiB; this one is over 16 MiB",
+            ));
+        }
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            return Err(Error::at_offset(
+                path,
+                at as u64,
+                "a NUL byte: this is not a TOC text file",
+            ));
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            // Older files are Latin-1.
+            Err(e) => e.into_bytes().iter().map(|&b| char::from(b)).collect(),
+        };
+        let toc = parse(path, &text)?;
+        TocSource::lay_out(path, &toc)
+    }
+
+    fn lay_out(path: &Path, toc: &Toc) -> Result<TocSource> {
+        let mut files = Files {
+            toc: path,
+            open: Vec::new(),
+            by_name: HashMap::new(),
+            warnings: Vec::new(),
+        };
+        let mut tracks = Vec::new();
+        let mut forms = Vec::new();
+        let mut extents = Vec::new();
+        let mut cursor: i64 = 0;
+        let mut raw_sub = false;
+        for (number, toc_track) in (1u8..).zip(&toc.tracks) {
+            let pos = toc_track.pos;
+            let mode = toc_track.mode.unwrap_or(Mode::Audio);
+            // The files first: a missing file is the first thing to fix, whatever the mode.
+            let size = mode.sector_bytes() + if toc_track.raw_sub { 96 } else { 0 };
+            let sized = size_pieces(toc_track, &mut files, size)?;
+            let form = form_of(mode, toc_track.raw_sub).map_err(|message| {
+                Error::unsupported(
+                    path,
+                    format!(
+                        "line {}, column {}: track {number}: {message}",
+                        pos.line, pos.column
+                    ),
+                )
+            })?;
+            raw_sub |= toc_track.raw_sub;
+            let total: u64 = sized.iter().map(|s| u64::from(s.sectors)).sum();
+            // Where INDEX 01 is, from the track's first sector.
+            let pregap: u64 = match (toc_track.pregap, toc_track.start) {
+                (Some(pregap), _) => u64::from(pregap),
+                (None, Some((Start::At(at), _))) => u64::from(at),
+                (None, Some((Start::AfterPieces(n), _))) => {
+                    sized.iter().take(n).map(|s| u64::from(s.sectors)).sum()
+                }
+                (None, None) => 0,
+            };
+            let start_pos = toc_track.start.map_or(pos, |(_, p)| p);
+            if pregap > total || (pregap == total && total > 0) {
+                return Err(start_pos.error(
+                    path,
+                    format!("track {number}: the pregap ({pregap} sectors) leaves no sector for the track ({total} in all)"),
+                ));
+            }
+            if total == 0 {
+                return Err(pos.error(path, format!("track {number} has no sectors")));
+            }
+            // Which pieces lie in the pregap decides whether it is stored.
+            let mut offset = 0u64;
+            let (mut zeros_before, mut files_before) = (false, false);
+            for piece in &sized {
+                if offset < pregap && piece.sectors > 0 {
+                    match piece.file {
+                        Some(_) => files_before = true,
+                        None => zeros_before = true,
+                    }
+                }
+                offset += u64::from(piece.sectors);
+            }
+            if zeros_before && files_before {
+                return Err(Error::unsupported(
+                    path,
+                    format!(
+                        "line {}, track {number}: the pregap is partly zeros and partly file data; discus keeps a pregap either stored or not",
+                        start_pos.line
+                    ),
+                ));
+            }
+            // Zeros at the end of a track with file data after INDEX 01 are its postgap.
+            let mut postgap = 0u64;
+            let mut end = total;
+            for piece in sized.iter().rev() {
+                if piece.file.is_some() || end - u64::from(piece.sectors) < pregap {
+                    break;
+                }
+                end -= u64::from(piece.sectors);
+                postgap += u64::from(piece.sectors);
+            }
+            let body_has_file = {
+                let mut offset = 0u64;
+                sized.iter().any(|piece| {
+                    let begin = offset;
+                    offset += u64::from(piece.sectors);
+                    piece.file.is_some() && offset > pregap && begin < total - postgap
+                })
+            };
+            if !body_has_file {
+                postgap = 0;
+            }
+            let length = total - pregap - postgap;
+            let first =
+                Lba(i32::try_from(cursor).map_err(|_| pos.error(path, "the disc is too long"))?);
+            let start = Lba(first.0 + pregap as i32);
+            let mut track = Track::new(number, track_mode(mode, toc.is_xa()), start, length as u32);
+            track.pregap = Gap {
+                sectors: pregap as u32,
+                stored: files_before,
+            };
+            track.postgap = Gap::generated(postgap as u32);
+            let mut control = 0;
+            if toc_track.copy {
+                control |= Control::COPY_PERMITTED;
+            }
+            if toc_track.pre_emphasis {
+                control |= Control::PRE_EMPHASIS;
+            }
+            if toc_track.four_channel {
+                control |= Control::FOUR_CHANNEL;
+            }
+            track.control = Control(control | (track.toc_control() & Control::DATA));
+            track.isrc = toc_track.isrc.clone();
+            track.text = toc_track.text.clone();
+            let mut last = 0u32;
+            for (number, &(at, at_pos)) in (2u8..).zip(&toc_track.indexes) {
+                if at <= last || u64::from(at) >= length {
+                    return Err(at_pos.error(
+                        path,
+                        format!("INDEX {number}: {at} sectors from the track start is not after the previous index and inside the track ({length} sectors)"),
+                    ));
+                }
+                last = at;
+                track.indexes.push(Index {
+                    number,
+                    lba: Lba(start.0 + at as i32),
+                });
+            }
+            let mut lba = first;
+            let mut runs = Vec::new();
+            for piece in &sized {
+                if piece.sectors > 0 {
+                    runs.push(Extent {
+                        first: lba,
+                        sectors: piece.sectors,
+                        file: piece.file,
+                        swap: piece.swap,
+                    });
+                }
+                lba = Lba(lba.0 + piece.sectors as i32);
+            }
+            cursor += total as i64;
+            if cursor > i64::from(i32::MAX) {
+                return Err(pos.error(path, "the disc is too long"));
+            }
+            tracks.push(track);
+            forms.push(form);
+            extents.push(runs);
+        }
+        let mut disc = Disc::single_session(tracks);
+        disc.catalog = toc.catalog.clone();
+        disc.text = toc.text.clone();
+        disc.subchannel = raw_sub.then_some(Subchannel::Stored);
+        Ok(TocSource {
+            disc,
+            forms,
+            extents,
+            toc_path: path.to_path_buf(),
+            files: files.open.into_iter().map(|(p, f, _)| (p, f)).collect(),
+            warnings: files.warnings,
+        })
+    }
+}
+
+impl SectorSource for TocSource {
+    fn disc(&self) -> &Disc {
+        &self.disc
+    }
+
+    fn stored_form(&self, track: usize) -> Form {
+        self.forms.get(track).copied().unwrap_or(Form::Raw)
+    }
+
+    fn read(&mut self, track: usize, lba: Lba, buf: &mut [u8]) -> Result<()> {
+        let form = self.stored_form(track);
+        let size = form.size();
+        let mode = self
+            .disc
+            .track(track)
+            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?
+            .mode;
+        let runs = self
+            .extents
+            .get(track)
+            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?;
+        let count = buf.len() / size;
+        let mut done = 0usize;
+        while done < count {
+            let at = Lba(lba.0 + done as i32);
+            let run = runs
+                .iter()
+                .find(|r| at >= r.first && at.distance_from(r.first) < i64::from(r.sectors))
+                .ok_or_else(|| {
+                    Error::Usage(format!("LBA {at} is in no piece of track {}", track + 1))
+                })?;
+            let into = at.distance_from(run.first) as u64;
+            let take = (count - done).min((u64::from(run.sectors) - into) as usize);
+            let dst = &mut buf[done * size..(done + take) * size];
+            match run.file {
+                Some((file, byte)) => {
+                    let (path, file) = &self.files[file];
+                    file.read_exact_at(path, dst, byte + into * size as u64)?;
+                    if run.swap {
+                        // Big-endian samples (SWAP): the main channel's bytes change places in pairs.
+                        for sector in dst.chunks_exact_mut(size) {
+                            for pair in sector[..2352.min(size)].chunks_exact_mut(2) {
+                                pair.swap(0, 1);
+                            }
+                        }
+                    }
+                }
+                None => generate(mode, at, form, dst, None),
+            }
+            done += take;
+        }
+        Ok(())
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        std::iter::once(self.toc_path.clone())
+            .chain(self.files.iter().map(|(p, _)| p.clone()))
+            .collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A TOC `text` beside a data file `data.bin` of `bytes`.
+    fn open(text: &str, bytes: &[u8]) -> (tempfile::TempDir, Result<TocSource>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data.bin"), bytes).unwrap();
+        let toc = dir.path().join("t.toc");
+        std::fs::write(&toc, text).unwrap();
+        let source = TocSource::open(&toc);
+        (dir, source)
+    }
+
+    #[test]
+    fn zeros_before_start_are_a_generated_pregap_and_at_the_end_a_postgap() {
+        let data = vec![7u8; 2352 * 10];
+        let (_dir, source) = open(
+            "TRACK AUDIO\nFILE \"data.bin\" 0 0:0:4\n\nTRACK MODE1_RAW\nZERO 0:0:3\nSTART\nDATAFILE \"data.bin\" #9408 0:0:5\nZERO 0:0:2\n",
+            &data,
+        );
+        let source = source.unwrap();
+        let tracks: Vec<_> = source.disc().tracks().cloned().collect();
+        assert_eq!((tracks[0].start, tracks[0].length), (Lba(0), 4));
+        assert_eq!(tracks[1].pregap, Gap::generated(3));
+        assert_eq!((tracks[1].start, tracks[1].length), (Lba(7), 5));
+        assert_eq!(tracks[1].postgap, Gap::generated(2));
+        assert_eq!(source.disc().lead_out(), Some(Lba(14)));
+    }
+
+    #[test]
+    fn zeros_inside_a_track_and_swapped_audio_are_read() {
+        let mut data = vec![0u8; 2352 * 2];
+        data[0] = 1;
+        let (_dir, source) = open(
+            "TRACK AUDIO\nFILE \"data.bin\" SWAP 0 0:0:1\nSILENCE 0:0:1\nFILE \"data.bin\" 0:0:1 0:0:1\n",
+            &data,
+        );
+        let mut source = source.unwrap();
+        assert_eq!(source.disc().tracks().next().unwrap().length, 3);
+        let mut buf = vec![9u8; 2352 * 3];
+        source.read(0, Lba(0), &mut buf).unwrap();
+        // SWAP exchanges the bytes of each sample; the silence is zeros.
+        assert_eq!((buf[0], buf[1]), (0, 1));
+        assert!(buf[2352..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn data_past_the_end_of_its_file_is_refused_at_its_line() {
+        let (_dir, source) = open("TRACK AUDIO\n\nFILE \"data.bin\" 0 0:0:3\n", &[0u8; 2352]);
+        let said = source.unwrap_err().to_string();
+        assert!(
+            said.contains("line 3, column 1") && said.contains("has 2352"),
+            "{said}"
+        );
+        let (_dir, source) = open(
+            "TRACK MODE1\nDATAFILE \"data.bin\"\nSTART 0:0:5\n",
+            &[0u8; 4096],
+        );
+        let said = source.unwrap_err().to_string();
+        assert!(
+            said.contains("line 3, column 1") && said.contains("pregap"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn raw_subchannel_is_stored() {
+        let (_dir, source) = open(
+            "TRACK MODE1_RAW RW_RAW\nDATAFILE \"data.bin\"\n",
+            &[0u8; 2448 * 2],
+        );
+        let source = source.unwrap();
+        assert_eq!(source.stored_form(0), Form::RawSub);
+        assert_eq!(source.disc().subchannel, Some(Subchannel::Stored));
+        assert_eq!(source.disc().tracks().next().unwrap().length, 2);
+    }
+}

@@ -1,0 +1,247 @@
+//! Dreamcast GDI sheets (issue 15 item 2): synthetic GD-ROMs of 3 and 5 tracks made here, read as
+//! two areas, written again, and MAME's `chdman` (0.251 and 0.289) agreeing: a CHD made from the
+//! GDI discus writes and extracted again reads as the same disc, sector for sector.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use discus::core::sector::encode_mode1;
+use discus::core::{Check, Form, Lba, read_sectors};
+use discus_tests::{peer, run};
+
+/// Writes a GD-ROM to `dir/disc.gdi`: each entry is (LBA, data?, sectors). Data tracks hold raw
+/// Mode 1 sectors addressed at their LBAs, audio tracks a byte pattern.
+fn make(dir: &Path, tracks: &[(i32, bool, u32)]) {
+    let mut sheet = format!("{}\r\n", tracks.len());
+    for (i, &(lba, data, sectors)) in tracks.iter().enumerate() {
+        let number = i + 1;
+        let name = if data {
+            format!("track{number:02}.bin")
+        } else {
+            format!("track{number:02}.raw")
+        };
+        let mut bytes = Vec::with_capacity(sectors as usize * 2352);
+        let mut sector = [0u8; 2352];
+        for s in 0..sectors {
+            if data {
+                let user: Vec<u8> = (0..2048u32)
+                    .map(|b| (b * 13 + s + number as u32) as u8)
+                    .collect();
+                encode_mode1(Lba(lba + s as i32), &user, &mut sector);
+            } else {
+                for (b, byte) in sector.iter_mut().enumerate() {
+                    *byte = (b as u32 * 7 + s * 3 + number as u32) as u8;
+                }
+            }
+            bytes.extend_from_slice(&sector);
+        }
+        std::fs::write(dir.join(&name), bytes).expect("write track");
+        sheet.push_str(&format!(
+            "{number} {lba} {} 2352 {name} 0\r\n",
+            if data { 4 } else { 0 }
+        ));
+    }
+    std::fs::write(dir.join("disc.gdi"), sheet).expect("write sheet");
+}
+
+/// A track as compared here: session, number, start, length, pregap.
+type Row = (u8, u8, i32, u32, u32);
+
+/// The tracks and every stored sector of an image.
+fn read_all(path: &Path) -> (Vec<Row>, Vec<u8>) {
+    let mut source = discus::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .source;
+    let disc = source.disc().clone();
+    let mut layout = Vec::new();
+    let mut sectors = Vec::new();
+    for (index, track) in disc.tracks().enumerate() {
+        layout.push((
+            disc.session_of(index).unwrap_or(0),
+            track.number,
+            track.start.0,
+            track.length,
+            track.pregap.sectors,
+        ));
+        let mut out = vec![0u8; track.length as usize * 2352];
+        read_sectors(
+            &mut *source,
+            index,
+            track.start,
+            track.length as usize,
+            Form::Raw,
+            &mut out,
+            &mut Vec::new(),
+            &mut Check::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        sectors.extend(out);
+    }
+    (layout, sectors)
+}
+
+const THREE: &[(i32, bool, u32)] = &[(0, true, 300), (450, false, 300), (45000, true, 500)];
+const FIVE: &[(i32, bool, u32)] = &[
+    (0, true, 300),
+    (450, false, 300),
+    (45000, true, 200),
+    (45350, false, 120),
+    (45620, true, 200),
+];
+
+#[test]
+fn i15_2_a_gd_rom_reads_as_two_areas_with_generated_gaps() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make(dir.path(), FIVE);
+    let (layout, sectors) = read_all(&dir.path().join("disc.gdi"));
+    assert_eq!(
+        layout,
+        [
+            (1, 1, 0, 300, 0),
+            (1, 2, 450, 300, 150),
+            (2, 3, 45000, 200, 0),
+            (2, 4, 45350, 120, 150),
+            (2, 5, 45620, 200, 150),
+        ]
+    );
+    let mut files = Vec::new();
+    for name in [
+        "track01.bin",
+        "track02.raw",
+        "track03.bin",
+        "track04.raw",
+        "track05.bin",
+    ] {
+        files.extend(std::fs::read(dir.path().join(name)).expect("read"));
+    }
+    assert!(sectors == files);
+    // The data tracks' headers name the LBAs the sheet gives: converting to cooked sectors
+    // (which checks them) goes through.
+    let iso = dir.path().join("area1.iso");
+    let options = discus::ConvertOptions {
+        write: discus::WriteOptions {
+            allow_lossy: true,
+            ..discus::WriteOptions::default()
+        },
+        ..discus::ConvertOptions::default()
+    };
+    discus::convert(&dir.path().join("disc.gdi"), &iso, &options).expect("GDI to ISO");
+    assert_eq!(std::fs::metadata(&iso).expect("iso").len(), 300 * 2048);
+}
+
+#[test]
+fn i15_2_chdman_reads_our_gd_roms_as_we_do() {
+    for tool in ["chdman", "chdman-0.289"] {
+        let Some(chdman) = peer(tool) else {
+            continue;
+        };
+        for tracks in [THREE, FIVE] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            make(dir.path(), tracks);
+            // chdman reads the sheet discus writes (from the hand-made one) as discus reads it.
+            discus::convert(
+                &dir.path().join("disc.gdi"),
+                &dir.path().join("ours.gdi"),
+                &discus::ConvertOptions::default(),
+            )
+            .expect("write a GDI");
+            assert_eq!(
+                read_all(&dir.path().join("ours.gdi")),
+                read_all(&dir.path().join("disc.gdi"))
+            );
+            std::fs::copy(dir.path().join("ours.gdi"), dir.path().join("disc.gdi")).expect("copy");
+            let made = run(
+                &chdman,
+                &[
+                    OsStr::new("createcd"),
+                    OsStr::new("-i"),
+                    OsStr::new("disc.gdi"),
+                    OsStr::new("-o"),
+                    OsStr::new("d.chd"),
+                ],
+                dir.path(),
+            );
+            assert!(
+                made.status.success(),
+                "{tool} createcd: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            let back = run(
+                &chdman,
+                &[
+                    OsStr::new("extractcd"),
+                    OsStr::new("-i"),
+                    OsStr::new("d.chd"),
+                    OsStr::new("-o"),
+                    OsStr::new("back.gdi"),
+                ],
+                dir.path(),
+            );
+            assert!(
+                back.status.success(),
+                "{tool} extractcd: {}",
+                String::from_utf8_lossy(&back.stderr)
+            );
+            assert_eq!(
+                read_all(&dir.path().join("back.gdi")),
+                read_all(&dir.path().join("disc.gdi")),
+                "{tool}, {} tracks",
+                tracks.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn i15_2_bad_sheets_name_their_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make(dir.path(), THREE);
+    let gdi = dir.path().join("disc.gdi");
+    for (text, want) in [
+        (
+            "3\n1 0 4 2352 track01.bin 0\n2 450 0 2352 missing.raw 0\n3 45000 4 2352 track03.bin 0\n",
+            "line 3, column 1: track file 'missing.raw' not found",
+        ),
+        (
+            "2\n1 0 4 2352 track01.bin 0\n2 100 0 2352 track02.raw 0\n",
+            "line 3, column 1: track 2 starts at LBA 100, inside track 1",
+        ),
+        (
+            "1\n1 0 4 2352 track01.bin 99999999\n",
+            "line 2, column 1: offset 99999999 is past the end",
+        ),
+    ] {
+        std::fs::write(&gdi, text).expect("write");
+        let said = discus::open(&gdi)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(said.contains(want), "{said}");
+    }
+}
+
+#[test]
+fn i15_2_a_gd_rom_through_gdi_mds_and_clonecd_comes_back_the_same() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make(dir.path(), FIVE);
+    let original = dir.path().join("disc.gdi");
+    let options = discus::ConvertOptions::default();
+    for via in ["again.gdi", "x.mds", "x.ccd"] {
+        let there = dir.path().join(via);
+        let back = dir
+            .path()
+            .join(format!("back-{via}.gdi").replace(".gdi.gdi", ".gdi"));
+        discus::convert(&original, &there, &options).unwrap_or_else(|e| panic!("{via}: {e}"));
+        discus::convert(&there, &back, &options).unwrap_or_else(|e| panic!("{via} back: {e}"));
+        assert_eq!(read_all(&back), read_all(&original), "{via}");
+    }
+    // A cue sheet puts a second session 11400 sectors after the first, not at LBA 45000: the GDI
+    // written from it would not be a GD-ROM, and the plan says so before writing.
+    let cue = dir.path().join("x.cue");
+    discus::convert(&original, &cue, &options).expect("to cue");
+    let refused = discus::convert(&cue, &dir.path().join("from-cue.gdi"), &options);
+    assert!(
+        matches!(refused, Err(discus::Error::Lossy { .. })),
+        "{refused:?}"
+    );
+}
