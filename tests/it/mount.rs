@@ -224,7 +224,28 @@ fn i17_1_every_sample_format_shows_what_convert_writes() {
         return;
     }
     let out = tempfile::tempdir().expect("temp dir");
+    // CHDs are made here (no CHD is committed): one CD with audio, one data disc.
+    for (from, chd) in [
+        ("cue/mixed/mixed.cue", "mixed.chd"),
+        ("iso/data.iso", "data.chd"),
+    ] {
+        let output = discus(&[
+            os("convert"),
+            samples().join(from).as_os_str(),
+            out.path().join(chd).as_os_str(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let made = |name: &str| out.path().join(name).to_string_lossy().into_owned();
+    let (mixed_chd, data_chd) = (made("mixed.chd"), made("data.chd"));
     for (sample, with_bin) in [
+        (mixed_chd.as_str(), true),
+        (data_chd.as_str(), false),
+        ("ecm/mixed.cue", true),
         ("iso/data.iso", false),
         ("img/data-2352.img", false),
         ("cso/data.cso", false),
@@ -236,11 +257,14 @@ fn i17_1_every_sample_format_shows_what_convert_writes() {
         ("cue/mixed/mixed.cue", true),
         ("cue/xa/xa.cue", true),
     ] {
+        // `join` keeps an absolute path (the CHDs made above) as it is.
         let image = samples().join(sample);
         let mount = Mount::start(&image, &[]);
         // What the conversions write: the ISO, and for discs it does not hold, the single-BIN
         // BIN/CUE (with its CD-TEXT file when the disc has CD-TEXT).
-        let folder = out.path().join(sample.replace('/', "_"));
+        let folder = out
+            .path()
+            .join(sample.replace('/', "_").trim_start_matches('_'));
         std::fs::create_dir_all(&folder).expect("folder");
         convert_to(&image, &folder, "image.iso");
         if with_bin {
