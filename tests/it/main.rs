@@ -16,6 +16,7 @@ mod gdi;
 mod hardening;
 mod matrix;
 mod mds_ccd;
+mod mount;
 mod nrg;
 mod outputs;
 mod probe;

@@ -51,6 +51,12 @@ enum Command {
     Ls(cmd::ls::Args),
     /// Extract the files inside an image into a folder.
     Extract(cmd::extract::Args),
+    /// Show an image, read-only, as image.iso (and image.bin + image.cue) in a folder (FUSE).
+    #[cfg(all(feature = "mount", target_os = "linux"))]
+    Mount(cmd::mount::Args),
+    /// End a `discus mount`.
+    #[cfg(all(feature = "mount", target_os = "linux"))]
+    Unmount(cmd::unmount::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -107,6 +113,10 @@ fn main() -> ExitCode {
         Command::Compare(args) => cmd::compare::run(args, &context, &mut out),
         Command::Ls(args) => cmd::ls::run(args, &context, &mut out),
         Command::Extract(args) => cmd::extract::run(args, &context, &mut out),
+        #[cfg(all(feature = "mount", target_os = "linux"))]
+        Command::Mount(args) => cmd::mount::run(args, &context, &mut out),
+        #[cfg(all(feature = "mount", target_os = "linux"))]
+        Command::Unmount(args) => cmd::unmount::run(args, &context, &mut out),
     };
     let result = result.and_then(|status| {
         out.flush()?;

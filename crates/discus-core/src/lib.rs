@@ -23,8 +23,9 @@ pub mod output;
 pub mod plan;
 pub mod sector;
 pub mod stream;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod window;
 
 pub use address::{Lba, Msf};
 pub use convert::{ConvertOptions, Report, convert};
@@ -37,3 +38,4 @@ pub use output::{Destination, Output};
 pub use plan::{Arrivals, Plan, TrackPlan};
 pub use sector::{Check, Form};
 pub use stream::{SectorSink, SectorSource, StoredHash, read_sectors};
+pub use window::Window;

@@ -67,6 +67,11 @@ pub use registry::{find, formats, probe, target_for};
 #[cfg(feature = "cso")]
 pub use discus_cso::{PRESETS, Preset, preset};
 
+/// The cue sheet the BIN/CUE writer writes for a plan, without writing anything (for views of an
+/// image as BIN/CUE, such as a mount's `image.cue`).
+#[cfg(feature = "cue")]
+pub use discus_cue::sheet as cue_sheet;
+
 pub use compare::{CompareOptions, Comparison, compare};
 pub use dat::Dat;
 pub use verify::{Verification, VerifyOptions, verify};

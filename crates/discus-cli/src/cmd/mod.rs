@@ -8,5 +8,9 @@ pub mod extract;
 pub mod formats;
 pub mod info;
 pub mod ls;
+#[cfg(all(feature = "mount", target_os = "linux"))]
+pub mod mount;
+#[cfg(all(feature = "mount", target_os = "linux"))]
+pub mod unmount;
 pub mod verify;
 pub mod write_args;
