@@ -504,7 +504,8 @@ fn run(dir: &Path, runs: usize, scenarios: &[String]) -> Result<(), String> {
                     chdman,
                     &format!("{chdman} extractcd"),
                     args.iter().map(|a| a.to_string()).collect(),
-                    vec![sheet.clone(), data.clone()],
+                    // The sheet brings its same-stem BIN along (see `files_written`).
+                    vec![sheet.clone()],
                 ),
                 target: Some(Target::Faster(3.0)),
             });
