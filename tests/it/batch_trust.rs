@@ -911,3 +911,106 @@ fn i11_4_two_input_folders_of_one_name_do_not_share_keys() {
             .any(|k| k == "roms/x.iso")
     );
 }
+
+/// The sheets of every format that names other files — a cue (also through an ECM beside the BIN
+/// it names), a cdrdao TOC, a Dreamcast GDI — each naming a file `file`.
+fn sheets_naming(folder: &Path, file: &str) -> Vec<(&'static str, PathBuf)> {
+    std::fs::create_dir_all(folder).expect("mkdir");
+    let sheets = [
+        (
+            "t.toc",
+            format!("CD_ROM\nTRACK MODE1_RAW\nDATAFILE \"{file}\"\n"),
+        ),
+        ("g.gdi", format!("1\n1 0 4 2352 \"{file}\" 0\n")),
+        (
+            "e.cue",
+            format!("FILE \"{file}\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n"),
+        ),
+    ];
+    sheets
+        .into_iter()
+        .map(|(name, text)| {
+            let path = folder.join(name);
+            std::fs::write(&path, text).expect("write sheet");
+            (name, path)
+        })
+        .collect()
+}
+
+#[test]
+fn i11_2_toc_gdi_and_ecm_sheets_are_held_to_their_folder_and_archive() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let elsewhere = root.join("elsewhere");
+    copy(&data_bin(), &elsewhere.join("x.bin"));
+    // The cue names x.bin; only x.bin.ecm is there for the ECM lookup to find.
+    let ecm = elsewhere.join("e.bin.ecm");
+    let made = discus(&[
+        os("convert"),
+        data_bin().as_os_str(),
+        ecm.as_os_str(),
+        os("-q"),
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    let input = root.join("in");
+    let mut expected = Vec::new();
+    for (name, path) in sheets_naming(&input, "../elsewhere/x.bin") {
+        if name == "e.cue" {
+            std::fs::write(
+                &path,
+                "FILE \"../elsewhere/e.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n",
+            )
+            .expect("write sheet");
+        }
+        expected.push(format!("in/{name}"));
+    }
+    // The same sheets inside archives, naming a host file by its absolute path.
+    let staging = root.join("staging");
+    let secret = elsewhere.join("x.bin").to_string_lossy().into_owned();
+    let mut archives = Vec::new();
+    for (name, path) in sheets_naming(&staging, &secret) {
+        let archive = input.join(format!("{name}.zip"));
+        if zip(&archive, &[(name, &path)]) {
+            archives.push(format!("in/{name}.zip"));
+        }
+    }
+    expected.extend(archives);
+    expected.sort();
+
+    let before: Vec<Vec<u8>> = ["x.bin", "e.bin.ecm"]
+        .iter()
+        .map(|f| std::fs::read(elsewhere.join(f)).expect("read"))
+        .collect();
+    let (code, events) = batch(
+        root,
+        &[
+            "in",
+            "--to",
+            "iso",
+            "--out-dir",
+            "out",
+            "--delete-source",
+            "--verify",
+        ],
+    );
+    assert_eq!(code, 1, "{events:?}");
+    assert_eq!(items_with(&events, "failed", None), expected);
+    for item in &expected {
+        let error = error_of(&events, item);
+        assert!(
+            error.contains("outside") || error.contains("member"),
+            "{item}: {error}"
+        );
+    }
+    // Nothing outside was deleted or changed, and no ISO was made of it.
+    let after: Vec<Vec<u8>> = ["x.bin", "e.bin.ecm"]
+        .iter()
+        .map(|f| std::fs::read(elsewhere.join(f)).expect("outside file still there"))
+        .collect();
+    assert!(before == after, "a file outside the input folder changed");
+    let isos: Vec<String> = listing(&root.join("out"))
+        .into_iter()
+        .filter(|n| n.ends_with(".iso"))
+        .collect();
+    assert!(isos.is_empty(), "{isos:?}");
+}
