@@ -152,6 +152,14 @@ impl Destination {
         }
     }
 
+    /// The output's stem as a sheet (`sheet`: "a cue sheet", "a TOC" …) writes its data files'
+    /// names: in double quotes, so a stem holding one is refused.
+    pub fn quotable_stem(&self, sheet: &str) -> Result<String> {
+        let stem = self.stem();
+        quotable(&stem, sheet)?;
+        Ok(stem)
+    }
+
     /// The output's file stem as text.
     pub fn stem(&self) -> String {
         self.path
@@ -162,6 +170,16 @@ impl Destination {
 }
 
 const PART_SUFFIX: &str = ".part";
+
+/// Refuses a file name `name` that `sheet` could not write between double quotes.
+pub fn quotable(name: &str, sheet: &str) -> Result<()> {
+    match name.contains('"') {
+        true => Err(Error::Usage(format!(
+            "{name}: {sheet} cannot name a file with a double quote in it"
+        ))),
+        false => Ok(()),
+    }
+}
 
 /// The folder `path` is in (`.` for a bare name).
 fn folder_of(path: &Path) -> &Path {
@@ -499,5 +517,23 @@ mod tests {
         output.put(&vec![0u8; HOLE_MIN]).expect("zeros");
         commit([output]).expect("commit");
         assert!(std::fs::read(&path).expect("read") == vec![0u8; HOLE_MIN]);
+    }
+
+    #[test]
+    fn a_stem_with_a_double_quote_cannot_be_named_by_a_sheet() {
+        let destination = Destination {
+            path: PathBuf::from("dir/a\"b.cue"),
+            ..Destination::default()
+        };
+        let refused = destination.quotable_stem("a cue sheet");
+        assert!(
+            matches!(&refused, Err(Error::Usage(m)) if m.contains("a cue sheet cannot name")),
+            "{refused:?}"
+        );
+        let fine = Destination {
+            path: PathBuf::from("dir/ab.toc"),
+            ..Destination::default()
+        };
+        assert_eq!(fine.quotable_stem("a TOC").ok().as_deref(), Some("ab"));
     }
 }

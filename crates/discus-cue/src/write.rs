@@ -200,11 +200,7 @@ struct Names {
 /// (`stem (Track N).bin`, two digits when any track reaches 10) or `stem.bin` for a one-track
 /// disc or a single-file sheet.
 fn names(stem: &str, disc: &Disc, single: bool) -> Result<Names> {
-    if stem.contains('"') {
-        return Err(Error::Usage(format!(
-            "{stem}: a cue sheet cannot name a file with a double quote in it"
-        )));
-    }
+    output::quotable(stem, "a cue sheet")?;
     if single || disc.track_count() == 1 {
         return Ok(Names {
             bins: vec![format!("{stem}.bin")],

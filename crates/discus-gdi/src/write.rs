@@ -122,12 +122,7 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    let stem = destination.stem();
-    if stem.contains('"') {
-        return Err(Error::Usage(format!(
-            "{stem}: a GDI cannot name a file with a double quote in it"
-        )));
-    }
+    let stem = destination.quotable_stem("a GDI")?;
     let names = names(&stem, plan);
     let paths: Vec<_> = names.iter().map(|n| destination.in_folder(n)).collect();
     if paths.contains(&destination.path) {

@@ -266,12 +266,7 @@ pub(crate) fn create(
     options: &WriteOptions,
 ) -> Result<Box<dyn SectorSink>> {
     plan::check(plan, options, &destination.path)?;
-    let stem = destination.stem();
-    if stem.contains('"') {
-        return Err(Error::Usage(format!(
-            "{stem}: a TOC cannot name a file with a double quote in it"
-        )));
-    }
+    let stem = destination.quotable_stem("a TOC")?;
     let bin_name = format!("{stem}.bin");
     let bin_path = destination.in_folder(&bin_name);
     if bin_path == destination.path {
