@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use discus::core::Form;
 use discus::core::ecm::{EcmFile, encode};
-use discus::core::{Check, Form, read_sectors};
 use discus::{ConvertOptions, WriteOptions};
 use discus_tests::samples;
 
@@ -34,23 +34,7 @@ fn disc_and_sectors(path: &Path) -> (String, Vec<u8>) {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .source;
     let tracks: Vec<_> = source.disc().tracks().cloned().collect();
-    let mut sectors = Vec::new();
-    for (index, track) in tracks.iter().enumerate() {
-        let count = track.total_sectors() as usize;
-        let mut out = vec![0u8; count * Form::Raw.size()];
-        read_sectors(
-            &mut *source,
-            index,
-            track.first_lba(),
-            count,
-            Form::Raw,
-            &mut out,
-            &mut Vec::new(),
-            &mut Check::default(),
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        sectors.extend(out);
-    }
+    let sectors = discus_core::testing::all_sectors(&mut *source, Form::Raw).concat();
     (format!("{tracks:?}"), sectors)
 }
 

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use discus::core::{Check, Form, Location, read_sectors};
+use discus::core::{Form, Location};
 use discus::{ConvertOptions, Error, WriteOptions};
 use discus_tests::{corpus, peer, run, samples};
 
@@ -33,8 +33,7 @@ fn disc_and_sectors(path: &Path) -> (Vec<String>, Vec<u8>) {
         .source;
     let tracks: Vec<_> = source.disc().tracks().cloned().collect();
     let mut layout = Vec::new();
-    let mut sectors = Vec::new();
-    for (index, track) in tracks.iter().enumerate() {
+    for track in &tracks {
         layout.push(format!(
             "{} {:?} start {} length {} pregap {:?} postgap {:?} control {:#x} isrc {:?} indexes {:?}",
             track.number,
@@ -47,21 +46,8 @@ fn disc_and_sectors(path: &Path) -> (Vec<String>, Vec<u8>) {
             track.isrc,
             track.indexes
         ));
-        let count = track.total_sectors() as usize;
-        let mut out = vec![0u8; count * Form::Raw.size()];
-        read_sectors(
-            &mut *source,
-            index,
-            track.first_lba(),
-            count,
-            Form::Raw,
-            &mut out,
-            &mut Vec::new(),
-            &mut Check::default(),
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        sectors.extend(out);
     }
+    let sectors = discus_core::testing::all_sectors(&mut *source, Form::Raw).concat();
     (layout, sectors)
 }
 
