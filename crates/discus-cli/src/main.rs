@@ -51,6 +51,8 @@ enum Command {
     Ls(cmd::ls::Args),
     /// Extract the files inside an image into a folder.
     Extract(cmd::extract::Args),
+    /// Create an image (ISO 9660, Rock Ridge, Joliet, UDF, El Torito) from a folder.
+    Create(cmd::create::Args),
     /// Show an image, read-only, as image.iso (and image.bin + image.cue) in a folder (FUSE).
     #[cfg(all(feature = "mount", target_os = "linux"))]
     Mount(cmd::mount::Args),
@@ -113,6 +115,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => cmd::compare::run(args, &context, &mut out),
         Command::Ls(args) => cmd::ls::run(args, &context, &mut out),
         Command::Extract(args) => cmd::extract::run(args, &context, &mut out),
+        Command::Create(args) => cmd::create::run(args, &context, &mut out),
         #[cfg(all(feature = "mount", target_os = "linux"))]
         Command::Mount(args) => cmd::mount::run(args, &context, &mut out),
         #[cfg(all(feature = "mount", target_os = "linux"))]

@@ -20,6 +20,7 @@ pub mod iso9660;
 pub mod rockridge;
 pub mod tree;
 pub mod udf;
+pub mod write;
 
 use std::path::Path;
 

@@ -166,7 +166,61 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
             target.name
         ))
     })?;
-    let Opened { format, mut source } = open(input)?;
+    let Opened { format, source } = open(input)?;
+    write_source(format, source, output, target, writer, options)
+}
+
+/// A folder as `discus create` reads it: the `from` of a creation's [`Outcome`].
+static FOLDER: Format = Format {
+    name: "folder",
+    description: "a folder of files, laid out as ISO 9660 + Rock Ridge + Joliet (+ UDF)",
+    extensions: &[],
+    probe: |_| Confidence::No,
+    open: |path| {
+        Err(Error::Usage(format!(
+            "{}: a folder is written with `discus create`, not opened",
+            path.display()
+        )))
+    },
+    writer: None,
+};
+
+/// Writes an image of the folder `dir` to `output`, in the format its extension (or
+/// `options.to`) names — ISO, CSO, CHD, BIN/CUE … — through the same writers and checks as
+/// [`convert`]. An output inside the folder is refused: it would be read while it is written.
+pub fn create(
+    dir: &Path,
+    output: &Path,
+    layout: &fs::write::Options,
+    options: &ConvertOptions<'_>,
+) -> Result<Outcome> {
+    if fs::write::output_inside(dir, output) {
+        return Err(Error::Usage(format!(
+            "{}: is inside the folder {} the image is made of; write it elsewhere",
+            output.display(),
+            dir.display()
+        )));
+    }
+    let target = target_for(output, options.to.as_deref())?;
+    let writer = target.writer.ok_or_else(|| {
+        Error::Usage(format!(
+            "discus reads {} but does not write it",
+            target.name
+        ))
+    })?;
+    let source = Box::new(fs::write::create(dir, layout)?);
+    write_source(&FOLDER, source, output, target, writer, options)
+}
+
+/// Writes `source` (read as `format`) to `output` as `target`.
+fn write_source(
+    format: &'static Format,
+    mut source: Box<dyn SectorSource>,
+    output: &Path,
+    target: &'static Format,
+    writer: discus_core::Writer,
+    options: &ConvertOptions<'_>,
+) -> Result<Outcome> {
     let destination = Destination {
         path: output.to_path_buf(),
         force: options.force,

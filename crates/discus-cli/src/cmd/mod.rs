@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod compare;
 pub mod convert;
+pub mod create;
 pub mod extract;
 pub mod formats;
 pub mod info;

@@ -1,0 +1,102 @@
+//! The writer read back by this crate's reader: every tree it writes, every name, link and size.
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use super::*;
+use crate::{Image, Kind, TreeKind};
+
+fn image(dir: &Path, options: &Options) -> Image {
+    let created = create(dir, options).expect("create");
+    Image::open(Box::new(created), Path::new("created.iso")).expect("open")
+}
+
+fn sample(dir: &Path) {
+    fs::create_dir_all(dir.join("docs/deep/a/b/c/d/e/f/g/h/i")).expect("mkdir");
+    fs::write(dir.join("docs/readme.txt"), b"hello").expect("write");
+    fs::write(
+        dir.join("docs/deep/a/b/c/d/e/f/g/h/i/leaf.bin"),
+        vec![7u8; 5000],
+    )
+    .expect("write");
+    fs::write(dir.join("empty"), b"").expect("write");
+    let long = "L".repeat(200);
+    fs::write(dir.join(&long), b"long").expect("write");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../../etc/passwd", dir.join("docs/out")).expect("link");
+}
+
+fn read_all(image: &mut Image, node: &crate::Node) -> Vec<u8> {
+    let mut out = Vec::new();
+    image
+        .open_file(node)
+        .expect("open file")
+        .read_to_end(&mut out)
+        .expect("read");
+    out
+}
+
+#[test]
+fn every_tree_reads_back() {
+    let dir = tempfile::tempdir().expect("temp");
+    sample(dir.path());
+    let options = Options {
+        date: Some(1_700_000_000),
+        ..Options::default()
+    };
+    let mut image = image(dir.path(), &options);
+    assert_eq!(
+        image.trees(),
+        vec![TreeKind::RockRidge, TreeKind::Joliet, TreeKind::Iso9660]
+    );
+    let tree = image.tree(Some(TreeKind::RockRidge)).expect("rr tree");
+    let leaf = tree
+        .lookup("docs/deep/a/b/c/d/e/f/g/h/i/leaf.bin")
+        .expect("relocated leaf found at its real place");
+    assert_eq!(
+        read_all(&mut image, &tree.nodes[leaf].clone()),
+        vec![7u8; 5000]
+    );
+    let long = tree.lookup(&"L".repeat(200)).expect("long name");
+    assert_eq!(read_all(&mut image, &tree.nodes[long].clone()), b"long");
+    #[cfg(unix)]
+    {
+        let link = tree.lookup("docs/out").expect("link");
+        assert_eq!(
+            tree.nodes[link].kind,
+            Kind::Symlink("../../etc/passwd".into())
+        );
+    }
+    assert!(
+        tree.lookup("rr_moved").is_none(),
+        "rr_moved is hidden by RE"
+    );
+    let joliet = image.tree(Some(TreeKind::Joliet)).expect("joliet");
+    assert!(
+        joliet
+            .lookup("docs/deep/a/b/c/d/e/f/g/h/i/leaf.bin")
+            .is_some()
+    );
+    let iso = image.tree(Some(TreeKind::Iso9660)).expect("iso");
+    assert!(iso.lookup("DOCS/README.TXT").is_some());
+}
+
+#[test]
+fn the_same_folder_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("temp");
+    sample(dir.path());
+    let options = Options {
+        date: Some(1_700_000_000),
+        ..Options::default()
+    };
+    let bytes = |options: &Options| {
+        let mut created = create(dir.path(), options).expect("create");
+        let blocks = created.blocks() as usize;
+        let mut buf = vec![0u8; blocks * BLOCK];
+        discus_core::SectorSource::read(&mut created, 0, discus_core::Lba(0), &mut buf)
+            .expect("read");
+        buf
+    };
+    assert_eq!(bytes(&options), bytes(&options));
+}
