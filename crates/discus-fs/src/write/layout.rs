@@ -363,6 +363,7 @@ impl Layout {
         }
         next += 1; // terminator
         if self.udf {
+            udf::check(self).map_err(Error::Usage)?;
             next = udf::reserve(next, &mut places.udf);
         }
         let table_blocks = |bytes: usize| bytes.div_ceil(BLOCK).max(1) as u32;
@@ -417,6 +418,7 @@ impl Layout {
     pub fn render(&self, places: &Places) -> Result<Rendered> {
         let mut head = vec![0u8; places.data_start as usize * BLOCK];
         let mut put = |block: u32, data: &[u8]| {
+            // Every block was placed inside the metadata area.
             let at = block as usize * BLOCK;
             head[at..at + data.len()].copy_from_slice(data);
         };
@@ -746,6 +748,16 @@ impl Layout {
             out.push(iso::pack_records(&records));
         }
         out
+    }
+}
+
+impl Layout {
+    pub fn date(&self) -> i64 {
+        self.date
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
     }
 }
 
