@@ -6,6 +6,7 @@ mod batch;
 mod batch_trust;
 mod chd;
 mod cluster;
+mod create;
 mod cso;
 mod cue;
 mod dvd;
