@@ -100,3 +100,45 @@ fn the_same_folder_gives_the_same_bytes() {
     };
     assert_eq!(bytes(&options), bytes(&options));
 }
+
+/// Reads every block of a created image.
+fn read_whole(created: &mut Created) -> discus_core::Result<Vec<u8>> {
+    let blocks = created.blocks() as usize;
+    let mut buf = vec![0u8; blocks * BLOCK];
+    discus_core::SectorSource::read(created, 0, discus_core::Lba(0), &mut buf)?;
+    Ok(buf)
+}
+
+#[test]
+fn i16_3_a_file_that_changes_size_while_read_is_an_error() {
+    for grow in [true, false] {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("log.txt");
+        fs::write(&path, vec![b'x'; 100_000]).expect("write");
+        let mut created = create(dir.path(), &Options::default()).expect("create");
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        match grow {
+            true => file.set_len(100_001).expect("grow"),
+            false => file.set_len(50_000).expect("shrink"),
+        }
+        let error = read_whole(&mut created).expect_err("a changed file is refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("log.txt") && message.contains("changed"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn i16_3_a_file_unchanged_reads_back_whole() {
+    let dir = tempfile::tempdir().expect("temp");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    fs::write(dir.path().join("a.bin"), &data).expect("write");
+    let mut created = create(dir.path(), &Options::default()).expect("create");
+    let image = read_whole(&mut created).expect("read");
+    assert!(image.windows(data.len()).any(|w| w == data.as_slice()));
+}
