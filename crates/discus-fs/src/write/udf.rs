@@ -243,6 +243,83 @@ fn permissions(mode: u32) -> u32 {
     out
 }
 
+/// What the volume descriptors say.
+struct Volume<'a> {
+    label: &'a str,
+    date: i64,
+    partition: u32,
+    partition_length: u32,
+    /// The file set descriptor's block in the partition.
+    fsd: u32,
+}
+
+/// One volume descriptor sequence at `base`: PVD, IUVD, PD, LVD, USD, TD (written twice, the
+/// main and the reserve copy, each tagged with its own blocks).
+fn descriptor_sequence(base: u32, v: &Volume<'_>) -> Vec<Vec<u8>> {
+    let (label, date) = (v.label, v.date);
+    let mut out = Vec::new();
+    let mut pvd = vec![0u8; BLOCK];
+    put32(&mut pvd, 16, 0);
+    dstring(&mut pvd, 24, 32, label);
+    put16(&mut pvd, 56, 1);
+    put16(&mut pvd, 58, 1);
+    put16(&mut pvd, 60, 2);
+    put16(&mut pvd, 62, 2);
+    put32(&mut pvd, 64, 1);
+    put32(&mut pvd, 68, 1);
+    // The volume set identifier starts with 16 characters unique to this volume: the
+    // date in hex, so the same inputs give the same bytes.
+    dstring(&mut pvd, 72, 128, &format!("{:016X}{label}", date as u64));
+    charspec(&mut pvd, 200);
+    charspec(&mut pvd, 264);
+    timestamp(&mut pvd, 376, date);
+    regid(&mut pvd, 388, b"*discus", false);
+    tag(&mut pvd, 1, base, 512);
+    out.push(pvd);
+    let mut iuvd = vec![0u8; BLOCK];
+    put32(&mut iuvd, 16, 1);
+    regid(&mut iuvd, 20, b"*UDF LV Info", true);
+    charspec(&mut iuvd, 52);
+    dstring(&mut iuvd, 116, 128, label);
+    regid(&mut iuvd, 352, b"*discus", false);
+    tag(&mut iuvd, 4, base + 1, 512);
+    out.push(iuvd);
+    let mut pd = vec![0u8; BLOCK];
+    put32(&mut pd, 16, 2);
+    put16(&mut pd, 20, 1);
+    put16(&mut pd, 22, 0);
+    regid(&mut pd, 24, b"+NSR02", false);
+    put32(&mut pd, 184, 1);
+    put32(&mut pd, 188, v.partition);
+    put32(&mut pd, 192, v.partition_length);
+    regid(&mut pd, 196, b"*discus", false);
+    tag(&mut pd, 5, base + 2, 512);
+    out.push(pd);
+    let mut lvd = vec![0u8; BLOCK];
+    put32(&mut lvd, 16, 3);
+    charspec(&mut lvd, 20);
+    dstring(&mut lvd, 84, 128, label);
+    put32(&mut lvd, 212, BLOCK as u32);
+    regid(&mut lvd, 216, b"*OSTA UDF Compliant", true);
+    long_ad(&mut lvd, 248, BLOCK as u32, v.fsd);
+    put32(&mut lvd, 264, 6);
+    put32(&mut lvd, 268, 1);
+    regid(&mut lvd, 272, b"*discus", false);
+    put32(&mut lvd, 432, 2 * BLOCK as u32);
+    put32(&mut lvd, 436, INTEGRITY);
+    lvd[440..446].copy_from_slice(&[1, 6, 1, 0, 0, 0]);
+    tag(&mut lvd, 6, base + 3, 446);
+    out.push(lvd);
+    let mut usd = vec![0u8; BLOCK];
+    put32(&mut usd, 16, 4);
+    tag(&mut usd, 7, base + 4, 24);
+    out.push(usd);
+    let mut td = vec![0u8; BLOCK];
+    tag(&mut td, 8, base + 5, 512);
+    out.push(td);
+    out
+}
+
 /// Writes the UDF structures into the metadata blocks (`put`) and the closing anchor (`tail`).
 pub(crate) fn render(
     layout: &Layout,
@@ -260,75 +337,15 @@ pub(crate) fn render(
         put(udf.recognition + i as u32, &d);
     }
     let partition_length = places.total - 1 - udf.partition;
-    let integrity_set = || {
-        // The sequence: PVD, IUVD, PD, LVD, USD, TD, each at `base + n`.
-        move |base: u32| -> Vec<Vec<u8>> {
-            let mut out = Vec::new();
-            let mut pvd = vec![0u8; BLOCK];
-            put32(&mut pvd, 16, 0);
-            dstring(&mut pvd, 24, 32, label);
-            put16(&mut pvd, 56, 1);
-            put16(&mut pvd, 58, 1);
-            put16(&mut pvd, 60, 2);
-            put16(&mut pvd, 62, 2);
-            put32(&mut pvd, 64, 1);
-            put32(&mut pvd, 68, 1);
-            // The volume set identifier starts with 16 characters unique to this volume: the
-            // date in hex, so the same inputs give the same bytes.
-            dstring(&mut pvd, 72, 128, &format!("{:016X}{label}", date as u64));
-            charspec(&mut pvd, 200);
-            charspec(&mut pvd, 264);
-            timestamp(&mut pvd, 376, date);
-            regid(&mut pvd, 388, b"*discus", false);
-            tag(&mut pvd, 1, base, 512);
-            out.push(pvd);
-            let mut iuvd = vec![0u8; BLOCK];
-            put32(&mut iuvd, 16, 1);
-            regid(&mut iuvd, 20, b"*UDF LV Info", true);
-            charspec(&mut iuvd, 52);
-            dstring(&mut iuvd, 116, 128, label);
-            regid(&mut iuvd, 352, b"*discus", false);
-            tag(&mut iuvd, 4, base + 1, 512);
-            out.push(iuvd);
-            let mut pd = vec![0u8; BLOCK];
-            put32(&mut pd, 16, 2);
-            put16(&mut pd, 20, 1);
-            put16(&mut pd, 22, 0);
-            regid(&mut pd, 24, b"+NSR02", false);
-            put32(&mut pd, 184, 1);
-            put32(&mut pd, 188, udf.partition);
-            put32(&mut pd, 192, partition_length);
-            regid(&mut pd, 196, b"*discus", false);
-            tag(&mut pd, 5, base + 2, 512);
-            out.push(pd);
-            let mut lvd = vec![0u8; BLOCK];
-            put32(&mut lvd, 16, 3);
-            charspec(&mut lvd, 20);
-            dstring(&mut lvd, 84, 128, label);
-            put32(&mut lvd, 212, BLOCK as u32);
-            regid(&mut lvd, 216, b"*OSTA UDF Compliant", true);
-            long_ad(&mut lvd, 248, BLOCK as u32, udf.fsd - udf.partition);
-            put32(&mut lvd, 264, 6);
-            put32(&mut lvd, 268, 1);
-            regid(&mut lvd, 272, b"*discus", false);
-            put32(&mut lvd, 432, 2 * BLOCK as u32);
-            put32(&mut lvd, 436, INTEGRITY);
-            lvd[440..446].copy_from_slice(&[1, 6, 1, 0, 0, 0]);
-            tag(&mut lvd, 6, base + 3, 446);
-            out.push(lvd);
-            let mut usd = vec![0u8; BLOCK];
-            put32(&mut usd, 16, 4);
-            tag(&mut usd, 7, base + 4, 24);
-            out.push(usd);
-            let mut td = vec![0u8; BLOCK];
-            tag(&mut td, 8, base + 5, 512);
-            out.push(td);
-            out
-        }
+    let volume = Volume {
+        label,
+        date,
+        partition: udf.partition,
+        partition_length,
+        fsd: udf.fsd - udf.partition,
     };
-    let sequence = integrity_set();
     for base in [MAIN_VDS, RESERVE_VDS] {
-        for (i, d) in sequence(base).into_iter().enumerate() {
+        for (i, d) in descriptor_sequence(base, &volume).into_iter().enumerate() {
             put(base + i as u32, &d);
         }
     }
