@@ -712,6 +712,28 @@ fn i16_3_create_writes_any_format_through_the_normal_writers() {
         let got = extract(&image, &dir.path().join(format!("x-{name}")));
         assert_same(&got, &want, name);
     }
+    // MAME's chdman reads the CHD back to a cue sheet whose tree is the folder.
+    if let Some(chdman) = peer("chdman") {
+        let (cue, bin) = (dir.path().join("back.cue"), dir.path().join("back.bin"));
+        let chd = dir.path().join("out.chd");
+        text(
+            &chdman,
+            &[
+                os("extractcd"),
+                os("-i"),
+                chd.as_os_str(),
+                os("-o"),
+                cue.as_os_str(),
+                os("-ob"),
+                bin.as_os_str(),
+            ],
+        );
+        assert_same(
+            &extract(&cue, &dir.path().join("x-chdman")),
+            &want,
+            "chdman extractcd",
+        );
+    }
 }
 
 #[test]

@@ -96,8 +96,14 @@ fn the_udf_bridge_reads_back_over_the_same_data() {
     let udf = image.tree(Some(TreeKind::Udf)).expect("udf tree");
     let rr = image.tree(Some(TreeKind::RockRidge)).expect("rr tree");
     let path = "docs/deep/a/b/c/d/e/f/g/h/i/leaf.bin";
-    let (u, r) = (udf.lookup(path).expect("udf leaf"), rr.lookup(path).expect("rr leaf"));
-    assert_eq!(udf.nodes[u].extents, rr.nodes[r].extents, "one copy of the data");
+    let (u, r) = (
+        udf.lookup(path).expect("udf leaf"),
+        rr.lookup(path).expect("rr leaf"),
+    );
+    assert_eq!(
+        udf.nodes[u].extents, rr.nodes[r].extents,
+        "one copy of the data"
+    );
     assert_eq!(read_all(&mut image, &udf.nodes[u].clone()), vec![7u8; 5000]);
     assert!(udf.lookup(&"L".repeat(200)).is_some());
     assert!(udf.lookup("docs/out").is_none(), "no links in UDF");
