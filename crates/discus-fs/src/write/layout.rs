@@ -336,6 +336,13 @@ impl Layout {
 
     /// Hands out every block.
     pub fn place(&self) -> Result<Places> {
+        // Path table entries name their parent by a 16-bit number.
+        let folders = self.iso_table.len().max(self.joliet_table.len());
+        if folders > usize::from(u16::MAX) {
+            return Err(Error::Usage(format!(
+                "the folder holds {folders} folders; ISO 9660 path tables number at most 65,535"
+            )));
+        }
         let count = self.entries.len();
         let mut places = Places {
             iso_dir: vec![0; count],
