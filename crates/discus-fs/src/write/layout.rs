@@ -406,11 +406,24 @@ impl Layout {
         }
         places.data_start = next;
         let mut cursor = u64::from(next);
+        // Names of one file (hard links) share its data, as genisoimage and xorriso write them.
+        let mut written: std::collections::HashMap<(u64, u64), u32> = Default::default();
         for f in self.files_in_order() {
             let size = self.file_size(f);
+            let inode = match &self.entries[f].kind {
+                EntryKind::File { inode, .. } => *inode,
+                _ => None,
+            };
+            if let Some(&block) = inode.and_then(|i| written.get(&i)) {
+                places.file[f] = block;
+                continue;
+            }
             if size > 0 {
                 places.file[f] = u32::try_from(cursor).map_err(|_| too_large())?;
                 cursor += size.div_ceil(BLOCK as u64);
+                if let Some(inode) = inode {
+                    written.insert(inode, places.file[f]);
+                }
             }
         }
         if self.udf {

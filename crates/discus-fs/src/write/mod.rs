@@ -117,9 +117,14 @@ pub fn create(dir: &Path, options: &Options) -> Result<Created> {
     let places = layout.place()?;
     let rendered = layout.render(&places)?;
     let mut spans = Vec::new();
+    let mut placed = std::collections::HashSet::new();
     for f in layout.files_in_order() {
         let size = layout.file_size(f);
-        if let (Some(path), true) = (layout.file_path(f), size > 0) {
+        // A hard link's data is read once, from its first name.
+        if size == 0 || !placed.insert(places.file[f]) {
+            continue;
+        }
+        if let Some(path) = layout.file_path(f) {
             spans.push(source::Span {
                 block: u64::from(places.file[f]),
                 size,

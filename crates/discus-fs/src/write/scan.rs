@@ -21,6 +21,9 @@ pub(crate) enum EntryKind {
         path: PathBuf,
         /// Its size when the folder was read: a file that then changes size is an error.
         size: u64,
+        /// Device and inode of a file with more than one name (a hard link): its names share
+        /// one copy of the data.
+        inode: Option<(u64, u64)>,
     },
     /// A symbolic link, with its target as recorded (bytes, never resolved).
     Symlink(Vec<u8>),
@@ -99,6 +102,7 @@ pub(crate) fn scan(root: &Path, exclude: &dyn Fn(&Path) -> bool) -> Result<Scann
                 EntryKind::File {
                     path: child.clone(),
                     size: meta.len(),
+                    inode: hard_link(&meta),
                 }
             } else if kind.is_symlink() {
                 let target = fs::read_link(&child).map_err(|e| Error::io(&child, e))?;
@@ -156,6 +160,17 @@ fn attributes(meta: &fs::Metadata) -> (u32, u32, u32, i64) {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
     (kind, 0, 0, mtime)
+}
+
+#[cfg(unix)]
+fn hard_link(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn hard_link(_: &fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 #[cfg(unix)]

@@ -169,3 +169,19 @@ fn i16_3_a_file_unchanged_reads_back_whole() {
     let image = read_whole(&mut created).expect("read");
     assert!(image.windows(data.len()).any(|w| w == data.as_slice()));
 }
+
+#[test]
+#[cfg(unix)]
+fn hard_links_share_one_copy_of_the_data() {
+    let dir = tempfile::tempdir().expect("temp");
+    fs::write(dir.path().join("a"), vec![1u8; 100_000]).expect("write");
+    fs::hard_link(dir.path().join("a"), dir.path().join("b")).expect("link");
+    fs::write(dir.path().join("c"), vec![2u8; 100_000]).expect("write");
+    let mut image = image(dir.path(), &Options::default());
+    let tree = image.tree(Some(TreeKind::RockRidge)).expect("tree");
+    let extent = |name: &str| tree.nodes[tree.lookup(name).expect(name)].extents.clone();
+    assert_eq!(extent("a"), extent("b"));
+    assert_ne!(extent("a"), extent("c"));
+    let b = tree.nodes[tree.lookup("b").expect("b")].clone();
+    assert_eq!(read_all(&mut image, &b), vec![1u8; 100_000]);
+}
