@@ -375,6 +375,13 @@ fn i16_3_every_reader_sees_the_folder() {
         );
     }
 
+    // genisoimage's isovfy checks the structure: path tables against the folders, record order,
+    // extents and Rock Ridge entries.
+    if let Some(isovfy) = peer("isovfy") {
+        let report = text(&isovfy, &[os("-i"), image.as_os_str()]);
+        assert!(report.contains("No errors found"), "isovfy:\n{report}");
+    }
+
     // libcdio's iso-info walks the Rock Ridge tree.
     if let Some(iso_info) = peer("iso-info") {
         let listing = text(&iso_info, &[os("-l"), image.as_os_str()]);
