@@ -464,6 +464,41 @@ fn i16_3_every_reader_sees_the_folder() {
 }
 
 #[test]
+fn i16_3_udf_2_01_reads_in_udfinfo_7zip_and_pycdlib() {
+    let dir = tempfile::tempdir().expect("temp");
+    let src = dir.path().join("src");
+    fs::create_dir_all(src.join("VIDEO_TS")).expect("mkdir");
+    fs::write(src.join("VIDEO_TS/VIDEO_TS.IFO"), vec![3u8; 12_288]).expect("write");
+    fs::write(src.join("ünï.txt"), b"u").expect("write");
+    let image = dir.path().join("dvd.iso");
+    create(&src, &image, &["--udf=2.01"]);
+    let want = snapshot(&src);
+    if let Some(udfinfo) = peer("udfinfo") {
+        let info = text(&udfinfo, &[image.as_os_str()]);
+        for line in ["udfrev=2.01", "integrity=closed", "numfiles=2", "numdirs=2"] {
+            assert!(info.contains(line), "udfinfo lacks {line}:\n{info}");
+        }
+    }
+    if let Some(sevenzip) = peer("7zz") {
+        let to = dir.path().join("7zz");
+        let mut target = std::ffi::OsString::from("-o");
+        target.push(&to);
+        text(&sevenzip, &[os("x"), os("-y"), &target, image.as_os_str()]);
+        assert_same(&snapshot(&to), &want, "7zz x (UDF 2.01)");
+    }
+    if let Some(view) = pycdlib(&image) {
+        let mut udf: Vec<&str> = view["udf"]
+            .as_array()
+            .expect("udf")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        udf.sort();
+        assert_eq!(udf, ["/VIDEO_TS", "/VIDEO_TS/VIDEO_TS.IFO", "/ünï.txt"]);
+    }
+}
+
+#[test]
 fn i16_3_two_runs_give_the_same_bytes_and_source_date_epoch_is_the_date() {
     let dir = tempfile::tempdir().expect("temp");
     let src = dir.path().join("src");

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
+use discus::fs::write::UdfRevision;
+
 use crate::cmd::write_args::WriteArgs;
 use crate::progress::Progress;
 use crate::{CANCEL, Context, Status};
@@ -21,9 +23,11 @@ pub struct Args {
     /// The volume label (default: the folder's name).
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
-    /// Also write a UDF 1.02 tree over the same file data (as `genisoimage -udf`).
-    #[arg(long)]
-    pub udf: bool,
+    /// Also write a UDF tree over the same file data: UDF 1.02 (as `genisoimage -udf`), or
+    /// `--udf=2.01`.
+    #[arg(long, value_name = "REV", num_args = 0..=1, require_equals = true,
+          default_missing_value = "1.02", value_parser = parse_udf)]
+    pub udf: Option<UdfRevision>,
     /// Leave out the Joliet tree.
     #[arg(long)]
     pub no_joliet: bool,
@@ -51,6 +55,10 @@ pub struct Args {
     /// How to write the output.
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+fn parse_udf(text: &str) -> Result<UdfRevision, String> {
+    UdfRevision::from_name(text).ok_or_else(|| format!("{text}: UDF 1.02 or 2.01"))
 }
 
 /// Parses `--date`: seconds since 1970, or a UTC date with an optional time.
@@ -103,7 +111,8 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     let layout = discus::fs::write::Options {
         label,
         joliet: !args.no_joliet,
-        udf: args.udf,
+        udf: args.udf.is_some(),
+        udf_revision: args.udf.unwrap_or_default(),
         boot: args.boot.clone(),
         efi: args.efi.clone(),
         date,

@@ -55,6 +55,7 @@ pub(crate) struct Layout {
     label: String,
     joliet: bool,
     udf: bool,
+    udf_revision: udf::Revision,
     boot: Option<usize>,
     efi: Option<usize>,
 }
@@ -108,6 +109,7 @@ impl Layout {
             label: options.label.clone(),
             joliet: options.joliet,
             udf: options.udf,
+            udf_revision: options.udf_revision,
             boot: None,
             efi: None,
             entries,
@@ -371,7 +373,7 @@ impl Layout {
         next += 1; // terminator
         if self.udf {
             udf::check(self).map_err(Error::Usage)?;
-            next = udf::reserve(next, &mut places.udf);
+            next = udf::reserve(next, self.udf_revision, &mut places.udf);
         }
         let table_blocks = |bytes: usize| bytes.div_ceil(BLOCK).max(1) as u32;
         let iso_table = self.iso_path_table(&places, false);

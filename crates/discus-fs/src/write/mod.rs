@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use discus_core::{Error, Result};
 
 pub use source::Created;
+pub use udf::Revision as UdfRevision;
 
 use iso9660::BLOCK;
 
@@ -38,6 +39,8 @@ pub struct Options {
     pub joliet: bool,
     /// Write a UDF bridge over the same file data.
     pub udf: bool,
+    /// Its revision.
+    pub udf_revision: UdfRevision,
     /// A file of the folder (path relative to it) to boot by BIOS, no emulation, with a
     /// boot-info table in the image's copy.
     pub boot: Option<String>,
@@ -56,6 +59,7 @@ impl Default for Options {
             label: "CDROM".into(),
             joliet: true,
             udf: false,
+            udf_revision: UdfRevision::default(),
             boot: None,
             efi: None,
             date: None,

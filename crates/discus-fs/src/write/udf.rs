@@ -1,8 +1,8 @@
-//! The UDF bridge (`--udf`): a UDF 1.02 volume (ECMA-167 with the OSTA profile) over the same
-//! file data as the ISO 9660 trees, as `genisoimage -udf` writes one.
+//! The UDF bridge (`--udf`): a UDF 1.02 (or 2.01) volume (ECMA-167 with the OSTA profile) over
+//! the same file data as the ISO 9660 trees, as `genisoimage -udf` writes one.
 //!
 //! ```text
-//! after the ISO terminator  BEA01 NSR02 TEA01   volume recognition sequence
+//! after the ISO terminator  BEA01 NSR02/03 TEA01   volume recognition sequence
 //! 32..                      main volume descriptor sequence: PVD IUVD PD LVD USD TD
 //! 48..                      its reserve copy
 //! 64, 65                    logical volume integrity (closed) and a terminator
@@ -11,7 +11,7 @@
 //!                           then the files' data — shared with ISO 9660 and Joliet
 //! ```
 //!
-//! Every descriptor starts with a 16-byte tag: identifier, version 2, checksum of the tag, serial,
+//! Every descriptor starts with a 16-byte tag: identifier, version (2, or 3 for 2.01), checksum of the tag, serial,
 //! the CRC-ITU-T of the bytes after the tag and their count, and the block the tag lies at
 //! (counted in the partition for what lies in it).
 
@@ -20,9 +20,54 @@ use super::layout::{Layout, Places as LayoutPlaces};
 use super::scan::EntryKind;
 use crate::tree::Timestamp;
 
+/// The UDF revision written: 1.02 (what genisoimage -udf writes; every reader) or 2.01 (the
+/// revision DVD-Video players and Windows XP onwards expect at least, as mkudffs defaults to).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Revision {
+    /// UDF 1.02: ECMA-167 2nd edition descriptors (tag version 2), `NSR02`.
+    #[default]
+    V1_02,
+    /// UDF 2.01: ECMA-167 3rd edition descriptors (tag version 3), `NSR03`.
+    V2_01,
+}
+
+impl Revision {
+    /// The revision as UDF records it (BCD-like: 0x0102, 0x0201).
+    fn number(self) -> u16 {
+        match self {
+            Revision::V1_02 => 0x0102,
+            Revision::V2_01 => 0x0201,
+        }
+    }
+
+    fn tag_version(self) -> u16 {
+        match self {
+            Revision::V1_02 => 2,
+            Revision::V2_01 => 3,
+        }
+    }
+
+    fn nsr(self) -> &'static [u8; 5] {
+        match self {
+            Revision::V1_02 => b"NSR02",
+            Revision::V2_01 => b"NSR03",
+        }
+    }
+
+    /// The name `--udf` takes.
+    pub fn from_name(name: &str) -> Option<Revision> {
+        match name {
+            "1.02" => Some(Revision::V1_02),
+            "2.01" => Some(Revision::V2_01),
+            _ => None,
+        }
+    }
+}
+
 /// Where the UDF structures go.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Places {
+    revision: Revision,
     recognition: u32,
     partition: u32,
     fsd: u32,
@@ -47,7 +92,8 @@ const FE_FIXED: usize = 176;
 /// Reserves the recognition sequence from `next` and the fixed descriptor blocks; everything else
 /// starts after the first anchor, with the file set descriptor and its terminator first in the
 /// partition, where genisoimage puts them (and pycdlib looks for them).
-pub(crate) fn reserve(next: u32, places: &mut Places) -> u32 {
+pub(crate) fn reserve(next: u32, revision: Revision, places: &mut Places) -> u32 {
+    places.revision = revision;
     places.recognition = next;
     places.partition = ANCHOR + 1;
     places.fsd = places.partition;
@@ -155,11 +201,12 @@ fn crc(data: &[u8]) -> u16 {
     })
 }
 
-/// Fills in the tag of descriptor `d` (its first `length` bytes count): identifier, version 2,
+/// Fills in the tag of descriptor `d` (its first `length` bytes count): identifier, the version
+/// of the revision,
 /// serial 1, CRC, location; the checksum last.
-fn tag(d: &mut [u8], id: u16, location: u32, length: usize) {
+fn tag(d: &mut [u8], revision: Revision, id: u16, location: u32, length: usize) {
     d[0..2].copy_from_slice(&id.to_le_bytes());
-    d[2..4].copy_from_slice(&2u16.to_le_bytes());
+    d[2..4].copy_from_slice(&revision.tag_version().to_le_bytes());
     d[6..8].copy_from_slice(&1u16.to_le_bytes());
     let body = crc(&d[16..length]);
     d[8..10].copy_from_slice(&body.to_le_bytes());
@@ -204,11 +251,11 @@ fn charspec(d: &mut [u8], at: usize) {
     d[at + 1..at + 24].copy_from_slice(b"OSTA Compressed Unicode");
 }
 
-/// An entity identifier; `udf` adds the UDF revision suffix (1.02).
-fn regid(d: &mut [u8], at: usize, id: &[u8], udf: bool) {
+/// An entity identifier; `udf` adds the UDF revision suffix.
+fn regid(d: &mut [u8], at: usize, id: &[u8], udf: Option<Revision>) {
     d[at + 1..at + 1 + id.len()].copy_from_slice(id);
-    if udf {
-        put16(d, at + 24, 0x0102);
+    if let Some(revision) = udf {
+        put16(d, at + 24, revision.number());
     }
 }
 
@@ -245,6 +292,7 @@ fn permissions(mode: u32) -> u32 {
 
 /// What the volume descriptors say.
 struct Volume<'a> {
+    revision: Revision,
     label: &'a str,
     date: i64,
     partition: u32,
@@ -273,49 +321,51 @@ fn descriptor_sequence(base: u32, v: &Volume<'_>) -> Vec<Vec<u8>> {
     charspec(&mut pvd, 200);
     charspec(&mut pvd, 264);
     timestamp(&mut pvd, 376, date);
-    regid(&mut pvd, 388, b"*discus", false);
-    tag(&mut pvd, 1, base, 512);
+    regid(&mut pvd, 388, b"*discus", None);
+    tag(&mut pvd, v.revision, 1, base, 512);
     out.push(pvd);
     let mut iuvd = vec![0u8; BLOCK];
     put32(&mut iuvd, 16, 1);
-    regid(&mut iuvd, 20, b"*UDF LV Info", true);
+    regid(&mut iuvd, 20, b"*UDF LV Info", Some(v.revision));
     charspec(&mut iuvd, 52);
     dstring(&mut iuvd, 116, 128, label);
-    regid(&mut iuvd, 352, b"*discus", false);
-    tag(&mut iuvd, 4, base + 1, 512);
+    regid(&mut iuvd, 352, b"*discus", None);
+    tag(&mut iuvd, v.revision, 4, base + 1, 512);
     out.push(iuvd);
     let mut pd = vec![0u8; BLOCK];
     put32(&mut pd, 16, 2);
     put16(&mut pd, 20, 1);
     put16(&mut pd, 22, 0);
-    regid(&mut pd, 24, b"+NSR02", false);
+    let mut contents = *b"+NSR02";
+    contents[1..].copy_from_slice(v.revision.nsr());
+    regid(&mut pd, 24, &contents, None);
     put32(&mut pd, 184, 1);
     put32(&mut pd, 188, v.partition);
     put32(&mut pd, 192, v.partition_length);
-    regid(&mut pd, 196, b"*discus", false);
-    tag(&mut pd, 5, base + 2, 512);
+    regid(&mut pd, 196, b"*discus", None);
+    tag(&mut pd, v.revision, 5, base + 2, 512);
     out.push(pd);
     let mut lvd = vec![0u8; BLOCK];
     put32(&mut lvd, 16, 3);
     charspec(&mut lvd, 20);
     dstring(&mut lvd, 84, 128, label);
     put32(&mut lvd, 212, BLOCK as u32);
-    regid(&mut lvd, 216, b"*OSTA UDF Compliant", true);
+    regid(&mut lvd, 216, b"*OSTA UDF Compliant", Some(v.revision));
     long_ad(&mut lvd, 248, BLOCK as u32, v.fsd);
     put32(&mut lvd, 264, 6);
     put32(&mut lvd, 268, 1);
-    regid(&mut lvd, 272, b"*discus", false);
+    regid(&mut lvd, 272, b"*discus", None);
     put32(&mut lvd, 432, 2 * BLOCK as u32);
     put32(&mut lvd, 436, INTEGRITY);
     lvd[440..446].copy_from_slice(&[1, 6, 1, 0, 0, 0]);
-    tag(&mut lvd, 6, base + 3, 446);
+    tag(&mut lvd, v.revision, 6, base + 3, 446);
     out.push(lvd);
     let mut usd = vec![0u8; BLOCK];
     put32(&mut usd, 16, 4);
-    tag(&mut usd, 7, base + 4, 24);
+    tag(&mut usd, v.revision, 7, base + 4, 24);
     out.push(usd);
     let mut td = vec![0u8; BLOCK];
-    tag(&mut td, 8, base + 5, 512);
+    tag(&mut td, v.revision, 8, base + 5, 512);
     out.push(td);
     out
 }
@@ -330,7 +380,10 @@ pub(crate) fn render(
     let udf = &places.udf;
     let date = layout.date();
     let label = layout.label();
-    for (i, id) in [b"BEA01", b"NSR02", b"TEA01"].into_iter().enumerate() {
+    for (i, id) in [b"BEA01", udf.revision.nsr(), b"TEA01"]
+        .into_iter()
+        .enumerate()
+    {
         let mut d = vec![0u8; BLOCK];
         d[1..6].copy_from_slice(id);
         d[6] = 1;
@@ -338,6 +391,7 @@ pub(crate) fn render(
     }
     let partition_length = places.total - 1 - udf.partition;
     let volume = Volume {
+        revision: udf.revision,
         label,
         date,
         partition: udf.partition,
@@ -363,16 +417,16 @@ pub(crate) fn render(
     put32(&mut lvid, 76, 46);
     put32(&mut lvid, 80, 0);
     put32(&mut lvid, 84, partition_length);
-    regid(&mut lvid, 88, b"*discus", false);
+    regid(&mut lvid, 88, b"*discus", None);
     put32(&mut lvid, 120, files);
     put32(&mut lvid, 124, dirs);
-    put16(&mut lvid, 128, 0x0102);
-    put16(&mut lvid, 130, 0x0102);
-    put16(&mut lvid, 132, 0x0102);
-    tag(&mut lvid, 9, INTEGRITY, 134);
+    for at in [128, 130, 132] {
+        put16(&mut lvid, at, udf.revision.number());
+    }
+    tag(&mut lvid, udf.revision, 9, INTEGRITY, 134);
     put(INTEGRITY, &lvid);
     let mut td = vec![0u8; BLOCK];
-    tag(&mut td, 8, INTEGRITY + 1, 512);
+    tag(&mut td, udf.revision, 8, INTEGRITY + 1, 512);
     put(INTEGRITY + 1, &td);
     let anchor = |at: u32| {
         let mut d = vec![0u8; BLOCK];
@@ -380,7 +434,7 @@ pub(crate) fn render(
         put32(&mut d, 20, MAIN_VDS);
         put32(&mut d, 24, VDS_BLOCKS * BLOCK as u32);
         put32(&mut d, 28, RESERVE_VDS);
-        tag(&mut d, 2, at, 512);
+        tag(&mut d, udf.revision, 2, at, 512);
         d
     };
     put(ANCHOR, &anchor(ANCHOR));
@@ -398,11 +452,11 @@ pub(crate) fn render(
     charspec(&mut fsd, 240);
     dstring(&mut fsd, 304, 32, label);
     long_ad(&mut fsd, 400, BLOCK as u32, lbn(udf.entry[0]));
-    regid(&mut fsd, 416, b"*OSTA UDF Compliant", true);
-    tag(&mut fsd, 256, lbn(udf.fsd), 512);
+    regid(&mut fsd, 416, b"*OSTA UDF Compliant", Some(udf.revision));
+    tag(&mut fsd, udf.revision, 256, lbn(udf.fsd), 512);
     put(udf.fsd, &fsd);
     let mut td = vec![0u8; BLOCK];
-    tag(&mut td, 8, lbn(udf.fsd) + 1, 512);
+    tag(&mut td, udf.revision, 8, lbn(udf.fsd) + 1, 512);
     put(udf.fsd + 1, &td);
     // Folders' FIDs.
     for &d in &order {
@@ -422,7 +476,7 @@ pub(crate) fn render(
             f[19] = name.len() as u8;
             long_ad(f, 20, BLOCK as u32, lbn(udf.entry[entry]));
             f[38..38 + name.len()].copy_from_slice(name);
-            tag(f, 257, lbn(start) + (at / BLOCK) as u32, len);
+            tag(f, udf.revision, 257, lbn(start) + (at / BLOCK) as u32, len);
         };
         fid(&mut data, &[], parent, 0x0A);
         for c in children(layout, d) {
@@ -477,12 +531,12 @@ pub(crate) fn render(
             timestamp(&mut fe, at, entry.mtime);
         }
         put32(&mut fe, 108, 1);
-        regid(&mut fe, 128, b"*discus", false);
+        regid(&mut fe, 128, b"*discus", None);
         put64(&mut fe, 160, if e == 0 { 0 } else { 16 + e as u64 });
         let n = ads.len().min(BLOCK - FE_FIXED);
         put32(&mut fe, 172, n as u32);
         fe[FE_FIXED..FE_FIXED + n].copy_from_slice(&ads[..n]);
-        tag(&mut fe, 261, lbn(udf.entry[e]), FE_FIXED + n);
+        tag(&mut fe, udf.revision, 261, lbn(udf.entry[e]), FE_FIXED + n);
         put(udf.entry[e], &fe);
     }
 }
