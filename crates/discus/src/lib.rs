@@ -159,13 +159,7 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
             example.display()
         )));
     }
-    let target = target_for(output, options.to.as_deref())?;
-    let writer = target.writer.ok_or_else(|| {
-        Error::Usage(format!(
-            "discus reads {} but does not write it",
-            target.name
-        ))
-    })?;
+    let (target, writer) = writer_for(output, options)?;
     let Opened { format, source } = open(input)?;
     write_source(format, source, output, target, writer, options)
 }
@@ -201,6 +195,16 @@ pub fn create(
             dir.display()
         )));
     }
+    let (target, writer) = writer_for(output, options)?;
+    let source = Box::new(fs::write::create(dir, layout)?);
+    write_source(&FOLDER, source, output, target, writer, options)
+}
+
+/// The format `output` is written in and its writer.
+fn writer_for(
+    output: &Path,
+    options: &ConvertOptions<'_>,
+) -> Result<(&'static Format, discus_core::Writer)> {
     let target = target_for(output, options.to.as_deref())?;
     let writer = target.writer.ok_or_else(|| {
         Error::Usage(format!(
@@ -208,8 +212,7 @@ pub fn create(
             target.name
         ))
     })?;
-    let source = Box::new(fs::write::create(dir, layout)?);
-    write_source(&FOLDER, source, output, target, writer, options)
+    Ok((target, writer))
 }
 
 /// Writes `source` (read as `format`) to `output` as `target`.
