@@ -235,13 +235,77 @@ fn i15_2_a_gd_rom_through_gdi_mds_and_clonecd_comes_back_the_same() {
         discus::convert(&there, &back, &options).unwrap_or_else(|e| panic!("{via} back: {e}"));
         assert_eq!(read_all(&back), read_all(&original), "{via}");
     }
-    // A cue sheet puts a second session 11400 sectors after the first, not at LBA 45000: the GDI
-    // written from it would not be a GD-ROM, and the plan says so before writing.
+    // A cue sheet marks the areas as Redump's do (REM HIGH-DENSITY AREA puts the second at LBA
+    // 45000), so GDI -> cue -> GDI keeps the layout and every sector too.
     let cue = dir.path().join("x.cue");
     discus::convert(&original, &cue, &options).expect("to cue");
-    let refused = discus::convert(&cue, &dir.path().join("from-cue.gdi"), &options);
+    let text = std::fs::read_to_string(&cue).expect("sheet");
     assert!(
-        matches!(refused, Err(discus::Error::Lossy { .. })),
-        "{refused:?}"
+        text.starts_with("REM SINGLE-DENSITY AREA\r\n")
+            && text.contains("REM HIGH-DENSITY AREA\r\nFILE"),
+        "{text}"
     );
+    assert!(!text.contains("REM SESSION"), "{text}");
+    assert_eq!(read_all(&cue), read_all(&original));
+    let back = dir.path().join("from-cue.gdi");
+    discus::convert(&cue, &back, &options).expect("cue to GDI");
+    assert_eq!(read_all(&back), read_all(&original));
+}
+
+/// A GD-ROM sheet as Redump ships it: one file per track, the areas marked by REM lines, and the
+/// pregaps of tracks after the first of an area stored in their files (INDEX 00 at the start).
+#[test]
+fn i15_2_redump_gd_rom_cue_reads_with_the_high_density_area_at_45000() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    make(dir.path(), FIVE);
+    let read = |name: &str| std::fs::read(dir.path().join(name)).expect("track file");
+    // Redump's files for tracks 2, 4 and 5 begin with their 150-sector pregaps: silence before
+    // audio, empty Mode 1 sectors (at their own LBAs) before data.
+    let mut sector = [0u8; 2352];
+    let mut data_pregap = Vec::new();
+    for lba in 45_470..45_620 {
+        encode_mode1(Lba(lba), &[0u8; 2048], &mut sector);
+        data_pregap.extend_from_slice(&sector);
+    }
+    let files: [(&str, Vec<u8>); 5] = [
+        ("Game (Track 1).bin", read("track01.bin")),
+        (
+            "Game (Track 2).bin",
+            [vec![0u8; 150 * 2352], read("track02.raw")].concat(),
+        ),
+        ("Game (Track 3).bin", read("track03.bin")),
+        (
+            "Game (Track 4).bin",
+            [vec![0u8; 150 * 2352], read("track04.raw")].concat(),
+        ),
+        (
+            "Game (Track 5).bin",
+            [data_pregap, read("track05.bin")].concat(),
+        ),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    let sheet = "REM SINGLE-DENSITY AREA\r\n\
+        FILE \"Game (Track 1).bin\" BINARY\r\n  TRACK 01 MODE1/2352\r\n    INDEX 01 00:00:00\r\n\
+        FILE \"Game (Track 2).bin\" BINARY\r\n  TRACK 02 AUDIO\r\n    INDEX 00 00:00:00\r\n    INDEX 01 00:02:00\r\n\
+        REM HIGH-DENSITY AREA\r\n\
+        FILE \"Game (Track 3).bin\" BINARY\r\n  TRACK 03 MODE1/2352\r\n    INDEX 01 00:00:00\r\n\
+        FILE \"Game (Track 4).bin\" BINARY\r\n  TRACK 04 AUDIO\r\n    INDEX 00 00:00:00\r\n    INDEX 01 00:02:00\r\n\
+        FILE \"Game (Track 5).bin\" BINARY\r\n  TRACK 05 MODE1/2352\r\n    INDEX 00 00:00:00\r\n    INDEX 01 00:02:00\r\n";
+    let cue = dir.path().join("Game.cue");
+    std::fs::write(&cue, sheet).expect("write sheet");
+    // The same addresses, pregaps and sectors as the GDI of the same disc.
+    assert_eq!(read_all(&cue), read_all(&dir.path().join("disc.gdi")));
+    let comparison = discus::compare(
+        &cue,
+        &dir.path().join("disc.gdi"),
+        &discus::CompareOptions::default(),
+    )
+    .expect("compare");
+    assert_eq!(comparison.differing_sectors(), 0, "{comparison:?}");
+    // Redump cue -> GDI: its stored pregaps hold only what a GDI's generated ones hold.
+    let gdi = dir.path().join("from-redump.gdi");
+    discus::convert(&cue, &gdi, &discus::ConvertOptions::default()).expect("Redump cue to GDI");
+    assert_eq!(read_all(&gdi), read_all(&dir.path().join("disc.gdi")));
 }

@@ -86,7 +86,7 @@ fn notes(disc: &Disc) -> Vec<String> {
                 .map(move |t| (s as u8, t.pregap.sectors, t.length, t.postgap.sectors))
         })
         .collect();
-    if let Some(implied) = implied_starts(&shape)
+    if let Some(implied) = implied_starts(&shape, disc.is_gd_rom())
         && let Some((track, at)) = disc
             .tracks()
             .zip(implied)
@@ -284,7 +284,12 @@ fn sheet_text(plan: &Plan, names: &Names, cd_text: Option<&str>) -> Result<Strin
                 )));
             }
             if multi_session && first_of_session {
-                lines.push(format!("REM SESSION {:02}", session_number + 1));
+                // A GD-ROM's areas as Redump marks them; its reader places the second at LBA 45000.
+                lines.push(match (disc.is_gd_rom(), session_number) {
+                    (true, 0) => "REM SINGLE-DENSITY AREA".to_string(),
+                    (true, _) => "REM HIGH-DENSITY AREA".to_string(),
+                    (false, _) => format!("REM SESSION {:02}", session_number + 1),
+                });
             }
             if current_bin != Some(bin) {
                 let name = names.bins.get(bin).map_or("", String::as_str);
