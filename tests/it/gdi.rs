@@ -309,3 +309,73 @@ fn i15_2_redump_gd_rom_cue_reads_with_the_high_density_area_at_45000() {
     discus::convert(&cue, &gdi, &discus::ConvertOptions::default()).expect("Redump cue to GDI");
     assert_eq!(read_all(&gdi), read_all(&dir.path().join("disc.gdi")));
 }
+
+/// The `SHA1:` and `Data SHA1:` lines `chdman info` prints for a CHD.
+fn chdman_sha1s(chdman: &Path, chd: &Path) -> Vec<String> {
+    let out = run(
+        chdman,
+        &[OsStr::new("info"), OsStr::new("-i"), chd.as_os_str()],
+        Path::new("."),
+    );
+    assert!(out.status.success(), "chdman info {}", chd.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("SHA1:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn i15_3_gd_rom_chds_are_chgd_as_chdman_writes_and_reads_them() {
+    for tool in ["chdman", "chdman-0.289"] {
+        let Some(chdman) = peer(tool) else {
+            continue;
+        };
+        for tracks in [THREE, FIVE] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            make(dir.path(), tracks);
+            let gdi = dir.path().join("disc.gdi");
+            let chdman_run = |args: &[&str]| {
+                let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+                let out = run(&chdman, &args, dir.path());
+                assert!(
+                    out.status.success(),
+                    "{tool} {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            // chdman's CHGD CHD reads as the GDI it was made from: both areas, every sector.
+            chdman_run(&["createcd", "-i", "disc.gdi", "-o", "theirs.chd"]);
+            let theirs = dir.path().join("theirs.chd");
+            assert_eq!(read_all(&theirs), read_all(&gdi), "{tool}");
+            // Ours from the same GDI is the same CHD: the same data and overall SHA-1, so the
+            // same CHGD text, and chdman verifies it.
+            let ours = dir.path().join("ours.chd");
+            discus::convert(&gdi, &ours, &discus::ConvertOptions::default()).expect("GDI to CHD");
+            assert_eq!(
+                chdman_sha1s(&chdman, &ours),
+                chdman_sha1s(&chdman, &theirs),
+                "{tool}, {} tracks",
+                tracks.len()
+            );
+            chdman_run(&["verify", "-i", "ours.chd"]);
+            // chdman extracts the GDI's track files from ours, byte for byte.
+            chdman_run(&["extractcd", "-i", "ours.chd", "-o", "back.gdi"]);
+            let sheet = std::fs::read_to_string(dir.path().join("back.gdi")).expect("sheet");
+            for (i, line) in sheet.lines().skip(1).enumerate() {
+                let name = line.split_whitespace().nth(4).expect("file name");
+                let original = if tracks[i].1 {
+                    format!("track{:02}.bin", i + 1)
+                } else {
+                    format!("track{:02}.raw", i + 1)
+                };
+                assert!(
+                    std::fs::read(dir.path().join(name)).expect("extracted")
+                        == std::fs::read(dir.path().join(&original)).expect("original"),
+                    "{tool}: {name} differs from {original}"
+                );
+            }
+            assert_eq!(read_all(&ours), read_all(&gdi));
+        }
+    }
+}
