@@ -357,6 +357,8 @@ struct CueSink {
     cd_text: Option<(Output, Vec<u8>)>,
     sheet: Output,
     text: String,
+    /// With `--ecm`, the rules the `.bin.ecm` outputs are made under.
+    ecm: Option<Destination>,
 }
 
 /// Creates every output (as temporary files) and the sink that fills them.
@@ -389,6 +391,12 @@ pub(crate) fn create(
             destination.path.display()
         )));
     }
+    // Kept as ECM (`--ecm`): the `.ecm` names must be free before anything is written.
+    if options.ecm {
+        for path in &bin_paths {
+            destination.check(&Output::ecm_path(path))?;
+        }
+    }
     let bins = bin_paths
         .iter()
         .map(|path| destination.create(path))
@@ -405,6 +413,7 @@ pub(crate) fn create(
         cd_text,
         sheet,
         text,
+        ecm: options.ecm.then(|| destination.clone()),
     }))
 }
 
@@ -430,10 +439,17 @@ impl SectorSink for CueSink {
             cd_text,
             mut sheet,
             text,
+            ecm,
             ..
         } = *self;
         arrivals.check_complete()?;
-        let mut outputs = bins;
+        let mut outputs = match &ecm {
+            Some(destination) => bins
+                .into_iter()
+                .map(|bin| bin.into_ecm(destination))
+                .collect::<Result<Vec<_>>>()?,
+            None => bins,
+        };
         if let Some((mut file, packs)) = cd_text {
             file.put(&packs)?;
             outputs.push(file);

@@ -166,6 +166,12 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
             target.name
         ))
     })?;
+    if options.write.ecm && target.name != "cue" {
+        return Err(Error::Usage(format!(
+            "--ecm keeps a cue sheet's BINs as .bin.ecm; {} has no BIN beside a sheet (write a .cue, or --to ecm for a lone ECM file)",
+            target.name
+        )));
+    }
     let Opened { format, mut source } = open(input)?;
     let destination = Destination {
         path: output.to_path_buf(),
