@@ -262,6 +262,21 @@ fn i15_4_broken_descriptors_name_the_byte() {
     });
     let said = error_of(&path);
     assert!(said.contains("past the sector data"), "{said}");
+    // A first track whose pregap from LBA -150 is shorter than 150 sectors (its INDEX 01 before
+    // LBA 0): read as stored, without taking 150 from 100.
+    let path = broken(dir.path(), "data-v2.cdi", |b| {
+        let n = b.len();
+        let start = u32::from_le_bytes(b[n - 4..].try_into().expect("4 bytes")) as usize;
+        let index0 = start + 2 + 2 + 4 + 20 + 4 + 1 + 10 + 19 + 4 + 2;
+        b[index0..index0 + 4].copy_from_slice(&100u32.to_le_bytes());
+        b[index0 + 4..index0 + 8].copy_from_slice(&84u32.to_le_bytes());
+    });
+    let opened = discus::open(&path).expect("opens");
+    let track = opened.source.disc().track(0).cloned().expect("track 1");
+    assert_eq!(
+        (track.first_lba().0, track.start.0, track.pregap.stored),
+        (-150, -50, true)
+    );
     // No start mark where a track block begins.
     let path = broken(dir.path(), "data-v2.cdi", |b| {
         let n = b.len();

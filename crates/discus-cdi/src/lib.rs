@@ -295,7 +295,10 @@ impl CdiSource {
         ) else {
             return Ok(());
         };
-        if track.first_lba() != Lba(-(STANDARD_PREGAP as i32)) {
+        // A shorter pregap from LBA −150 leaves track 1 starting before LBA 0: kept as stored.
+        if track.first_lba() != Lba(-(STANDARD_PREGAP as i32))
+            || track.pregap.sectors < STANDARD_PREGAP
+        {
             return Ok(());
         }
         let count = STANDARD_PREGAP as usize;
