@@ -379,3 +379,77 @@ fn i15_3_gd_rom_chds_are_chgd_as_chdman_writes_and_reads_them() {
         }
     }
 }
+
+/// The first `count` sectors of track `index` from `lba`, raw.
+fn sectors_at(path: &Path, index: usize, lba: Lba, count: usize) -> Vec<u8> {
+    let mut source = discus::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .source;
+    let mut out = vec![0u8; count * 2352];
+    read_sectors(
+        &mut *source,
+        index,
+        lba,
+        count,
+        Form::Raw,
+        &mut out,
+        &mut Vec::new(),
+        &mut Check::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    out
+}
+
+#[test]
+fn i15_2_chdman_takes_the_gd_rom_cue_discus_writes() {
+    let Some(chdman) = peer("chdman-0.289") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    make(dir.path(), FIVE);
+    let gdi = dir.path().join("disc.gdi");
+    // As Redump's: every pregap in its track's file, INDEX 00 at the file's start.
+    discus::convert(
+        &gdi,
+        &dir.path().join("Game.cue"),
+        &discus::ConvertOptions::default(),
+    )
+    .expect("GDI to cue");
+    let text = std::fs::read_to_string(dir.path().join("Game.cue")).expect("sheet");
+    assert!(
+        text.contains("TRACK 02 AUDIO\r\n    INDEX 00 00:00:00\r\n    INDEX 01 00:02:00"),
+        "{text}"
+    );
+    let out = run(
+        &chdman,
+        &[
+            OsStr::new("createcd"),
+            OsStr::new("-i"),
+            OsStr::new("Game.cue"),
+            OsStr::new("-o"),
+            OsStr::new("game.chd"),
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "chdman: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // chdman counts each track up to the next one's start (a stored pregap goes with the track
+    // before it), so its tracks start where the GDI's do and begin with the same sectors.
+    let chd = dir.path().join("game.chd");
+    let theirs = discus::open(&chd).expect("open").source.disc().clone();
+    let ours = discus::open(&gdi).expect("open").source.disc().clone();
+    assert!(theirs.is_gd_rom());
+    for (index, (a, b)) in ours.tracks().zip(theirs.tracks()).enumerate() {
+        assert_eq!(a.start, b.start, "track {}", a.number);
+        assert!(b.length >= a.length);
+        assert!(
+            sectors_at(&gdi, index, a.start, a.length as usize)
+                == sectors_at(&chd, index, a.start, a.length as usize),
+            "track {}",
+            a.number
+        );
+    }
+}

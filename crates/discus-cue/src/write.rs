@@ -56,6 +56,9 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         return Err(Error::Usage("the source has no track to write".to_string()));
     }
     let stored_subchannel = source.disc().subchannel == Some(Subchannel::Stored);
+    // Redump's GD-ROM sheets keep every pregap in the track's file (INDEX 00 at its start), and
+    // chdman reads a GD-ROM sheet only so: a GD-ROM's generated pregaps are written out too.
+    let gd_rom = source.disc().is_gd_rom();
     let mut plan = Plan::keep_all(
         source,
         CAPABILITIES,
@@ -64,7 +67,12 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
             TrackMode::Mode1 if cooked => Form::Cooked,
             _ => Form::Raw,
         },
-        |track| (track.pregap.stored && track.pregap.sectors > 0, false),
+        |track| {
+            (
+                (track.pregap.stored || gd_rom) && track.pregap.sectors > 0,
+                false,
+            )
+        },
     );
     // The data file's first byte is LBA 0 (a track 1 that starts later gets PREGAP).
     plan.notes.extend(plan.disc.begin_at_lba_zero());
