@@ -180,3 +180,47 @@ fn i15_3_an_ecm_beside_its_sheet_is_opened_through_the_sheet() {
         3
     );
 }
+
+#[test]
+fn i15_3_a_cue_written_with_ecm_keeps_its_bins_as_the_ecm_tool_would() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (bin, tool_ecm, _, sheet) in pairs() {
+        let out = dir.path().join("out.cue");
+        let options = ConvertOptions {
+            write: WriteOptions {
+                ecm: true,
+                single_file: true,
+                ..WriteOptions::default()
+            },
+            force: true,
+            ..ConvertOptions::default()
+        };
+        discus::convert(&sheet, &out, &options).expect("cue to cue with ECM");
+        // The sheet names out.bin, which is there only as out.bin.ecm — what the ecm tool made
+        // of the same BIN, byte for byte — and reads back as the disc it came from.
+        let text = std::fs::read_to_string(&out).expect("sheet");
+        assert!(text.starts_with("FILE \"out.bin\" BINARY"), "{text}");
+        assert!(!dir.path().join("out.bin").exists());
+        assert!(
+            std::fs::read(dir.path().join("out.bin.ecm")).expect("ecm")
+                == std::fs::read(&tool_ecm).expect("tool's ecm"),
+            "{}",
+            bin.display()
+        );
+        assert_eq!(disc_and_sectors(&out), disc_and_sectors(&sheet));
+    }
+    // Only a sheet has BINs to keep so; other targets are refused before anything is written.
+    let refused = discus::convert(
+        &samples().join("cue/xa/xa.cue"),
+        &dir.path().join("x.iso"),
+        &ConvertOptions {
+            write: WriteOptions {
+                ecm: true,
+                ..WriteOptions::default()
+            },
+            ..ConvertOptions::default()
+        },
+    );
+    assert!(refused.is_err_and(|e| e.to_string().contains("--ecm")));
+    assert!(!dir.path().join("x.iso").exists());
+}

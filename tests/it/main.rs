@@ -4,6 +4,7 @@
 mod addresses;
 mod batch;
 mod batch_trust;
+mod cdi;
 mod chd;
 mod cluster;
 mod create;

@@ -24,6 +24,7 @@ fn expected(path: &Path) -> Option<&'static str> {
         "mds" => "mds",
         "ccd" => "ccd",
         "chd" => "chd",
+        "cdi" => "cdi",
         _ => return None,
     })
 }

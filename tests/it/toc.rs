@@ -410,3 +410,41 @@ fn i15_1_a_pregap_before_lba_0_is_cut_and_the_tracks_stay() {
         assert_eq!(rows, our_rows(&toc));
     }
 }
+
+#[test]
+fn i15_1_a_toc_naming_a_wave_file_reads_its_samples_as_the_cue_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wave = samples().join("cue/wave");
+    for name in ["wave-data.bin", "wave.wav"] {
+        std::fs::copy(wave.join(name), dir.path().join(name)).expect("copy");
+    }
+    // The same disc as the cue sample: the WAVE file's header is not sound; the offset counts
+    // from its samples (the second FILE starts 10 sectors in, then takes the rest).
+    let toc = dir.path().join("wave.toc");
+    std::fs::write(
+        &toc,
+        "CD_ROM\nTRACK MODE1_RAW\nDATAFILE \"wave-data.bin\"\n\
+         TRACK AUDIO\nPREGAP 0:2:0\nFILE \"wave.wav\" 0 0:0:10\nFILE \"wave.wav\" 0:0:10\n",
+    )
+    .expect("write");
+    let comparison = discus::compare(
+        &toc,
+        &wave.join("wave.cue"),
+        &discus::CompareOptions::default(),
+    )
+    .expect("compare");
+    assert!(comparison.identical(), "{comparison:?}");
+    if let Some(cdrdao) = peer("cdrdao") {
+        let theirs = show_toc(&cdrdao, &toc).expect("cdrdao reads the TOC");
+        assert_eq!(theirs, our_rows(&toc));
+    }
+    // A `.wav` that is not CD audio is refused as the cue reader refuses it.
+    let mut mono = std::fs::read(wave.join("wave.wav")).expect("wav");
+    mono[22] = 1;
+    std::fs::write(dir.path().join("wave.wav"), mono).expect("write");
+    let said = discus::open(&toc)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(said.contains("1 channel(s)"), "{said}");
+}

@@ -7,7 +7,7 @@
 //! `PGTYPE` starts with `V` — and is padded with zero frames to a multiple of four.
 
 use discus_core::sector::{MODE2_SIZE, RAW_SIZE, USER_SIZE};
-use discus_core::{Disc, Form, Gap, Lba, Track, TrackMode};
+use discus_core::{Disc, Form, Gap, Lba, Session, Track, TrackMode};
 
 /// Bytes of one CHD CD frame.
 pub const FRAME: usize = 2448;
@@ -168,6 +168,9 @@ pub struct ChdTrack {
     pub pgsub: String,
     /// POSTGAP (never stored).
     pub postgap: u32,
+    /// PAD, of `CHGD` only: the last frames of FRAMES that no file held (zeros up to the next
+    /// track's start).
+    pub pad: u32,
 }
 
 impl ChdTrack {
@@ -183,6 +186,7 @@ impl ChdTrack {
             pgtype: "MODE1".into(),
             pgsub: "NONE".into(),
             postgap: 0,
+            pad: 0,
         };
         let mut seen_type = false;
         let number = |value: &str, key: &str| {
@@ -213,12 +217,19 @@ impl ChdTrack {
                 }
                 "PGSUB" => track.pgsub = value.to_string(),
                 "POSTGAP" => track.postgap = number(value, key)?,
-                // Fields of newer writers (GD-ROM PAD) are not needed to place sectors.
+                "PAD" => track.pad = number(value, key)?,
+                // Fields of newer writers are not needed to place sectors.
                 _ => {}
             }
         }
         if track.number == 0 || !seen_type {
             return Err("a track needs TRACK and TYPE".into());
+        }
+        if track.pad > track.frames {
+            return Err(format!(
+                "{} frames of padding in a track of {} frames",
+                track.pad, track.frames
+            ));
         }
         if track.pregap_stored && track.pregap > track.frames {
             return Err(format!(
@@ -284,6 +295,7 @@ pub fn describe(track: &Track, number: u32, form: Form, pregap_stored: bool) -> 
             "NONE".to_string()
         },
         postgap: track.postgap.sectors,
+        pad: 0,
     }
 }
 
@@ -331,6 +343,111 @@ pub fn disc_of(tracks: &[ChdTrack]) -> Result<Disc, String> {
     Ok(Disc::single_session(model))
 }
 
+// GD-ROM (`CHGD`), as chdman writes it from a GDI or a Redump GD-ROM cue: the text of CHT2 with
+// PAD after FRAMES, no stored pregaps, and the tracks laid end to end over the whole disc from LBA
+// 0 — each track's FRAMES run up to the next track's start, the last PAD of them zeros that no
+// file held (the gap before a track, and between the areas up to LBA 45000).
+
+impl ChdTrack {
+    /// The CHGD text, exactly as chdman writes it.
+    pub fn to_chgd(&self) -> String {
+        format!(
+            "TRACK:{} TYPE:{} SUBTYPE:{} FRAMES:{} PAD:{} PREGAP:{} PGTYPE:{} PGSUB:{} POSTGAP:{}",
+            self.number,
+            self.kind.name(),
+            self.sub.name(),
+            self.frames,
+            self.pad,
+            self.pregap,
+            self.pgtype,
+            self.pgsub,
+            self.postgap
+        )
+    }
+}
+
+/// The CHGD lines of a GD-ROM ([`Disc::is_gd_rom`]) whose tracks are written in `forms`, without
+/// their pregaps: each track's frames reach the next track's start, the sectors in between
+/// (gaps, and the space between the areas) as zero PAD frames.
+pub fn describe_gd_rom(disc: &Disc, forms: &[Form]) -> Vec<ChdTrack> {
+    let tracks: Vec<&Track> = disc.tracks().collect();
+    tracks
+        .iter()
+        .enumerate()
+        .map(|(i, track)| {
+            let form = forms.get(i).copied().unwrap_or(Form::Raw);
+            let mut chd = describe(track, i as u32 + 1, form, false);
+            chd.pregap = 0;
+            chd.postgap = 0;
+            chd.pad = tracks.get(i + 1).map_or(0, |next| {
+                next.start.distance_from(track.data_end()).max(0) as u32
+            });
+            chd.frames = track.length + chd.pad;
+            chd
+        })
+        .collect()
+}
+
+/// The model's disc for CHGD tracks: two sessions as a GDI reads (the high-density area, from
+/// LBA 45000, the second), each track's PAD frames the generated pregap of the next track of its
+/// area (between the areas they belong to no track).
+pub fn disc_of_gd_rom(tracks: &[ChdTrack]) -> Result<Disc, String> {
+    let high = i64::from(discus_core::disc::GD_ROM_HIGH_DENSITY.0);
+    let mut sessions: Vec<Session> = Vec::new();
+    let mut cursor = 0i64;
+    for (i, chd) in tracks.iter().enumerate() {
+        if chd.number as usize != i + 1 || chd.number > 99 {
+            return Err(format!(
+                "track {} is listed in place {}; CHD tracks are numbered 1, 2, 3 … in order",
+                chd.number,
+                i + 1
+            ));
+        }
+        if chd.pregap_stored || chd.postgap > 0 {
+            return Err(format!(
+                "GD-ROM track {} has a stored pregap or a postgap, which CHGD does not describe",
+                chd.number
+            ));
+        }
+        let length = chd.frames - chd.pad;
+        if length == 0 {
+            return Err(format!("GD-ROM track {} holds only padding", chd.number));
+        }
+        if cursor + i64::from(chd.frames) > i64::from(i32::MAX) / 2 {
+            return Err("the tracks run past the last address a disc can have".into());
+        }
+        let mut track = Track::new(
+            chd.number as u8,
+            chd.kind.mode(),
+            Lba(cursor as i32),
+            length,
+        );
+        let number = if cursor >= high && !sessions.is_empty() {
+            2
+        } else {
+            1
+        };
+        match sessions.last_mut() {
+            Some(session) if session.number == number => {
+                if let Some(before) = session.tracks.last() {
+                    let hole = track.start.distance_from(before.end_lba());
+                    track.pregap = Gap::generated(hole.max(0) as u32);
+                }
+                session.tracks.push(track);
+            }
+            _ => sessions.push(Session {
+                number,
+                tracks: vec![track],
+            }),
+        }
+        cursor += i64::from(chd.frames);
+    }
+    Ok(Disc {
+        sessions,
+        ..Disc::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +480,48 @@ mod tests {
             let back = describe(track, i as u32 + 1, Form::Raw, track.pregap.stored);
             assert_eq!(back.to_cht2(), lines[i]);
         }
+    }
+
+    #[test]
+    fn i15_3_chgd_text_and_layout_as_chdman_writes_them() {
+        // chdman 0.251 and 0.289, createcd of a five-track GDI (tracks at 0, 450, 45000,
+        // 45350, 45620).
+        let lines = [
+            "TRACK:1 TYPE:MODE1_RAW SUBTYPE:NONE FRAMES:450 PAD:150 PREGAP:0 PGTYPE:MODE1 PGSUB:NONE POSTGAP:0",
+            "TRACK:2 TYPE:AUDIO SUBTYPE:NONE FRAMES:44550 PAD:44250 PREGAP:0 PGTYPE:MODE1 PGSUB:NONE POSTGAP:0",
+            "TRACK:3 TYPE:MODE1_RAW SUBTYPE:NONE FRAMES:350 PAD:150 PREGAP:0 PGTYPE:MODE1 PGSUB:NONE POSTGAP:0",
+            "TRACK:4 TYPE:AUDIO SUBTYPE:NONE FRAMES:270 PAD:150 PREGAP:0 PGTYPE:MODE1 PGSUB:NONE POSTGAP:0",
+            "TRACK:5 TYPE:MODE1_RAW SUBTYPE:NONE FRAMES:200 PAD:0 PREGAP:0 PGTYPE:MODE1 PGSUB:NONE POSTGAP:0",
+        ];
+        let tracks: Vec<ChdTrack> = lines
+            .iter()
+            .map(|l| ChdTrack::parse(l).expect("parses"))
+            .collect();
+        let disc = disc_of_gd_rom(&tracks).expect("lays out");
+        assert!(disc.is_gd_rom());
+        let rows: Vec<_> = disc
+            .tracks()
+            .map(|t| (t.start.0, t.length, t.pregap))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (0, 300, Gap::NONE),
+                (450, 300, Gap::generated(150)),
+                (45_000, 200, Gap::NONE),
+                (45_350, 120, Gap::generated(150)),
+                (45_620, 200, Gap::generated(150)),
+            ]
+        );
+        assert_eq!(disc.session_of(2), Some(2));
+        let back = describe_gd_rom(&disc, &[Form::Raw; 5]);
+        for (line, track) in lines.iter().zip(&back) {
+            assert_eq!(&track.to_chgd(), line);
+        }
+        let mut only_pad = tracks[4].clone();
+        only_pad.pad = 200;
+        assert!(disc_of_gd_rom(&[tracks[0].clone(), only_pad]).is_err());
+        assert!(ChdTrack::parse("TRACK:1 TYPE:AUDIO FRAMES:10 PAD:11").is_err());
     }
 
     #[test]

@@ -307,6 +307,10 @@ fn layout(
 ) -> Result<(Disc, Vec<Placement>)> {
     let bad_meta = |message: String| Error::at_offset(path, header.meta_offset, message);
     let cd_tags = [cd::CHT2, cd::CHTR];
+    // A GD-ROM (chdman's createcd of a GDI or a Redump GD-ROM cue) has CHGD lines instead.
+    let gd_rom = !entries.iter().any(|e| cd_tags.contains(&e.tag))
+        && entries.iter().any(|e| e.tag == cd::CHGD);
+    let cd_tags: &[u32] = if gd_rom { &[cd::CHGD] } else { &cd_tags };
     let tracks: Vec<ChdTrack> = entries
         .iter()
         .filter(|e| cd_tags.contains(&e.tag))
@@ -317,7 +321,7 @@ fn layout(
     if tracks.is_empty() {
         if let Some(other) = entries
             .iter()
-            .find(|e| e.tag == cd::CHCD || e.tag == cd::CHGD || e.tag == tag(b"CHGT"))
+            .find(|e| e.tag == cd::CHCD || e.tag == tag(b"CHGT"))
         {
             return Err(Error::unsupported(
                 path,
@@ -385,9 +389,18 @@ fn layout(
             ),
         ));
     }
-    let disc = cd::disc_of(&tracks).map_err(|m| bad_meta(format!("track metadata: {m}")))?;
+    let disc = if gd_rom {
+        cd::disc_of_gd_rom(&tracks)
+    } else {
+        cd::disc_of(&tracks)
+    }
+    .map_err(|m| bad_meta(format!("track metadata: {m}")))?;
     // Sessions move tracks to later addresses: put them back before placing sectors.
-    let disc = keep::restore(disc, entries, warnings);
+    let disc = if gd_rom {
+        disc
+    } else {
+        keep::restore(disc, entries, warnings)
+    };
     let mut placements = Vec::with_capacity(tracks.len());
     let mut frame = 0u64;
     for (chd, track) in tracks.iter().zip(disc.tracks()) {

@@ -183,8 +183,13 @@ pub fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<Plan> {
         }
         return Ok(plan);
     }
+    // A GD-ROM is written as chdman writes one (CHGD): no pregaps, the gaps as zero padding.
+    let gd_rom = source.disc().is_gd_rom();
     Ok(Plan::keep_all(source, CAPABILITIES, form_for, |track| {
-        (track.pregap.stored && track.pregap.sectors > 0, false)
+        (
+            !gd_rom && track.pregap.stored && track.pregap.sectors > 0,
+            false,
+        )
     }))
 }
 
@@ -229,6 +234,24 @@ pub fn create(
         });
         // chdman's createdvd writes this one entry: an empty text (its NUL), checksummed.
         entries.push(Entry::text(crate::read::DVD, "", CHECKSUM));
+    } else if plan.disc.is_gd_rom() {
+        let forms: Vec<Form> = plan.tracks.iter().map(|t| t.form).collect();
+        for (chd, track_plan) in cd::describe_gd_rom(&plan.disc, &forms)
+            .into_iter()
+            .zip(&plan.tracks)
+        {
+            entries.push(Entry::text(cd::CHGD, &chd.to_chgd(), CHECKSUM));
+            layouts.push(Layout {
+                number: chd.number,
+                // The track's own sectors arrive; its PAD frames are zeros, like the padding.
+                frames: u64::from(chd.frames - chd.pad),
+                padded: chd.padded_frames(),
+                size: track_plan.form.size(),
+                main: track_plan.form.without_subchannel().size(),
+                audio: chd.kind == TrackType::Audio,
+                sub: track_plan.form.has_subchannel(),
+            });
+        }
     } else {
         for (i, (track_plan, track)) in plan.tracks.iter().zip(plan.disc.tracks()).enumerate() {
             let chd = cd::describe(track, i as u32 + 1, track_plan.form, track_plan.pregap);

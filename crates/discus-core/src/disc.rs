@@ -220,6 +220,11 @@ pub enum Subchannel {
     Generated,
 }
 
+/// Where a GD-ROM's (Dreamcast) high-density area begins. Its single-density area (tracks 1 and
+/// 2, what any CD drive reads) lies from LBA 0; formats that hold GD-ROMs (GDI, Redump's cue with
+/// `REM HIGH-DENSITY AREA`, CHD's `CHGD`) model the two areas as two sessions.
+pub const GD_ROM_HIGH_DENSITY: Lba = Lba(45_000);
+
 /// Sectors a CD can address from LBA 0: absolute time 99:59:74 is LBA 449,849, the last address
 /// a BCD minute byte can hold. A data image longer than this cannot be a CD.
 pub const CD_MAX_SECTORS: u64 = 449_850;
@@ -363,6 +368,21 @@ impl Disc {
     /// Sectors of every track, gaps included.
     pub fn total_sectors(&self) -> u64 {
         self.tracks().map(Track::total_sectors).sum()
+    }
+
+    /// Whether the disc has a GD-ROM's shape: two sessions, the first ending by LBA 45000 and the
+    /// second (the high-density area) beginning there or later.
+    pub fn is_gd_rom(&self) -> bool {
+        match self.sessions.as_slice() {
+            [low, high] => {
+                low.lead_out().is_some_and(|end| end <= GD_ROM_HIGH_DENSITY)
+                    && high
+                        .tracks
+                        .first()
+                        .is_some_and(|t| t.first_lba() >= GD_ROM_HIGH_DENSITY)
+            }
+            _ => false,
+        }
     }
 
     /// The lead-out of the last session.

@@ -167,6 +167,9 @@ pub struct WriteOptions {
     pub audio_files: bool,
     /// Compression settings.
     pub compression: Compression,
+    /// Sheet formats: keep each data file as ECM (`name.bin.ecm`), the sheet still naming
+    /// `name.bin`, as Redump-era sets are kept; readers find the `.ecm` beside the sheet.
+    pub ecm: bool,
 }
 
 impl WriteOptions {

@@ -25,6 +25,7 @@ pub mod sector;
 pub mod stream;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod wave;
 pub mod window;
 
 pub use address::{Lba, Msf};

@@ -347,6 +347,26 @@ impl Output {
         self.writer.stream_position().with_path(&self.path)
     }
 
+    /// The name this output gets when it is kept as ECM: `name.bin` → `name.bin.ecm`.
+    pub fn ecm_path(path: &Path) -> PathBuf {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(".ecm");
+        PathBuf::from(name)
+    }
+
+    /// This output's bytes encoded as ECM into a new output at [`Output::ecm_path`], under the
+    /// same rules (`destination`); this one is dropped, its temporary file with it. The encoder
+    /// reads the finished bytes twice (ECM records are sized first), as the `ecm` tool does.
+    pub fn into_ecm(self, destination: &Destination) -> Result<Output> {
+        let ecm_path = Output::ecm_path(&self.path);
+        let mut ecm = destination.create(&ecm_path)?;
+        let finished = self.flushed()?;
+        let mut file = finished.temp.as_file();
+        let len = file.metadata().with_path(&finished.path)?.len();
+        crate::ecm::encode(&mut file, len, &finished.path, &mut ecm)?;
+        Ok(ecm)
+    }
+
     fn flushed(self) -> Result<Finished> {
         let Output {
             path,

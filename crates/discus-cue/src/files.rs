@@ -10,7 +10,6 @@ use discus_core::ecm::Input;
 use discus_core::{IoContext, Result};
 
 use crate::sheet::{FileType, Pos};
-use crate::wave;
 
 /// A data file, open for the life of the source.
 #[derive(Debug)]
@@ -22,22 +21,6 @@ pub(crate) struct DataFile {
     /// Where the sectors start (after a WAVE header) and how many bytes of them there are.
     pub base: u64,
     pub len: u64,
-}
-
-/// Reads exactly `buf.len()` bytes at `offset`, naming `path` on failure.
-pub(crate) fn read_at(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        file.read_exact_at(buf, offset).with_path(path)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut file = file;
-        file.seek(SeekFrom::Start(offset)).with_path(path)?;
-        file.read_exact(buf).with_path(path)
-    }
 }
 
 /// The folder a sheet's relative names start from.
@@ -246,7 +229,7 @@ pub(crate) fn open(path: PathBuf, kind: FileType, warnings: &mut Vec<String>) ->
         FileType::Wave => {
             let file = File::open(&path).with_path(&path)?;
             let len = file.metadata().with_path(&path)?.len();
-            let samples = wave::samples(&path, &file, len, warnings)?;
+            let samples = discus_core::wave::samples(&path, &file, len, warnings)?;
             (Input::Plain(file), samples.offset, samples.len)
         }
         FileType::Binary | FileType::Motorola => {

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use discus_core::disc::GD_ROM_HIGH_DENSITY;
 use discus_core::{Control, Disc, Error, Gap, Index, Lba, Msf, Result, Session, Subchannel, Track};
 
 use crate::sheet::{Sheet, TrackKind};
@@ -66,7 +67,9 @@ pub(crate) fn session_gap(session_index: usize) -> i64 {
 /// Where each track's INDEX 01 falls when tracks follow each other with nothing between them but
 /// their gaps, and sessions are apart by [`session_gap`]: the layout a cue sheet implies. Takes
 /// (session number, pregap, length, postgap) per track; returns the INDEX 01 addresses.
-pub(crate) fn implied_starts(tracks: &[(u8, u32, u32, u32)]) -> Option<Vec<Lba>> {
+/// With `gd_rom`, the second session is a GD-ROM's high-density area, whose first sector is LBA
+/// 45000.
+pub(crate) fn implied_starts(tracks: &[(u8, u32, u32, u32)], gd_rom: bool) -> Option<Vec<Lba>> {
     let mut starts = Vec::with_capacity(tracks.len());
     let mut end = Lba(0);
     let mut sessions_seen = 0usize;
@@ -77,7 +80,11 @@ pub(crate) fn implied_starts(tracks: &[(u8, u32, u32, u32)]) -> Option<Vec<Lba>>
             None => Lba(0).checked_add(i64::from(pregap))?,
             Some(previous) if previous != session => {
                 sessions_seen += 1;
-                end.checked_add(session_gap(sessions_seen))?
+                if gd_rom {
+                    GD_ROM_HIGH_DENSITY.checked_add(i64::from(pregap))?
+                } else {
+                    end.checked_add(session_gap(sessions_seen))?
+                }
             }
             Some(_) => end.checked_add(i64::from(pregap))?,
         };
@@ -235,6 +242,20 @@ pub(crate) fn build(
             None => Lba(0)
                 .checked_add(i64::from(pregap.sectors))
                 .ok_or_else(too_long)?,
+            Some(_) if new_session && sheet.high_density == Some(track.session) => {
+                if end > GD_ROM_HIGH_DENSITY {
+                    return Err(track.pos.error(
+                        cue,
+                        format!(
+                            "the single-density area ends at LBA {end}, past LBA {GD_ROM_HIGH_DENSITY} where the high-density area of TRACK {:02} begins",
+                            track.number
+                        ),
+                    ));
+                }
+                GD_ROM_HIGH_DENSITY
+                    .checked_add(i64::from(pregap.sectors))
+                    .ok_or_else(too_long)?
+            }
             Some(_) if new_session => end
                 .checked_add(session_gap(sessions.len()))
                 .ok_or_else(too_long)?,
@@ -580,6 +601,41 @@ mod tests {
     }
 
     #[test]
+    fn i15_2_redump_gd_rom_areas_place_the_high_density_area_at_45000() {
+        let text = "REM SINGLE-DENSITY AREA\nFILE a.bin BINARY\nTRACK 01 MODE1/2352\nINDEX 01 00:00:00\n\
+            TRACK 02 AUDIO\nINDEX 00 00:04:00\nINDEX 01 00:06:00\n\
+            REM HIGH-DENSITY AREA\nFILE b.bin BINARY\nTRACK 03 MODE1/2352\nINDEX 01 00:00:00\n\
+            FILE c.bin BINARY\nTRACK 04 AUDIO\nINDEX 00 00:00:00\nINDEX 01 00:02:00\n";
+        let (disc, storage, _) = layout(text, &[2352 * 750, 2352 * 100, 2352 * 200]).unwrap();
+        assert!(disc.is_gd_rom());
+        let t: Vec<_> = disc.tracks().collect();
+        assert_eq!((t[1].start, t[1].pregap), (Lba(450), Gap::stored(150)));
+        assert_eq!((t[2].start, t[2].pregap), (Lba(45_000), Gap::NONE));
+        assert_eq!(disc.session_of(2), Some(2));
+        assert_eq!((t[3].first_lba(), t[3].start), (Lba(45_100), Lba(45_250)));
+        assert_eq!(storage[3].extents[0].offset, 0);
+        // A single-density area that reaches past LBA 45000 is refused at the track after it.
+        let error = layout(text, &[2352 * 45_001, 2352 * 100, 2352 * 200])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 10, column 1") && error.contains("past LBA 45000"),
+            "{error}"
+        );
+        // The area marks go in order, once, and not beside REM SESSION.
+        let error = |text: &str| layout(text, &[2352 * 10]).unwrap_err().to_string();
+        let track = "FILE a.bin BINARY\nTRACK 01 MODE1/2352\nINDEX 01 00:00:00\n";
+        assert!(
+            error(&format!("{track}REM SINGLE-DENSITY AREA\n")).contains("before the first track")
+        );
+        assert!(error("REM HIGH-DENSITY AREA\n").contains("must follow"));
+        assert!(
+            error(&format!("{track}REM HIGH-DENSITY AREA\nREM SESSION 02\n"))
+                .contains("REM SESSION in a GD-ROM sheet")
+        );
+    }
+
+    #[test]
     fn sessions_are_apart_by_lead_out_and_lead_in() {
         let text = "REM SESSION 01\nFILE a.bin BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n\
             REM SESSION 02\nTRACK 02 MODE1/2352\nINDEX 01 00:00:20\n\
@@ -593,7 +649,7 @@ mod tests {
         assert_eq!(storage[1].extents[0].offset, 20 * 2352);
         assert_eq!(t[2].start, Lba(20 + 11_400 + 10 + 6_900));
         assert_eq!(t[2].pregap, Gap::stored(2));
-        let implied = implied_starts(&[(1, 0, 20, 0), (2, 0, 10, 0), (3, 2, 8, 0)]).unwrap();
+        let implied = implied_starts(&[(1, 0, 20, 0), (2, 0, 10, 0), (3, 2, 8, 0)], false).unwrap();
         assert_eq!(implied, vec![t[0].start, t[1].start, t[2].start]);
     }
 

@@ -19,7 +19,6 @@ mod files;
 mod layout;
 mod read;
 mod sheet;
-mod wave;
 mod write;
 
 pub use write::{bin_names, sheet};

@@ -206,8 +206,11 @@ pub(crate) struct Sheet {
     pub text: Text,
     pub files: Vec<SheetFile>,
     pub tracks: Vec<SheetTrack>,
-    /// REM lines other than REM SESSION, kept for `details` only.
+    /// REM lines other than REM SESSION and the GD-ROM area marks, kept for `details` only.
     pub comments: Vec<String>,
+    /// The session `REM HIGH-DENSITY AREA` began (Redump's GD-ROM sheets): its first file's
+    /// first sector is LBA 45000.
+    pub high_density: Option<u8>,
     pub warnings: Vec<String>,
 }
 
@@ -539,6 +542,16 @@ impl Parser<'_> {
         let is_session = tokens
             .get(1)
             .is_some_and(|t| t.text.eq_ignore_ascii_case("SESSION"));
+        let area = rest_of_line(line, tokens, 1).map(|r| r.to_ascii_uppercase());
+        if let Some(area @ ("SINGLE-DENSITY AREA" | "HIGH-DENSITY AREA")) = area.as_deref() {
+            return self.gd_rom_area(number, tokens, area == "HIGH-DENSITY AREA");
+        }
+        if is_session && self.sheet.high_density.is_some() {
+            return Err(pos_of(number, &tokens[1]).error(
+                self.path,
+                "REM SESSION in a GD-ROM sheet: its areas (REM HIGH-DENSITY AREA) are its sessions",
+            ));
+        }
         if !is_session {
             self.sheet
                 .comments
@@ -589,6 +602,37 @@ impl Parser<'_> {
             ));
         }
         self.session = session;
+        Ok(())
+    }
+
+    /// Redump's GD-ROM sheets mark the two areas of the disc: the single-density area before
+    /// the first track, the high-density area before track 3. The high-density area is a
+    /// session of its own in the model (as a GDI reads), placed at LBA 45000.
+    fn gd_rom_area(&mut self, number: usize, tokens: &[Token<'_>], high: bool) -> Result<()> {
+        let pos = tokens.first().map_or(
+            Pos {
+                line: number,
+                column: 1,
+            },
+            |t| pos_of(number, t),
+        );
+        if !high {
+            if !self.sheet.tracks.is_empty() {
+                return Err(pos.error(
+                    self.path,
+                    "REM SINGLE-DENSITY AREA must come before the first track",
+                ));
+            }
+            return Ok(());
+        }
+        if self.sheet.high_density.is_some() || self.sheet.tracks.is_empty() || self.session != 1 {
+            return Err(pos.error(
+                self.path,
+                "REM HIGH-DENSITY AREA must follow the single-density area's tracks, once, in a sheet without REM SESSION",
+            ));
+        }
+        self.session = 2;
+        self.sheet.high_density = Some(2);
         Ok(())
     }
 

@@ -56,6 +56,9 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
         return Err(Error::Usage("the source has no track to write".to_string()));
     }
     let stored_subchannel = source.disc().subchannel == Some(Subchannel::Stored);
+    // Redump's GD-ROM sheets keep every pregap in the track's file (INDEX 00 at its start), and
+    // chdman reads a GD-ROM sheet only so: a GD-ROM's generated pregaps are written out too.
+    let gd_rom = source.disc().is_gd_rom();
     let mut plan = Plan::keep_all(
         source,
         CAPABILITIES,
@@ -64,7 +67,12 @@ pub(crate) fn plan(source: &dyn SectorSource, options: &WriteOptions) -> Result<
             TrackMode::Mode1 if cooked => Form::Cooked,
             _ => Form::Raw,
         },
-        |track| (track.pregap.stored && track.pregap.sectors > 0, false),
+        |track| {
+            (
+                (track.pregap.stored || gd_rom) && track.pregap.sectors > 0,
+                false,
+            )
+        },
     );
     // The data file's first byte is LBA 0 (a track 1 that starts later gets PREGAP).
     plan.notes.extend(plan.disc.begin_at_lba_zero());
@@ -86,7 +94,7 @@ fn notes(disc: &Disc) -> Vec<String> {
                 .map(move |t| (s as u8, t.pregap.sectors, t.length, t.postgap.sectors))
         })
         .collect();
-    if let Some(implied) = implied_starts(&shape)
+    if let Some(implied) = implied_starts(&shape, disc.is_gd_rom())
         && let Some((track, at)) = disc
             .tracks()
             .zip(implied)
@@ -284,7 +292,12 @@ fn sheet_text(plan: &Plan, names: &Names, cd_text: Option<&str>) -> Result<Strin
                 )));
             }
             if multi_session && first_of_session {
-                lines.push(format!("REM SESSION {:02}", session_number + 1));
+                // A GD-ROM's areas as Redump marks them; its reader places the second at LBA 45000.
+                lines.push(match (disc.is_gd_rom(), session_number) {
+                    (true, 0) => "REM SINGLE-DENSITY AREA".to_string(),
+                    (true, _) => "REM HIGH-DENSITY AREA".to_string(),
+                    (false, _) => format!("REM SESSION {:02}", session_number + 1),
+                });
             }
             if current_bin != Some(bin) {
                 let name = names.bins.get(bin).map_or("", String::as_str);
@@ -352,6 +365,8 @@ struct CueSink {
     cd_text: Option<(Output, Vec<u8>)>,
     sheet: Output,
     text: String,
+    /// With `--ecm`, the rules the `.bin.ecm` outputs are made under.
+    ecm: Option<Destination>,
 }
 
 /// Creates every output (as temporary files) and the sink that fills them.
@@ -384,6 +399,12 @@ pub(crate) fn create(
             destination.path.display()
         )));
     }
+    // Kept as ECM (`--ecm`): the `.ecm` names must be free before anything is written.
+    if options.ecm {
+        for path in &bin_paths {
+            destination.check(&Output::ecm_path(path))?;
+        }
+    }
     let bins = bin_paths
         .iter()
         .map(|path| destination.create(path))
@@ -400,6 +421,7 @@ pub(crate) fn create(
         cd_text,
         sheet,
         text,
+        ecm: options.ecm.then(|| destination.clone()),
     }))
 }
 
@@ -425,10 +447,17 @@ impl SectorSink for CueSink {
             cd_text,
             mut sheet,
             text,
+            ecm,
             ..
         } = *self;
         arrivals.check_complete()?;
-        let mut outputs = bins;
+        let mut outputs = match &ecm {
+            Some(destination) => bins
+                .into_iter()
+                .map(|bin| bin.into_ecm(destination))
+                .collect::<Result<Vec<_>>>()?,
+            None => bins,
+        };
         if let Some((mut file, packs)) = cd_text {
             file.put(&packs)?;
             outputs.push(file);

@@ -36,7 +36,7 @@ pub static FORMAT: Format = Format {
 };
 
 /// Where the high-density area of a GD-ROM begins.
-pub const HIGH_DENSITY_START: i32 = 45_000;
+pub const HIGH_DENSITY_START: i32 = discus_core::disc::GD_ROM_HIGH_DENSITY.0;
 
 /// One line of the sheet.
 #[derive(Clone, Debug, PartialEq, Eq)]

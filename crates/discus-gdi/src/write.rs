@@ -41,14 +41,7 @@ pub(crate) fn plan(source: &dyn SectorSource, _options: &WriteOptions) -> Result
     let disc = &plan.disc;
     let areas_fit = match disc.sessions.as_slice() {
         [one] => one.tracks.iter().all(|t| t.start.0 < HIGH_DENSITY_START),
-        [low, high] => {
-            low.lead_out()
-                .is_some_and(|end| end.0 <= HIGH_DENSITY_START)
-                && high
-                    .tracks
-                    .first()
-                    .is_some_and(|t| t.first_lba().0 >= HIGH_DENSITY_START)
-        }
+        [_, _] => disc.is_gd_rom(),
         _ => false,
     };
     if !areas_fit {

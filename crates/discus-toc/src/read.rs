@@ -78,7 +78,10 @@ fn track_mode(mode: Mode, xa: bool) -> TrackMode {
 /// The data files of a TOC, opened once each.
 struct Files<'a> {
     toc: &'a Path,
+    /// Each file and the bytes of its sectors (a WAVE file's samples).
     open: Vec<(PathBuf, Input, u64)>,
+    /// Where each file's sectors begin (after a WAVE header).
+    bases: Vec<u64>,
     by_name: HashMap<String, usize>,
     warnings: Vec<String>,
 }
@@ -117,22 +120,26 @@ impl Files<'_> {
                 }
             }
         };
-        // cdrdao reads WAVE files past their header; until discus shares the cue reader's WAVE
-        // parsing, reading one as raw samples would take the header for sound.
+        let file = Input::open(&path)?;
+        let mut len = file.len(&path)?;
+        let mut base = 0;
+        // cdrdao reads a `.wav` from its samples on (offsets count from there), as a cue sheet's
+        // WAVE file is read: through the one WAVE reader of the core.
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
         {
-            return Err(Error::unsupported(
-                self.toc,
-                format!(
-                    "line {}, column {}: '{name}' is a WAVE file; discus reads raw audio files in a TOC",
-                    pos.line, pos.column
-                ),
-            ));
+            let Input::Plain(plain) = &file else {
+                return Err(pos.error(
+                    self.toc,
+                    format!("'{name}' is a WAVE file kept as ECM; discus reads WAVE files plain"),
+                ));
+            };
+            let samples = discus_core::wave::samples(&path, plain, len, &mut self.warnings)?;
+            base = samples.offset;
+            len = samples.len;
         }
-        let file = Input::open(&path)?;
-        let len = file.len(&path)?;
+        self.bases.push(base);
         self.open.push((path, file, len));
         let index = self.open.len() - 1;
         self.by_name.insert(name.to_string(), index);
@@ -215,7 +222,7 @@ fn size_pieces(track: &TocTrack, files: &mut Files<'_>, size: u64) -> Result<Vec
                 };
                 sized.push(Sized {
                     sectors,
-                    file: Some((index, *byte)),
+                    file: Some((index, files.bases[index] + *byte)),
                     swap: *swap,
                 });
             }
@@ -254,6 +261,7 @@ impl TocSource {
         let mut files = Files {
             toc: path,
             open: Vec::new(),
+            bases: Vec::new(),
             by_name: HashMap::new(),
             warnings: Vec::new(),
         };

@@ -212,6 +212,12 @@ fn writer_for(
             target.name
         ))
     })?;
+    if options.write.ecm && target.name != "cue" {
+        return Err(Error::Usage(format!(
+            "--ecm keeps a cue sheet's BINs as .bin.ecm; {} has no BIN beside a sheet (write a .cue, or --to ecm for a lone ECM file)",
+            target.name
+        )));
+    }
     Ok((target, writer))
 }
 

@@ -17,6 +17,8 @@ static FORMATS: &[&Format] = &[
     &discus_ecm::FORMAT,
     #[cfg(feature = "gdi")]
     &discus_gdi::FORMAT,
+    #[cfg(feature = "cdi")]
+    &discus_cdi::FORMAT,
     #[cfg(feature = "cso")]
     &discus_cso::CSO,
     #[cfg(feature = "cso")]

@@ -48,26 +48,6 @@ fn tail_at(probe: &Probe<'_>, from_end: usize, bytes: &[u8]) -> bool {
     probe.tail.get(start..start + bytes.len()) == Some(bytes)
 }
 
-/// A DiscJuggler image keeps its descriptor at the end: the last 8 bytes are the version
-/// (0x80000004 v2, 0x80000005 v3, 0x80000006 v3.5) and the descriptor's offset, little-endian,
-/// which must lie inside the file.
-fn cdi_signature(probe: &Probe<'_>) -> bool {
-    let Some(start) = probe.tail.len().checked_sub(8) else {
-        return false;
-    };
-    let word = |at: usize| {
-        probe
-            .tail
-            .get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_le_bytes)
-    };
-    let (Some(version), Some(offset)) = (word(start), word(start + 4)) else {
-        return false;
-    };
-    matches!(version, 0x8000_0004..=0x8000_0006) && u64::from(offset) < probe.len
-}
-
 /// A VHD has its 512-byte footer ("conectix") at the end, and dynamic ones a copy at the start;
 /// images from before Virtual PC 2004 have a 511-byte footer.
 fn vhd_signature(probe: &Probe<'_>) -> bool {
@@ -84,13 +64,6 @@ fn uif_signature(probe: &Probe<'_>) -> bool {
 }
 
 static FOREIGN: &[Foreign] = &[
-    Foreign {
-        what: "a DiscJuggler CDI image",
-        name: "CDI",
-        extensions: &["cdi"],
-        signature: cdi_signature,
-        hint: Hint::None,
-    },
     Foreign {
         what: "a PBP (PSP eboot) image",
         name: "PBP",
@@ -330,25 +303,10 @@ mod tests {
     }
 
     #[test]
-    fn i15_5_cdi_is_known_by_its_trailer() {
-        let mut tail = vec![0u8; 16];
-        tail[8..12].copy_from_slice(&0x8000_0006u32.to_le_bytes());
-        tail[12..16].copy_from_slice(&4u32.to_le_bytes());
-        assert!(
-            said("a", &[1; 16], &tail)
-                .unwrap_or_default()
-                .contains("CDI")
-        );
-        // An offset past the end is not a trailer.
-        tail[12..16].copy_from_slice(&4096u32.to_le_bytes());
-        assert_eq!(said("a", &[1; 16], &tail), None);
-    }
-
-    #[test]
     fn i15_5_a_name_alone_is_enough_only_when_nothing_reads_the_file() {
-        let got = said("game.cdi", &[1; 16], &[]).unwrap_or_default();
-        assert!(got.contains("DiscJuggler"), "{got}");
-        let path = Path::new("game.cdi");
+        let got = said("game.daa", &[1; 16], &[]).unwrap_or_default();
+        assert!(got.contains("DAA"), "{got}");
+        let path = Path::new("game.daa");
         let probe = probe_of(path, &[1; 16], &[], 16);
         // A format that reads the file by its content outranks a name.
         assert!(recognise(&probe, Some((Confidence::Structure, false))).is_none());

@@ -31,6 +31,9 @@ pub struct WriteArgs {
     /// BIN/CUE: write Mode 1 data as MODE1/2048 instead of regenerated MODE1/2352.
     #[arg(long)]
     pub cooked: bool,
+    /// BIN/CUE: keep each BIN as ECM (`NAME.bin.ecm`), the sheet still naming `NAME.bin`.
+    #[arg(long)]
+    pub ecm: bool,
     /// ISO: also write audio tracks to files beside the ISO.
     #[arg(long, value_name = "KIND")]
     pub audio: Option<AudioFiles>,
@@ -141,6 +144,7 @@ impl WriteArgs {
             sector_size,
             single_file: self.single_bin,
             audio_files: self.audio.is_some(),
+            ecm: self.ecm,
             compression: discus::Compression {
                 block_size: self.block_size.or(base.block_size),
                 version: self.cso_version.or(base.version),

@@ -1,17 +1,21 @@
-//! Reads the header of a RIFF WAVE file named by a `FILE … WAVE` line: it must hold CD audio
-//! (PCM, 16-bit, stereo, 44.1 kHz), and the sectors are the bytes of its `data` chunk, whose
-//! little-endian samples are already what a CD-DA sector holds.
+//! Reads the header of a RIFF WAVE file a sheet names as a track's data (a cue sheet's `FILE …
+//! WAVE`, a cdrdao TOC's `FILE "x.wav"`): it must hold CD audio (PCM, 16-bit, stereo, 44.1 kHz),
+//! and the sectors are the bytes of its `data` chunk, whose little-endian samples are already what
+//! a CD-DA sector holds. One reader for every sheet format.
 
 use std::fs::File;
 use std::path::Path;
 
-use discus_core::{Error, Result};
+use crate::error::{Error, Result};
 
-use crate::files::read_at;
+/// Reads `buf.len()` bytes at `offset`.
+fn read_at(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
+    crate::flat::read_exact_at(file, path, buf, offset)
+}
 
 /// Where the samples are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Samples {
+pub struct Samples {
     /// Byte offset of the `data` chunk's contents.
     pub offset: u64,
     /// Bytes of samples.
@@ -24,12 +28,7 @@ const MAX_CHUNKS: usize = 1024;
 /// Finds the samples of `file` (`len` bytes long), checking that they are CD audio. A `data`
 /// chunk that claims more than the file holds (streaming writers leave the size unset) is cut to
 /// the file, with a warning.
-pub(crate) fn samples(
-    path: &Path,
-    file: &File,
-    len: u64,
-    warnings: &mut Vec<String>,
-) -> Result<Samples> {
+pub fn samples(path: &Path, file: &File, len: u64, warnings: &mut Vec<String>) -> Result<Samples> {
     let mut riff = [0u8; 12];
     if len < 12 {
         return Err(Error::at_offset(path, 0, "too short to be a WAVE file"));
@@ -120,8 +119,7 @@ fn check_format(path: &Path, file: &File, at: u64, size: u64, len: u64) -> Resul
 }
 
 /// A RIFF WAVE header (44 bytes) for `data_len` bytes of CD audio, for tests and samples.
-#[cfg(test)]
-pub(crate) fn header(data_len: u32) -> Vec<u8> {
+pub fn header(data_len: u32) -> Vec<u8> {
     let mut h = Vec::with_capacity(44);
     h.extend_from_slice(b"RIFF");
     h.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
