@@ -45,27 +45,22 @@ impl MountFs {
 
     fn attr(&self, number: u64, node: &Node) -> FileAttr {
         let (kind, size, perm, nlink) = match &node.kind {
-            Kind::Dir(entries) => {
-                let subdirs = entries
-                    .iter()
-                    .filter(|(_, n)| {
-                        self.tree
-                            .node(*n)
-                            .is_some_and(|n| matches!(n.kind, Kind::Dir(_)))
-                    })
-                    .count();
-                (FileType::Directory, 0, 0o555, 2 + subdirs as u32)
-            }
+            Kind::Dir(_) => (FileType::Directory, 0, 0o555, 2 + node.subdirs),
             Kind::File(content) => (FileType::RegularFile, content.len(), 0o444, 1),
+            Kind::Symlink(target) => (FileType::Symlink, target.len() as u64, 0o777, 1),
         };
+        // Only permission bits: the type comes from the kind, and set-id bits mean nothing on a
+        // `nosuid` mount.
+        let perm = node.meta.mode.map_or(perm, |mode| mode & 0o777) as u16;
+        let time = node.meta.time.unwrap_or(self.time);
         FileAttr {
             ino: INodeNo(number),
             size,
             blocks: size.div_ceil(512),
-            atime: self.time,
-            mtime: self.time,
-            ctime: self.time,
-            crtime: self.time,
+            atime: time,
+            mtime: time,
+            ctime: time,
+            crtime: time,
             kind,
             perm,
             nlink,
@@ -122,6 +117,16 @@ impl Filesystem for MountFs {
         match self.tree.node(ino.0).map(|n| &n.kind) {
             Some(Kind::File(_)) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),
             Some(Kind::Dir(_)) => reply.error(Errno::EISDIR),
+            // The kernel follows a link before opening; one opened as itself has no data.
+            Some(Kind::Symlink(_)) => reply.error(Errno::ELOOP),
+            None => reply.error(Errno::ENOENT),
+        }
+    }
+
+    fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
+        match self.tree.node(ino.0).map(|n| &n.kind) {
+            Some(Kind::Symlink(target)) => reply.data(target.as_bytes()),
+            Some(_) => reply.error(Errno::EINVAL),
             None => reply.error(Errno::ENOENT),
         }
     }
@@ -151,7 +156,7 @@ impl Filesystem for MountFs {
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         match self.tree.node(ino.0).map(|n| &n.kind) {
             Some(Kind::Dir(_)) => reply.opened(FileHandle(0), FopenFlags::FOPEN_CACHE_DIR),
-            Some(Kind::File(_)) => reply.error(Errno::ENOTDIR),
+            Some(Kind::File(_) | Kind::Symlink(_)) => reply.error(Errno::ENOTDIR),
             None => reply.error(Errno::ENOENT),
         }
     }
@@ -178,6 +183,7 @@ impl Filesystem for MountFs {
         for (position, (name, number)) in all.enumerate().skip(offset as usize) {
             let kind = match self.tree.node(number).map(|n| &n.kind) {
                 Some(Kind::File(_)) => FileType::RegularFile,
+                Some(Kind::Symlink(_)) => FileType::Symlink,
                 _ => FileType::Directory,
             };
             if reply.add(INodeNo(number), position as u64 + 1, kind, name) {
