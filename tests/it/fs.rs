@@ -13,14 +13,14 @@ use serde_json::Value;
 
 /// What a path of an extracted tree holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Entry {
+pub(crate) enum Entry {
     Folder,
     File(Vec<u8>),
     Link(String),
 }
 
 /// Every path below `root` (relative, `/`-separated) and what it holds; links are not followed.
-fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -56,7 +56,7 @@ fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
 
 /// Lets the owner change everything below `root` again (xorriso keeps read-only folders), so the
 /// temporary folder can be removed.
-fn writable(root: &Path) {
+pub(crate) fn writable(root: &Path) {
     let _ = Command::new("chmod")
         .arg("-R")
         .arg("u+w")
@@ -69,7 +69,11 @@ fn os(s: &str) -> &OsStr {
 }
 
 /// Fails with the paths that differ, not the whole trees.
-fn assert_same(ours: &BTreeMap<String, Entry>, theirs: &BTreeMap<String, Entry>, what: &str) {
+pub(crate) fn assert_same(
+    ours: &BTreeMap<String, Entry>,
+    theirs: &BTreeMap<String, Entry>,
+    what: &str,
+) {
     let differing: Vec<&String> = ours
         .keys()
         .chain(theirs.keys())
@@ -371,7 +375,7 @@ fn make_tree(root: &Path) {
 }
 
 /// An ISO made by genisoimage from `make_tree` with `options`.
-fn genisoimage(dir: &Path, options: &[&str]) -> Option<PathBuf> {
+pub(crate) fn genisoimage(dir: &Path, options: &[&str]) -> Option<PathBuf> {
     let tool = peer("genisoimage")?;
     let tree = dir.join("tree");
     if !tree.exists() {
