@@ -904,3 +904,89 @@ fn i17_1_a_hostile_tree_neither_breaks_nor_hangs_the_mount() {
         b"ten levels down\n"
     );
 }
+
+#[test]
+fn i17_2_a_user_who_is_not_root_mounts_through_fusermount3_and_unmounts() {
+    if !fuse_usable() {
+        return;
+    }
+    // Users mount through the setuid fusermount3 and need a /dev/fuse they may open (0666 on
+    // desktops, 0600 here). So as not to change the machine's device, the test runs in a mount
+    // namespace of its own where a 0666 node of the same device is bound over /dev/fuse, and
+    // mounts, reads and unmounts as `nobody`.
+    let (Some(unshare), Some(setpriv), Some(_)) =
+        (peer("unshare"), peer("setpriv"), peer("fusermount3"))
+    else {
+        return;
+    };
+    if !is_root() {
+        skip("only root can bind a device node in a namespace of its own");
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp");
+    let (dir, image, node) = (
+        temp.path().join("mnt"),
+        temp.path().join("data.iso"),
+        temp.path().join("fuse"),
+    );
+    std::fs::create_dir(&dir).expect("mount point");
+    std::fs::copy(samples().join("iso/data.iso"), &image).expect("copy");
+    for path in [temp.path(), &dir, &image] {
+        let chown = Command::new("chown").arg("65534:65534").arg(path).status();
+        assert!(chown.is_ok_and(|s| s.success()));
+    }
+    let as_nobody = format!(
+        "{} --reuid=65534 --regid=65534 --clear-groups",
+        setpriv.display()
+    );
+    let script = format!(
+        r#"set -e
+mknod "$NODE" c 10 229 && chmod 0666 "$NODE" && mount --bind "$NODE" /dev/fuse
+{as_nobody} "$DISCUS" mount "$IMAGE" "$DIR" --background
+grep " $DIR " /proc/self/mountinfo
+{as_nobody} sha1sum "$DIR/files/docs/notes.txt" "$DIR/image.iso"
+{as_nobody} "$DISCUS" unmount "$DIR"
+if grep -q " $DIR " /proc/self/mountinfo; then echo "still mounted"; exit 1; fi
+"#
+    );
+    let out = Command::new(unshare)
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env("DISCUS", discus_bin())
+        .env("IMAGE", &image)
+        .env("DIR", &dir)
+        .env("NODE", &node)
+        .output()
+        .expect("unshare runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The kernel records the mount as the user's (fusermount3 made it), read-only.
+    assert!(
+        text.contains("user_id=65534") && text.contains(" ro,"),
+        "{text}"
+    );
+    let out_dir = tempfile::tempdir().expect("temp");
+    extracted(&image, out_dir.path());
+    assert!(
+        text.contains(&sha1_of(&out_dir.path().join("docs/notes.txt"))),
+        "{text}"
+    );
+    assert!(text.contains(&sha1_of(&image)), "{text}");
+    // Nothing is left serving.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !servers_of(&dir).is_empty() {
+        assert!(Instant::now() < deadline, "the server did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
+}
