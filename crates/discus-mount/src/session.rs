@@ -214,8 +214,19 @@ impl Mounted {
         self.join()
     }
 
+    /// Ends the session once its mount is gone (unmounted here or from outside).
     fn join(&mut self) -> Result<()> {
         match self.session.take() {
+            // Its thread has ended, so nothing is served any more. Joining would drop fuser's
+            // mount guard, which unmounts the folder once more (fuser 0.18 takes a device that
+            // reports an error for one still mounted) — and by then a new mount may be there
+            // (`discus unmount DIR; discus mount other DIR`: the likely cause of a new mount
+            // vanishing once on a busy machine). The session is left to the end of the process
+            // instead, which closes its device.
+            Some(session) if session.guard.is_finished() => {
+                std::mem::forget(session);
+                Ok(())
+            }
             Some(session) => session.join().map_err(|e| Error::io(&self.dir, e)),
             None => Ok(()),
         }
