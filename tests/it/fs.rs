@@ -1316,3 +1316,41 @@ fn i16_5_extract_of_a_folder_of_many_files_keeps_up_with_7zip() {
         "discus extract took {discus_time:.2} s, 7zz x {sevenzip_time:.2} s"
     );
 }
+
+#[test]
+fn i16_4_info_names_a_pc_engine_cd_from_its_boot_record() {
+    // A PC Engine CD-ROM² disc as its mastering tools lay it out: a warning in audio track 1, then
+    // a data track without ISO 9660 whose first block is the credits and whose second is the boot
+    // record (the System Card's identification at byte 32, the program's name at 106).
+    let temp = tempfile::tempdir().expect("temp");
+    std::fs::write(temp.path().join("audio.bin"), vec![0u8; 2352 * 300]).expect("write");
+    let mut data = vec![0u8; 2048 * 40];
+    data[..16].copy_from_slice(b"credits sector..");
+    let id = b"PC Engine CD-ROM SYSTEM\0Copyright HUDSON SOFT / NEC Home Electronics,Ltd.\0";
+    data[2048 + 32..2048 + 32 + id.len()].copy_from_slice(id);
+    data[2048 + 106..2048 + 122].copy_from_slice(b"DISCUS TEST     ");
+    std::fs::write(temp.path().join("data.iso"), &data).expect("write");
+    let sheet = temp.path().join("game.cue");
+    std::fs::write(
+        &sheet,
+        "FILE \"audio.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n\
+         FILE \"data.iso\" BINARY\n  TRACK 02 MODE1/2048\n    INDEX 01 00:00:00\n",
+    )
+    .expect("write");
+    let out = discus(&[os("info"), os("--json"), sheet.as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let document: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(document["game"]["platform"], "PC Engine CD");
+    assert_eq!(document["game"]["title"], "DISCUS TEST");
+    assert_eq!(document["game"]["serial"], Value::Null);
+    // Without the identification it is no PC Engine disc, whatever the name field holds.
+    data[2048 + 40] = b'x';
+    std::fs::write(temp.path().join("data.iso"), &data).expect("write");
+    let out = discus(&[os("info"), os("--json"), sheet.as_os_str()]);
+    let document: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(document["game"], Value::Null);
+}
