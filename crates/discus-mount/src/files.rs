@@ -301,3 +301,93 @@ impl Content for Streamed {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::image::{Image, Options};
+    use crate::tree::Kind as NodeKind;
+
+    fn samples() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples")
+    }
+
+    /// Every file below `folder` of `tree`, with its path from `folder`.
+    fn files(tree: &Tree, folder: u64, path: &str, out: &mut Vec<(String, u64)>) {
+        let Some(NodeKind::Dir(entries)) = tree.node(folder).map(|n| &n.kind) else {
+            return;
+        };
+        for (name, number) in entries {
+            let child = format!("{path}/{name}");
+            match tree.node(*number).map(|n| &n.kind) {
+                Some(NodeKind::Dir(_)) => files(tree, *number, &child, out),
+                Some(NodeKind::File(_)) => out.push((child, *number)),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn files_read_in_odd_pieces_equal_what_the_filesystem_reader_gives() {
+        // A cache of two blocks, so blocks come and go; pieces that cross sectors and cache
+        // blocks; every sample format with a filesystem.
+        let options = Options {
+            cache: 2 * BLOCK,
+            sources: 2,
+            tree: None,
+        };
+        for sample in [
+            "iso/data.iso",
+            "cso/data.cso",
+            "cso/data.zso",
+            "img/data-2352.img",
+            "cue/mixed/mixed.cue",
+            "nrg/mixed.nrg",
+            "mds/mixed.mds",
+            "ccd/mixed.ccd",
+            "cue/xa/xa.cue",
+        ] {
+            let path = samples().join(sample);
+            let image = Image::open(&path, &options).unwrap();
+            let (tree, left_out) = image.namespace();
+            assert!(left_out.is_empty(), "{sample}: {left_out:?}");
+            let folder = tree.lookup(Tree::ROOT, crate::image::FILES).unwrap();
+            let mut found = Vec::new();
+            files(&tree, folder, "", &mut found);
+            assert!(!found.is_empty(), "{sample}");
+            let mut reader = discus::open_filesystem(&path).unwrap();
+            let disc = reader.tree(None).unwrap();
+            for (name, number) in found {
+                let Some(NodeKind::File(content)) = tree.node(number).map(|n| &n.kind) else {
+                    unreachable!("a file");
+                };
+                let index = disc.lookup(&name).unwrap();
+                let mut expected = Vec::new();
+                reader
+                    .open_file(&disc.nodes[index])
+                    .unwrap()
+                    .read_to_end(&mut expected)
+                    .unwrap();
+                assert_eq!(content.len(), expected.len() as u64, "{sample}{name}");
+                let mut got = Vec::new();
+                let mut piece = vec![0u8; 3001];
+                loop {
+                    let n = content.read_at(got.len() as u64, &mut piece).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&piece[..n]);
+                }
+                assert!(got == expected, "{sample}{name}");
+                assert_eq!(
+                    content
+                        .read_at(expected.len() as u64 + 5, &mut piece)
+                        .unwrap(),
+                    0
+                );
+            }
+            assert!(image.cached_bytes() <= 2 * BLOCK);
+        }
+    }
+}
