@@ -1291,24 +1291,62 @@ fn i16_5_extract_of_a_folder_of_many_files_keeps_up_with_7zip() {
         temp.path(),
     );
     assert!(out.status.success());
-    let timed = |program: &Path, args: &[&OsStr]| {
-        let started = std::time::Instant::now();
-        let out = run(program, args, temp.path());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        started.elapsed().as_secs_f64()
+    // Written to memory where the system has it (/dev/shm): the disk of a busy machine makes a
+    // file's creation cost anything from 5 µs to 500 µs from one minute to the next. The best of
+    // two runs each.
+    let shm = Path::new("/dev/shm");
+    let scratch = match shm.is_dir() {
+        true => tempfile::tempdir_in(shm).ok(),
+        false => None,
     };
-    let (ours, theirs) = (temp.path().join("ours"), temp.path().join("theirs"));
-    let discus_time = timed(
+    let out_root = scratch
+        .as_ref()
+        .map_or(temp.path(), |d| d.path())
+        .to_path_buf();
+    let best = |program: &Path, args: &dyn Fn(&Path) -> Vec<std::ffi::OsString>, out: &Path| {
+        let mut best = f64::MAX;
+        for _ in 0..2 {
+            let _ = std::fs::remove_dir_all(out);
+            let args = args(out);
+            let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            let started = std::time::Instant::now();
+            let done = run(program, &args, temp.path());
+            assert!(
+                done.status.success(),
+                "{}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        best
+    };
+    let (ours, theirs) = (out_root.join("ours"), out_root.join("theirs"));
+    let discus_time = best(
         discus_tests::discus_bin(),
-        &[os("extract"), image.as_os_str(), os("-o"), ours.as_os_str()],
+        &|out| {
+            vec![
+                "extract".into(),
+                image.clone().into_os_string(),
+                "-o".into(),
+                out.as_os_str().to_owned(),
+            ]
+        },
+        &ours,
     );
-    let mut into = std::ffi::OsString::from("-o");
-    into.push(&theirs);
-    let sevenzip_time = timed(&sevenzip, &[os("x"), &into, image.as_os_str(), os("-bso0")]);
+    let sevenzip_time = best(
+        &sevenzip,
+        &|out| {
+            let mut into = std::ffi::OsString::from("-o");
+            into.push(out);
+            vec![
+                "x".into(),
+                into,
+                image.clone().into_os_string(),
+                "-bso0".into(),
+            ]
+        },
+        &theirs,
+    );
     assert_eq!(discus_tests::files_below(&ours.join("d")).len(), 6000);
     assert_eq!(discus_tests::files_below(&theirs.join("d")).len(), 6000);
     assert!(
