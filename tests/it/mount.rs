@@ -15,7 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
 
-use discus_tests::{discus, discus_bin, peer, samples, skip};
+use discus_tests::{corpus, discus, discus_bin, peer, samples, skip};
+
+use crate::fs::{assert_same, genisoimage, snapshot, writable};
 use sha1::{Digest, Sha1};
 
 fn os(s: &str) -> &OsStr {
@@ -275,7 +277,12 @@ fn i17_1_every_sample_format_shows_what_convert_writes() {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         written.sort();
+        // The disc's file tree is there too, as `files/` (checked below).
+        written.push("files".to_string());
+        written.sort();
         assert_eq!(mount.names(), written, "{sample}");
+        written.retain(|n| n != "files");
+        files_match_extract(&mount, &image);
         for name in &written {
             assert_eq!(
                 sha1_of(&mount.path(name)),
@@ -614,7 +621,14 @@ fn i17_1_a_sparse_dvd_mounts_whole_and_its_last_sector_reads_right() {
     file.write_all_at(&last, (DVD5 - 1) * 2048).expect("mark");
     drop(file);
     let mount = Mount::start(&iso, &[]);
-    assert_eq!(mount.names(), ["image.iso"]);
+    // Its file tree is the sample's, at the start.
+    assert_eq!(mount.names(), ["files", "image.iso"]);
+    assert_eq!(
+        std::fs::read(mount.path("files/docs/notes.txt"))
+            .expect("a file of the tree")
+            .len(),
+        109_973
+    );
     let mounted = mount.path("image.iso");
     assert_eq!(
         std::fs::metadata(&mounted).expect("size").len(),
@@ -628,4 +642,351 @@ fn i17_1_a_sparse_dvd_mounts_whole_and_its_last_sector_reads_right() {
     file.read_exact_at(&mut sector, 16 * 2048)
         .expect("read the PVD");
     assert_eq!(&sector[1..6], b"CD001");
+}
+
+/// `discus extract IMAGE -o DIR --outside-links`: what `files/` must hold.
+fn extracted(image: &Path, dir: &Path) {
+    let out = discus(&[
+        os("extract"),
+        image.as_os_str(),
+        os("-o"),
+        dir.as_os_str(),
+        os("--outside-links"),
+    ]);
+    assert!(
+        out.status.success(),
+        "discus extract {}: {}",
+        image.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    writable(dir);
+}
+
+/// Every path below `root` with its permission bits and modification time (links: their own).
+fn stats(root: &Path) -> std::collections::BTreeMap<String, (u32, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    discus_tests::files_below(root)
+        .into_iter()
+        .filter_map(|path| {
+            let meta = std::fs::symlink_metadata(&path).ok()?;
+            let relative = path.strip_prefix(root).ok()?.to_string_lossy().into_owned();
+            (!meta.file_type().is_symlink())
+                .then_some((relative, (meta.mode() & 0o777, meta.mtime())))
+        })
+        .collect()
+}
+
+/// `files/` of `mount` holds what `discus extract` writes of `image`: the same paths, bytes and
+/// link targets, and for files the same dates.
+fn files_match_extract(mount: &Mount, image: &Path) {
+    let out = tempfile::tempdir().expect("temp dir");
+    extracted(image, out.path());
+    let files = mount.path("files");
+    assert_same(
+        &snapshot(&files),
+        &snapshot(out.path()),
+        &format!("{}: files/ against discus extract", image.display()),
+    );
+    let (ours, theirs) = (stats(&files), stats(out.path()));
+    for (path, (_, time)) in &theirs {
+        assert_eq!(
+            ours.get(path).map(|s| s.1),
+            Some(*time),
+            "{}: the date of {path}",
+            image.display()
+        );
+    }
+}
+
+#[test]
+fn i17_1_files_of_every_corpus_iso_read_as_discus_extract_writes_them() {
+    if !fuse_usable() {
+        return;
+    }
+    let Some(dir) = corpus("libcdio") else {
+        return;
+    };
+    let mut images: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "iso"))
+        .collect();
+    images.extend(corpus("jspspemu").map(|d| d.join("cube.iso")));
+    images.sort();
+    let mut compared = 0;
+    for image in images {
+        // Images whose tree discus refuses (the malformed ones) have no `files/` to compare; the
+        // hostile-tree test mounts those.
+        let ls = discus(&[os("ls"), os("-R"), image.as_os_str()]);
+        if !ls.status.success() {
+            continue;
+        }
+        let mount = Mount::start(&image, &[]);
+        assert!(mount.path("files").is_dir(), "{}", image.display());
+        files_match_extract(&mount, &image);
+        compared += 1;
+    }
+    assert!(compared >= 8, "only {compared} corpus images compared");
+}
+
+#[test]
+fn i17_1_rock_ridge_modes_dates_and_links_show_as_recorded() {
+    if !fuse_usable() {
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp");
+    let Some(image) = genisoimage(temp.path(), &["-R", "-J"]) else {
+        return;
+    };
+    let mount = Mount::start(&image, &[]);
+    let files = mount.path("files");
+    // genisoimage -R records the modes and dates of the tree it was made from.
+    let source = stats(&temp.path().join("tree"));
+    let shown = stats(&files);
+    assert_eq!(
+        shown.keys().collect::<Vec<_>>(),
+        source.keys().collect::<Vec<_>>()
+    );
+    for (path, (mode, time)) in &source {
+        assert_eq!(shown[path], (*mode, *time), "{path}");
+    }
+    // Links are links, with the target as recorded, even one that points out of the disc.
+    for (link, target) in [
+        ("inside", "big.bin"),
+        ("escape", "../../etc/passwd"),
+        ("absolute", "/etc/passwd"),
+    ] {
+        assert_eq!(
+            std::fs::read_link(files.join(link)).expect("a link"),
+            Path::new(target)
+        );
+    }
+    assert_eq!(
+        std::fs::read(files.join("inside")).expect("read through the link"),
+        std::fs::read(temp.path().join("tree/big.bin")).expect("source")
+    );
+    let deep = files.join("a/b/c/d/e/f/g/h/i/j/deep.txt");
+    assert_eq!(std::fs::read(deep).expect("deep"), b"ten levels down\n");
+}
+
+#[test]
+fn i17_1_eight_readers_at_once_read_the_files_right() {
+    if !fuse_usable() {
+        return;
+    }
+    // A multi-extent file (three extents) and a CSO, whose blocks decode on the readers' threads.
+    let mut images = vec![];
+    let temp = tempfile::tempdir().expect("temp");
+    if let Some(dir) = corpus("libcdio") {
+        images.push(dir.join("multi_extent_8k.iso"));
+    }
+    images.push(samples().join("cso/data.cso"));
+    if let Some(made) = genisoimage(temp.path(), &["-R"]) {
+        let cso = temp.path().join("made.cso");
+        let out = discus(&[os("convert"), made.as_os_str(), cso.as_os_str()]);
+        assert!(out.status.success());
+        images.push(cso);
+    }
+    for image in images {
+        let expected_dir = tempfile::tempdir().expect("temp");
+        extracted(&image, expected_dir.path());
+        let expected: Vec<(PathBuf, Vec<u8>)> = discus_tests::files_below(expected_dir.path())
+            .into_iter()
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+            .map(|p| {
+                let bytes = std::fs::read(&p).expect("read");
+                let relative = p
+                    .strip_prefix(expected_dir.path())
+                    .expect("below")
+                    .to_path_buf();
+                (relative, bytes)
+            })
+            .collect();
+        assert!(!expected.is_empty());
+        let mount = Mount::start(&image, &["--cache", "256K"]);
+        let files = mount.path("files");
+        std::thread::scope(|scope| {
+            for reader in 0..8u64 {
+                let (files, expected) = (&files, &expected);
+                scope.spawn(move || {
+                    for round in 0..expected.len() {
+                        let (path, bytes) = &expected[(round + reader as usize) % expected.len()];
+                        let whole = std::fs::read(files.join(path)).expect("read a file");
+                        assert!(&whole == bytes, "{}: reader {reader}", path.display());
+                        if bytes.len() > 4096 {
+                            random_reads_match(&files.join(path), bytes, reader + 3, 32);
+                        }
+                    }
+                });
+            }
+        });
+    }
+}
+
+#[test]
+fn i17_1_a_hostile_tree_neither_breaks_nor_hangs_the_mount() {
+    if !fuse_usable() {
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp");
+    let Some(image) = genisoimage(temp.path(), &["-R"]) else {
+        return;
+    };
+    let bytes = std::fs::read(&image).expect("read");
+    let big = std::fs::read(temp.path().join("tree/big.bin")).expect("source");
+    // Rock Ridge names rewritten to `..` and to `/z`: left out, said on stderr; the rest shows.
+    for (replacement, label) in [(b"..", "dots"), (b"/z", "slash")] {
+        let mut patched = bytes.clone();
+        let needle = b"NM\x07\x01\x00xx";
+        let at = patched
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("the NM entry of xx");
+        patched[at + 5..at + 7].copy_from_slice(replacement);
+        let bad = temp.path().join(format!("{label}.iso"));
+        std::fs::write(&bad, &patched).expect("write");
+        let mount = Mount::start(&bad, &[]);
+        let files = mount.path("files");
+        let names: Vec<String> = std::fs::read_dir(&files)
+            .expect("list files/")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !names.iter().any(|n| n == "xx" || n.contains('/')),
+            "{names:?}"
+        );
+        assert_eq!(std::fs::read(files.join("big.bin")).expect("big.bin"), big);
+        assert!(!files.join("z").exists() && !mount.path("z").exists());
+    }
+    // The record of folder `a` in the root, found by walking the root's records.
+    let root_extent = u32::from_le_bytes(
+        bytes[16 * 2048 + 158..16 * 2048 + 162]
+            .try_into()
+            .expect("4"),
+    );
+    let root_at = root_extent as usize * 2048;
+    let find = |name: &[u8]| {
+        let mut record = root_at;
+        while bytes[record + 33..].get(..name.len()) != Some(name) {
+            assert!(bytes[record] != 0, "a record in the root's first block");
+            record += usize::from(bytes[record]);
+        }
+        record
+    };
+    // Folder `a` pointed at the root: a loop. The mount comes up with its flat file, and says
+    // why it has no `files/`.
+    let record = find(b"A");
+    let mut looped = bytes.clone();
+    looped[record + 2..record + 6].copy_from_slice(&root_extent.to_le_bytes());
+    looped[record + 6..record + 10].copy_from_slice(&root_extent.to_be_bytes());
+    let path = temp.path().join("loop.iso");
+    std::fs::write(&path, &looped).expect("write");
+    let mut mount = Mount::start(&path, &[]);
+    assert_eq!(mount.names(), ["image.iso"]);
+    assert_eq!(sha1_of(&mount.path("image.iso")), sha1_of(&path));
+    assert!(mount.stop_with("TERM"));
+    // big.bin claiming 4 GiB − 2 KiB: shown, its reads fail at once, the other files read.
+    let record = find(b"BIG.BIN");
+    let mut huge = bytes.clone();
+    let length = 0xFFFF_F800u32;
+    huge[record + 10..record + 14].copy_from_slice(&length.to_le_bytes());
+    huge[record + 14..record + 18].copy_from_slice(&length.to_be_bytes());
+    let path = temp.path().join("huge.iso");
+    std::fs::write(&path, &huge).expect("write");
+    let mount = Mount::start(&path, &[]);
+    let files = mount.path("files");
+    let started = Instant::now();
+    assert!(std::fs::read(files.join("big.bin")).is_err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        std::fs::read(files.join("a/b/c/d/e/f/g/h/i/j/deep.txt")).expect("deep"),
+        b"ten levels down\n"
+    );
+}
+
+#[test]
+fn i17_2_a_user_who_is_not_root_mounts_through_fusermount3_and_unmounts() {
+    if !fuse_usable() {
+        return;
+    }
+    // Users mount through the setuid fusermount3 and need a /dev/fuse they may open (0666 on
+    // desktops, 0600 here). So as not to change the machine's device, the test runs in a mount
+    // namespace of its own where a 0666 node of the same device is bound over /dev/fuse, and
+    // mounts, reads and unmounts as `nobody`.
+    let (Some(unshare), Some(setpriv), Some(_)) =
+        (peer("unshare"), peer("setpriv"), peer("fusermount3"))
+    else {
+        return;
+    };
+    if !is_root() {
+        skip("only root can bind a device node in a namespace of its own");
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp");
+    let (dir, image, node) = (
+        temp.path().join("mnt"),
+        temp.path().join("data.iso"),
+        temp.path().join("fuse"),
+    );
+    std::fs::create_dir(&dir).expect("mount point");
+    std::fs::copy(samples().join("iso/data.iso"), &image).expect("copy");
+    for path in [temp.path(), &dir, &image] {
+        let chown = Command::new("chown").arg("65534:65534").arg(path).status();
+        assert!(chown.is_ok_and(|s| s.success()));
+    }
+    let as_nobody = format!(
+        "{} --reuid=65534 --regid=65534 --clear-groups",
+        setpriv.display()
+    );
+    let script = format!(
+        r#"set -e
+mknod "$NODE" c 10 229 && chmod 0666 "$NODE" && mount --bind "$NODE" /dev/fuse
+{as_nobody} "$DISCUS" mount "$IMAGE" "$DIR" --background
+grep " $DIR " /proc/self/mountinfo
+{as_nobody} sha1sum "$DIR/files/docs/notes.txt" "$DIR/image.iso"
+{as_nobody} "$DISCUS" unmount "$DIR"
+if grep -q " $DIR " /proc/self/mountinfo; then echo "still mounted"; exit 1; fi
+"#
+    );
+    let out = Command::new(unshare)
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env("DISCUS", discus_bin())
+        .env("IMAGE", &image)
+        .env("DIR", &dir)
+        .env("NODE", &node)
+        .output()
+        .expect("unshare runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The kernel records the mount as the user's (fusermount3 made it), read-only.
+    assert!(
+        text.contains("user_id=65534") && text.contains(" ro,"),
+        "{text}"
+    );
+    let out_dir = tempfile::tempdir().expect("temp");
+    extracted(&image, out_dir.path());
+    assert!(
+        text.contains(&sha1_of(&out_dir.path().join("docs/notes.txt"))),
+        "{text}"
+    );
+    assert!(text.contains(&sha1_of(&image)), "{text}");
+    // Nothing is left serving.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !servers_of(&dir).is_empty() {
+        assert!(Instant::now() < deadline, "the server did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
 }

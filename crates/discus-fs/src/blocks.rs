@@ -254,6 +254,13 @@ const ZISOFS_MAGIC: [u8; 8] = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
 /// Bytes of the RIFF/CDXA header before a Form 2 file's sectors.
 const CDXA_HEADER: usize = 44;
 
+/// Bytes of the RIFF/CDXA file [`FileStream::cdxa`] gives for a Form 2 file of `extents`: the
+/// header and every sector whole.
+pub fn cdxa_len(extents: &[Extent]) -> u64 {
+    let sectors: u64 = extents.iter().map(|e| e.bytes.div_ceil(BLOCK as u64)).sum();
+    CDXA_HEADER as u64 + sectors * RAW_SIZE as u64
+}
+
 /// Blocks read at once: large enough that a big file streams at disk speed, small enough to keep.
 const READ_AHEAD: u64 = 64;
 
@@ -282,8 +289,7 @@ impl<'a> FileStream<'a> {
     /// then a `data` chunk of the whole 2352-byte sectors, since their 2324 bytes of user data do
     /// not fit the 2048 bytes a directory record counts.
     pub fn cdxa(blocks: &'a mut Blocks, extents: Vec<Extent>, xa_record: &[u8]) -> Self {
-        let sectors: u64 = extents.iter().map(|e| e.bytes.div_ceil(BLOCK as u64)).sum();
-        let data = sectors * RAW_SIZE as u64;
+        let data = cdxa_len(&extents) - CDXA_HEADER as u64;
         let mut header = Vec::with_capacity(CDXA_HEADER);
         header.extend_from_slice(b"RIFF");
         header.extend_from_slice(

@@ -8,7 +8,6 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use discus_core::output::commit;
 use discus_core::{Destination, Error, IoContext, Result};
 
 use crate::Image;
@@ -268,18 +267,61 @@ fn write_file(
         inputs: options.inputs.clone(),
         durable: false,
     };
-    let mut output = destination.create(target)?;
+    // The core's rules for the target (a folder, a FIFO, one of the image's own files, a file
+    // that exists without `force`), then a temporary file beside it renamed into place. Not
+    // `Destination::create`: it looks through the whole folder for stale parts of the same
+    // output each time, which for every file of a folder of 10,000 is quadratic (32 s against
+    // 7-Zip's 0.7 s for 8,000 files). A part left by a killed extraction is named as such.
+    destination.check(target)?;
+    let folder = target.parent().unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".discus-extract-").suffix(".part");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = builder.tempfile_in(folder).with_path(folder)?;
     let mut stream = image.open_file(node)?;
-    let bytes = io::copy(&mut stream, &mut output).map_err(|e| match e.downcast::<Error>() {
+    let mut writer = io::BufWriter::with_capacity(256 * 1024, temp);
+    let bytes = io::copy(&mut stream, &mut writer).map_err(|e| match e.downcast::<Error>() {
         Ok(inner) => inner,
         Err(e) => Error::io(target, e),
     })?;
-    commit([output])?;
-    set_times(target, node.modified.map(|t| t.0));
-    if let Some(mode) = node.mode {
-        set_mode(target, mode & 0o777);
+    let temp = writer
+        .into_inner()
+        .map_err(|e| Error::io(target, e.into_error()))?;
+    // Date and mode before the file appears: it is never seen half done.
+    if let Some(time) = node.modified.and_then(|t| system_time(t.0)) {
+        let times = std::fs::FileTimes::new()
+            .set_modified(time)
+            .set_accessed(time);
+        let _ = temp.as_file().set_times(times);
     }
+    #[cfg(unix)]
+    if let Some(mode) = node.mode {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = temp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode & 0o777));
+    }
+    let placed = match options.force {
+        true => temp.persist(target),
+        false => temp.persist_noclobber(target),
+    };
+    placed.map_err(|e| match e.error.kind() {
+        io::ErrorKind::AlreadyExists => Error::OutputExists {
+            path: target.to_path_buf(),
+        },
+        _ => Error::io(target, e.error),
+    })?;
     Ok(bytes)
+}
+
+/// The time `seconds` after (or before) 1970.
+fn system_time(seconds: i64) -> Option<std::time::SystemTime> {
+    let span = std::time::Duration::from_secs(seconds.unsigned_abs());
+    match seconds >= 0 {
+        true => std::time::UNIX_EPOCH.checked_add(span),
+        false => std::time::UNIX_EPOCH.checked_sub(span),
+    }
 }
 
 fn make_link(link: &str, target: &Path, force: bool) -> Result<()> {
@@ -306,11 +348,8 @@ fn make_link(link: &str, target: &Path, force: bool) -> Result<()> {
 
 /// Sets the modification (and access) time; a failure leaves the time of writing, as `cp` does.
 fn set_times(path: &Path, seconds: Option<i64>) {
-    let Some(seconds) = seconds else { return };
-    let time = if seconds >= 0 {
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds.unsigned_abs())
-    } else {
-        std::time::UNIX_EPOCH - std::time::Duration::from_secs(seconds.unsigned_abs())
+    let Some(time) = seconds.and_then(system_time) else {
+        return;
     };
     let times = std::fs::FileTimes::new()
         .set_modified(time)

@@ -2,7 +2,8 @@
 //! PlayStation 2 `SYSTEM.CNF` (`BOOT = cdrom:\SLUS_004.02;1`, `BOOT2 = cdrom0:\SLUS_203.12;1`),
 //! PSP `UMD_DATA.BIN` (`ULUS-10041|…`) and `PSP_GAME/PARAM.SFO` (`DISC_ID`, `TITLE`), and the
 //! header Sega consoles read from the first block of the data track (Saturn, Mega-CD/Sega CD) or of
-//! the high-density area (Dreamcast).
+//! the high-density area (Dreamcast), and the boot record of a PC Engine CD-ROM² disc (the second
+//! block of its data track: the system's identification, then the program's name).
 
 use std::io::Read;
 
@@ -37,6 +38,12 @@ impl Game {
 /// [`Game`]; a file that cannot be read is left out, not an error.
 pub fn identify(image: &mut Image) -> Result<Game> {
     if let Some(game) = sega_header(image)? {
+        return Ok(game);
+    }
+    let boot = u64::from(image.blocks().first()) + 1;
+    if image.blocks().holds(boot, 1)
+        && let Some(game) = parse_pc_engine_boot(&image.blocks().block(boot)?)
+    {
         return Ok(game);
     }
     // Consoles read the primary tree: names are upper case with versions, as they expect them.
@@ -138,6 +145,30 @@ pub fn parse_sega_header(block: &[u8]) -> Option<Game> {
         platform: Some(platform),
         serial,
         title,
+        boot: None,
+    })
+}
+
+/// The identification a PC Engine CD-ROM² System Card checks in the boot record, at byte 32: the
+/// system's name and Hudson's and NEC's copyright, each ended by a NUL.
+const PC_ENGINE_ID: &[u8] =
+    b"PC Engine CD-ROM SYSTEM\0Copyright HUDSON SOFT / NEC Home Electronics,Ltd.\0";
+
+/// Reads a PC Engine CD boot record: after the identification (bytes 32–105) the program's name,
+/// 16 bytes at 106, which 6 more bytes may continue. The disc records no product code.
+pub fn parse_pc_engine_boot(block: &[u8]) -> Option<Game> {
+    if block.get(32..32 + PC_ENGINE_ID.len())? != PC_ENGINE_ID {
+        return None;
+    }
+    let name = block.get(106..128)?;
+    // Names are ASCII or Shift-JIS; only what reads as text is kept.
+    let title = String::from_utf8_lossy(name)
+        .trim_matches(|c: char| c == ' ' || c == '\0')
+        .to_string();
+    Some(Game {
+        platform: Some("PC Engine CD"),
+        serial: None,
+        title: (!title.is_empty() && !title.contains('\u{FFFD}')).then_some(title),
         boot: None,
     })
 }
@@ -278,6 +309,19 @@ mod tests {
         assert_eq!(game.platform, Some("Mega-CD"));
         assert_eq!(game.serial.as_deref(), Some("MK-4407 -00"));
         assert_eq!(parse_sega_header(&[0u8; 2048]), None);
+    }
+
+    #[test]
+    fn pc_engine_boot_records_give_the_program_name() {
+        let mut block = vec![0u8; 2048];
+        block[32..32 + PC_ENGINE_ID.len()].copy_from_slice(PC_ENGINE_ID);
+        block[106..122].copy_from_slice(b"YS BOOK 1&2     ");
+        let game = parse_pc_engine_boot(&block).unwrap();
+        assert_eq!(game.platform, Some("PC Engine CD"));
+        assert_eq!(game.title.as_deref(), Some("YS BOOK 1&2"));
+        assert_eq!(game.serial, None);
+        block[40] = b'x';
+        assert!(parse_pc_engine_boot(&block).is_none());
     }
 
     #[test]

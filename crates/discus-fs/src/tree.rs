@@ -189,6 +189,16 @@ impl Node {
         }
     }
 
+    /// Bytes [`crate::Image::open_file`] gives for it: the size, but a Mode 2 Form 2 file comes
+    /// out as RIFF/CDXA with whole sectors, larger than the size its record counts.
+    pub fn stream_size(&self) -> u64 {
+        match (&self.xa_form2, &self.inline) {
+            (Some(_), _) => crate::blocks::cdxa_len(&self.extents),
+            (None, Some(data)) => data.len() as u64,
+            (None, None) => self.size,
+        }
+    }
+
     /// Whether it is a directory.
     pub fn is_dir(&self) -> bool {
         self.kind == Kind::Directory

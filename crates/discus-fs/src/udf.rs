@@ -1,7 +1,10 @@
 //! UDF 1.02–2.60 (ECMA-167 with the OSTA profile), read path: the Anchor Volume Descriptor
 //! Pointer (block 256, else N−256, else N−1), the Main Volume Descriptor Sequence (Partition and
-//! Logical Volume descriptors), partition maps (type 1, and the type 2 metadata partition of
-//! UDF 2.50+ / Blu-ray), the File Set Descriptor, File Entries and Extended File Entries with every
+//! Logical Volume descriptors), partition maps (type 1; and type 2: the sparable partition of
+//! CD-RW/DVD-RW, whose sparing table moves defective packets elsewhere; the virtual partition of
+//! packet-written CD-R/DVD-R, UDF 1.50+, whose Virtual Allocation Table in the last recorded
+//! block maps virtual block numbers to recorded ones; the metadata partition of UDF 2.50+ /
+//! Blu-ray), the File Set Descriptor, File Entries and Extended File Entries with every
 //! allocation descriptor kind (short, long, extended, inline; recorded, unrecorded and
 //! unallocated extents read as zeros; continuation chains), and File Identifier Descriptors with
 //! OSTA CS0 names.
@@ -9,7 +12,7 @@
 //! Every descriptor starts with a 16-byte tag: identifier (u16), version, checksum of the tag's
 //! other bytes, serial, CRC and its length, and the block the tag says it sits at.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::blocks::{BLOCK, Blocks, Extent, FileStream};
 use crate::tree::{Kind, Node, Timestamp, Tree, TreeKind};
@@ -68,7 +71,32 @@ enum Map {
     /// UDF 2.50 metadata partition: blocks are addressed inside the metadata file, whose
     /// extents lie in the physical partition.
     Metadata { extents: Vec<Extent> },
+    /// A sparable partition (CD-RW, DVD-RW): a physical one where a packet the sparing table
+    /// lists was moved, whole, to the block the table gives.
+    Sparable {
+        start: u64,
+        length: u64,
+        /// Blocks in a packet (a power of two: 32 on CD-RW, 16 on DVD-RW).
+        packet: u32,
+        /// The first block of a moved packet (counted in the partition) → where it is now
+        /// (counted on the disc).
+        moved: HashMap<u32, u32>,
+    },
+    /// A virtual partition (UDF 1.50+ on write-once media): block `n` is block `table[n]` of the
+    /// physical partition starting at `start`.
+    Virtual { start: u64, table: Vec<u32> },
 }
+
+/// A sparing table's identifier (in its regid) and the VAT's trailing identifier (UDF 1.50).
+const SPARING_TABLE_ID: &[u8] = b"*UDF Sparing Table";
+const VAT_ID: &[u8] = b"*UDF Virtual Alloc Tbl";
+/// The File Entry file type of a UDF 2.00+ Virtual Allocation Table.
+const FILE_TYPE_VAT: u8 = 248;
+/// Blocks before the last one searched for the VAT's File Entry: packet writers pad the end of
+/// a session with a few blocks (Linux looks 3 back).
+const VAT_SEARCH: u64 = 8;
+/// Entries of a sparing table or VAT believed: a CD-R holds 360,000 blocks, a BD-R 12 million.
+const MAX_MAP_ENTRIES: usize = 16 * 1024 * 1024;
 
 /// A UDF volume found on the disc.
 #[derive(Clone, Debug)]
@@ -142,6 +170,7 @@ impl Volume {
         let mut maps = Vec::new();
         let mut at = 0usize;
         let mut metadata: Vec<(usize, u16, u32)> = Vec::new();
+        let mut virtual_maps: Vec<(usize, u16)> = Vec::new();
         for _ in 0..map_count.min(64) {
             let Some(&kind) = table.get(at) else { break };
             let length = usize::from(*table.get(at + 1).unwrap_or(&0));
@@ -173,8 +202,28 @@ impl Volume {
                         maps.push(Map::Metadata {
                             extents: Vec::new(),
                         });
+                    } else if name == "*UDF Sparable Partition" {
+                        let number = u16_at(map, 38);
+                        match partitions.iter().find(|p| p.0 == number) {
+                            Some(&(_, start, length)) => {
+                                maps.push(sparable(blocks, map, start, length)?);
+                            }
+                            None => {
+                                unsupported = Some(format!("partition {number} has no descriptor"));
+                                maps.push(Map::Physical {
+                                    start: 0,
+                                    length: 0,
+                                });
+                            }
+                        }
+                    } else if name == "*UDF Virtual Partition" {
+                        virtual_maps.push((maps.len(), u16_at(map, 38)));
+                        maps.push(Map::Virtual {
+                            start: 0,
+                            table: Vec::new(),
+                        });
                     } else {
-                        // A virtual (VAT) or sparable partition: named, not guessed at.
+                        // Another kind of partition: named, not guessed at.
                         unsupported = Some(format!("the UDF partition map \"{name}\""));
                         maps.push(Map::Physical {
                             start: 0,
@@ -193,6 +242,32 @@ impl Volume {
             file_set,
             unsupported,
         };
+        // The VAT is the file whose File Entry is in the last recorded block, in the physical
+        // partition the virtual one lies on.
+        for (index, number) in virtual_maps {
+            let physical = volume.maps.iter().position(|m| {
+                matches!(m, Map::Physical { start, .. }
+                    if partitions.iter().any(|p| p.0 == number && p.1 == *start))
+            });
+            let Some(physical) = physical else {
+                volume.unsupported =
+                    Some("a UDF virtual partition without its physical partition".into());
+                continue;
+            };
+            let Some(Map::Physical { start, .. }) = volume.maps.get(physical).cloned() else {
+                continue;
+            };
+            match volume.vat(blocks, physical as u16, start)? {
+                Some(table) => volume.maps[index] = Map::Virtual { start, table },
+                None => {
+                    volume.unsupported = Some(
+                        "a UDF virtual partition whose Virtual Allocation Table is not in the last \
+                         blocks of the image (a session not closed, or a truncated image)"
+                            .into(),
+                    );
+                }
+            }
+        }
         // The metadata file is a file of the physical partition with the same number.
         for (index, number, file_block) in metadata {
             // The physical partition map (the reference the metadata file's entry is read through)
@@ -227,6 +302,34 @@ impl Volume {
                 }
                 Ok(start + u64::from(lbn))
             }
+            Some(Map::Sparable {
+                start,
+                length,
+                packet,
+                moved,
+            }) => {
+                if u64::from(lbn) >= *length {
+                    return Err(blocks.invalid(
+                        start + u64::from(lbn),
+                        format!("UDF block {lbn} lies past its partition ({length} blocks)"),
+                    ));
+                }
+                let first = lbn & !(packet - 1);
+                Ok(match moved.get(&first) {
+                    Some(&to) => u64::from(to) + u64::from(lbn - first),
+                    None => start + u64::from(lbn),
+                })
+            }
+            Some(Map::Virtual { start, table }) => match table.get(lbn as usize) {
+                Some(&entry) if entry != u32::MAX => Ok(start + u64::from(entry)),
+                _ => Err(blocks.invalid(
+                    u64::from(lbn),
+                    format!(
+                        "UDF virtual block {lbn} is not in the Virtual Allocation Table ({} entries)",
+                        table.len()
+                    ),
+                )),
+            },
             Some(Map::Metadata { extents }) => {
                 let mut offset = u64::from(lbn) * BLOCK as u64;
                 for extent in extents {
@@ -388,7 +491,12 @@ impl Volume {
         part: u16,
         bytes: u64,
     ) -> Result<Vec<Extent>> {
-        if !matches!(self.maps.get(usize::from(part)), Some(Map::Metadata { .. })) {
+        let contiguous = match self.maps.get(usize::from(part)) {
+            Some(Map::Physical { .. }) | None => true,
+            Some(Map::Sparable { moved, .. }) => moved.is_empty(),
+            Some(Map::Metadata { .. } | Map::Virtual { .. }) => false,
+        };
+        if contiguous {
             return Ok(vec![Extent {
                 block: Some(block),
                 bytes,
@@ -416,6 +524,55 @@ impl Volume {
             n += 1;
         }
         Ok(out)
+    }
+
+    /// The Virtual Allocation Table: the entries of the VAT file whose File Entry is in one of the
+    /// last blocks of the image, read through partition map `physical` (starting at `start`).
+    fn vat(&self, blocks: &mut Blocks, physical: u16, start: u64) -> Result<Option<Vec<u32>>> {
+        let end = blocks.end();
+        for at in (end.saturating_sub(VAT_SEARCH)..end).rev() {
+            if at < start || !blocks.holds(at, 1) {
+                continue;
+            }
+            let d = blocks.block(at)?;
+            if !matches!(tag(&d), Some(TAG_FILE_ENTRY | TAG_EXTENDED_FILE_ENTRY)) {
+                continue;
+            }
+            let Ok(lbn) = u32::try_from(at - start) else {
+                continue;
+            };
+            let entry = self.entry(blocks, lbn, physical)?;
+            if entry.size > (MAX_MAP_ENTRIES * 4) as u64 {
+                return Err(blocks.invalid(
+                    at,
+                    format!("a Virtual Allocation Table of {} bytes", entry.size),
+                ));
+            }
+            let mut data = Vec::new();
+            FileStream::new(blocks, entry.extents.clone(), entry.inline.clone())
+                .read_to_end(&mut data)
+                .map_err(|e| blocks.invalid(at, format!("reading the UDF VAT: {e}")))?;
+            // UDF 2.00+: a VAT file, its header's length first. UDF 1.50: the entries, then the
+            // identifier and the previous VAT's place (36 bytes).
+            let entries = if entry.file_type == FILE_TYPE_VAT {
+                let header = usize::from(u16_at(&data, 0));
+                data.get(header..)
+            } else if data.len() >= 36 && data[data.len() - 36 + 1..].starts_with(VAT_ID) {
+                data.get(..data.len() - 36)
+            } else {
+                continue;
+            };
+            let Some(entries) = entries else {
+                return Err(blocks.invalid(at, "a UDF VAT header longer than the VAT"));
+            };
+            return Ok(Some(
+                entries
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ));
+        }
+        Ok(None)
     }
 
     /// Reads the whole tree from the File Set Descriptor's root.
@@ -558,6 +715,49 @@ struct Entry {
     inline: Option<Vec<u8>>,
     /// The physical block of the entry.
     block: u64,
+}
+
+/// A sparable partition map (type 2, 64 bytes): partition number at 38, packet length (u16) at
+/// 40, the number of sparing tables (u8) at 42, each table's size (u32) at 44 and their places
+/// (u32 each) from 48. The tables are copies; the first that reads is used. A table: tag, regid
+/// `*UDF Sparing Table` at 16, entry count (u16) at 48, then from 56 entries of 8 bytes: the
+/// packet's first block in the partition (`FFFFFFFF` unused, `FFFFFFF0` defective, unmapped) and
+/// where it is now.
+fn sparable(blocks: &mut Blocks, map: &[u8], start: u64, length: u64) -> Result<Map> {
+    let packet = u32::from(u16_at(map, 40));
+    if !packet.is_power_of_two() {
+        return Err(blocks.invalid(
+            start,
+            format!("a UDF sparable partition with packets of {packet} blocks"),
+        ));
+    }
+    let tables = usize::from(*map.get(42).unwrap_or(&0)).min(4);
+    let size = u64::from(u32_at(map, 44));
+    let mut moved = HashMap::new();
+    for n in 0..tables {
+        let at = u64::from(u32_at(map, 48 + 4 * n));
+        if size < 56 || size > (MAX_MAP_ENTRIES * 8) as u64 || !blocks.holds(at, 1) {
+            continue;
+        }
+        let table = blocks.bytes(at, size.min(blocks.end().saturating_sub(at) * BLOCK as u64))?;
+        if table.get(17..17 + SPARING_TABLE_ID.len()) != Some(SPARING_TABLE_ID) {
+            continue;
+        }
+        let count = usize::from(u16_at(&table, 48));
+        for entry in table[56..].chunks_exact(8).take(count) {
+            let (from, to) = (u32_at(entry, 0), u32_at(entry, 4));
+            if from < 0xFFFF_FFF0 {
+                moved.insert(from, to);
+            }
+        }
+        break;
+    }
+    Ok(Map::Sparable {
+        start,
+        length,
+        packet,
+        moved,
+    })
 }
 
 /// All of an entry's data (a directory's descriptors, a link's components): its size was bounded

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use fuser::{
     AccessFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, KernelConfig, LockOwner, OpenAccMode, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory,
-    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
+    INodeNo, InitFlags, KernelConfig, LockOwner, OpenAccMode, OpenFlags, ReplyAttr, ReplyData,
+    ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
 };
 
 use crate::cache::BLOCK;
@@ -45,27 +45,22 @@ impl MountFs {
 
     fn attr(&self, number: u64, node: &Node) -> FileAttr {
         let (kind, size, perm, nlink) = match &node.kind {
-            Kind::Dir(entries) => {
-                let subdirs = entries
-                    .iter()
-                    .filter(|(_, n)| {
-                        self.tree
-                            .node(*n)
-                            .is_some_and(|n| matches!(n.kind, Kind::Dir(_)))
-                    })
-                    .count();
-                (FileType::Directory, 0, 0o555, 2 + subdirs as u32)
-            }
+            Kind::Dir(_) => (FileType::Directory, 0, 0o555, 2 + node.subdirs),
             Kind::File(content) => (FileType::RegularFile, content.len(), 0o444, 1),
+            Kind::Symlink(target) => (FileType::Symlink, target.len() as u64, 0o777, 1),
         };
+        // Only permission bits: the type comes from the kind, and set-id bits mean nothing on a
+        // `nosuid` mount.
+        let perm = node.meta.mode.map_or(perm, |mode| mode & 0o777) as u16;
+        let time = node.meta.time.unwrap_or(self.time);
         FileAttr {
             ino: INodeNo(number),
             size,
             blocks: size.div_ceil(512),
-            atime: self.time,
-            mtime: self.time,
-            ctime: self.time,
-            crtime: self.time,
+            atime: time,
+            mtime: time,
+            ctime: time,
+            crtime: time,
             kind,
             perm,
             nlink,
@@ -86,8 +81,35 @@ fn report(error: &discus::Error) -> Errno {
     Errno::EIO
 }
 
+impl MountFs {
+    /// The entries of folder `number` from `offset` on (`.` and `..` first), each with the
+    /// offset the kernel resumes after it from.
+    fn listing(
+        &self,
+        number: u64,
+        offset: u64,
+    ) -> Result<impl Iterator<Item = (u64, &str, u64, &Node)>, Errno> {
+        let node = self.tree.node(number).ok_or(Errno::ENOENT)?;
+        let Kind::Dir(entries) = &node.kind else {
+            return Err(Errno::ENOTDIR);
+        };
+        let dots = [(".", number), ("..", node.parent)];
+        let all = dots
+            .into_iter()
+            .chain(entries.iter().map(|(name, n)| (name.as_str(), *n)));
+        Ok(all
+            .enumerate()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .filter_map(|(position, (name, n))| {
+                Some((position as u64 + 1, name, n, self.tree.node(n)?))
+            }))
+    }
+}
+
 impl Filesystem for MountFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        // Listings with attributes (see `readdirplus`), where the kernel offers them.
+        let _ = config.add_capabilities(InitFlags::FUSE_DO_READDIRPLUS);
         // The kernel says how much read-ahead it allows by refusing more; take what it allows.
         if let Err(most) = config.set_max_readahead(READ_AHEAD) {
             let _ = config.set_max_readahead(most);
@@ -122,6 +144,16 @@ impl Filesystem for MountFs {
         match self.tree.node(ino.0).map(|n| &n.kind) {
             Some(Kind::File(_)) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),
             Some(Kind::Dir(_)) => reply.error(Errno::EISDIR),
+            // The kernel follows a link before opening; one opened as itself has no data.
+            Some(Kind::Symlink(_)) => reply.error(Errno::ELOOP),
+            None => reply.error(Errno::ENOENT),
+        }
+    }
+
+    fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
+        match self.tree.node(ino.0).map(|n| &n.kind) {
+            Some(Kind::Symlink(target)) => reply.data(target.as_bytes()),
+            Some(_) => reply.error(Errno::EINVAL),
             None => reply.error(Errno::ENOENT),
         }
     }
@@ -151,7 +183,7 @@ impl Filesystem for MountFs {
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         match self.tree.node(ino.0).map(|n| &n.kind) {
             Some(Kind::Dir(_)) => reply.opened(FileHandle(0), FopenFlags::FOPEN_CACHE_DIR),
-            Some(Kind::File(_)) => reply.error(Errno::ENOTDIR),
+            Some(Kind::File(_) | Kind::Symlink(_)) => reply.error(Errno::ENOTDIR),
             None => reply.error(Errno::ENOENT),
         }
     }
@@ -164,23 +196,40 @@ impl Filesystem for MountFs {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let Some(node) = self.tree.node(ino.0) else {
-            return reply.error(Errno::ENOENT);
+        let entries = match self.listing(ino.0, offset) {
+            Ok(entries) => entries,
+            Err(errno) => return reply.error(errno),
         };
-        let Kind::Dir(entries) = &node.kind else {
-            return reply.error(Errno::ENOTDIR);
-        };
-        let dots = [(".", ino.0), ("..", node.parent)];
-        let all = dots
-            .into_iter()
-            .chain(entries.iter().map(|(name, n)| (name.as_str(), *n)));
-        // An entry's offset is the position of the one after it, as the kernel resumes from it.
-        for (position, (name, number)) in all.enumerate().skip(offset as usize) {
-            let kind = match self.tree.node(number).map(|n| &n.kind) {
-                Some(Kind::File(_)) => FileType::RegularFile,
-                _ => FileType::Directory,
+        for (position, name, number, node) in entries {
+            let kind = match &node.kind {
+                Kind::File(_) => FileType::RegularFile,
+                Kind::Symlink(_) => FileType::Symlink,
+                Kind::Dir(_) => FileType::Directory,
             };
-            if reply.add(INodeNo(number), position as u64 + 1, kind, name) {
+            if reply.add(INodeNo(number), position, kind, name) {
+                break;
+            }
+        }
+        reply.ok();
+    }
+
+    /// A listing with every entry's attributes: `ls -l` and `find -ls` of a folder cost one
+    /// request, not one lookup per entry.
+    fn readdirplus(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
+        let entries = match self.listing(ino.0, offset) {
+            Ok(entries) => entries,
+            Err(errno) => return reply.error(errno),
+        };
+        for (position, name, number, node) in entries {
+            let attr = self.attr(number, node);
+            if reply.add(INodeNo(number), position, name, &TTL, &attr, Generation(0)) {
                 break;
             }
         }

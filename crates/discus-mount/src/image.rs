@@ -15,9 +15,14 @@ use discus::core::{Check, Plan, Window};
 use discus::{Error, Format, Result, SectorSource, WriteOptions};
 
 use crate::cache::{BLOCK, Cache};
+use crate::files::Disc;
+use crate::tree::Tree;
 
 /// The stem of every flat file: `image.iso`, `image.bin`, `image.cue`.
 pub const STEM: &str = "image";
+
+/// The folder the disc's file tree is shown in.
+pub const FILES: &str = "files";
 
 /// Bytes a file of the mount reads from.
 pub trait Content: Send + Sync {
@@ -52,44 +57,56 @@ impl Content for Memory {
 }
 
 /// An opened source and the buffers its reads reuse.
-struct Reader {
+pub(crate) struct Reader {
     source: Box<dyn SectorSource>,
     scratch: Scratch,
 }
 
-/// The image's sources, opened as readers need them: a source reads through `&mut self`, so
-/// concurrent readers each need their own (a CSO block decodes on the thread that asked for it).
-struct Sources {
-    path: PathBuf,
-    format: &'static Format,
-    /// Sources no read is using, and how many are open in all.
-    idle: Mutex<(Vec<Reader>, usize)>,
+/// Things opened on the image (sources, filesystem readers), handed out one per concurrent read:
+/// they read through `&mut self`, so concurrent readers each need their own (a CSO block decodes
+/// on the thread that asked for it).
+pub(crate) struct Pool<T> {
+    /// Those no read is using, and how many are open in all.
+    idle: Mutex<(Vec<T>, usize)>,
     freed: Condvar,
     limit: usize,
+    open: Box<dyn Fn() -> Result<T> + Send + Sync>,
 }
 
-impl Sources {
-    /// Runs `read` with a source of its own, opening one if all are busy and fewer than the limit
-    /// are open, else waiting for one to be free.
-    fn with<R>(&self, read: impl FnOnce(&mut Reader) -> Result<R>) -> Result<R> {
-        let mut reader = {
+impl<T> Pool<T> {
+    /// A pool of at most `limit` (at least 1), starting with `first` when one is open already,
+    /// opening more with `open`.
+    pub(crate) fn new(
+        first: Option<T>,
+        limit: usize,
+        open: impl Fn() -> Result<T> + Send + Sync + 'static,
+    ) -> Pool<T> {
+        let open_now = usize::from(first.is_some());
+        Pool {
+            idle: Mutex::new((first.into_iter().collect(), open_now)),
+            freed: Condvar::new(),
+            limit: limit.max(1),
+            open: Box::new(open),
+        }
+    }
+
+    /// Runs `read` with one of its own, opening one if all are busy and fewer than the limit are
+    /// open, else waiting for one to be free.
+    pub(crate) fn with<R>(&self, read: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+        let mut item = {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
-                if let Some(reader) = idle.0.pop() {
-                    break reader;
+                if let Some(item) = idle.0.pop() {
+                    break item;
                 }
                 if idle.1 < self.limit {
                     idle.1 += 1;
                     drop(idle);
-                    match discus::open_as(&self.path, self.format) {
-                        Ok(opened) => {
-                            break Reader {
-                                source: opened.source,
-                                scratch: Scratch::default(),
-                            };
-                        }
+                    match (self.open)() {
+                        Ok(opened) => break opened,
                         Err(error) => {
                             self.idle.lock().unwrap_or_else(PoisonError::into_inner).1 -= 1;
+                            self.freed.notify_one();
                             return Err(error);
                         }
                     }
@@ -100,21 +117,23 @@ impl Sources {
                     .unwrap_or_else(PoisonError::into_inner);
             }
         };
-        let result = read(&mut reader);
+        let result = read(&mut item);
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .0
-            .push(reader);
+            .push(item);
         self.freed.notify_one();
         result
     }
 }
 
 /// What the flat files share: the image's sources and the block cache.
-struct Shared {
-    sources: Sources,
-    cache: Cache,
+pub(crate) struct Shared {
+    /// The image file, for messages.
+    pub(crate) path: PathBuf,
+    sources: Pool<Reader>,
+    pub(crate) cache: Cache,
 }
 
 /// A flat file: the single output file of a writer's plan, read block by block through the cache.
@@ -169,7 +188,7 @@ impl Content for Flat {
                 // The window gave a short block: the image holds less than its layout says.
                 return Err(Error::Usage(format!(
                     "{}: no data at byte {at} of a flat file",
-                    self.shared.sources.path.display()
+                    self.shared.path.display()
                 )));
             }
             let from = (at - offset) as usize;
@@ -187,6 +206,8 @@ pub struct Options {
     pub cache: u64,
     /// Sources open at once at most: how many reads decode in parallel.
     pub sources: usize,
+    /// The tree `files/` shows (default: the one the disc records best, as `discus ls` chooses).
+    pub tree: Option<discus::fs::TreeKind>,
 }
 
 impl Default for Options {
@@ -194,6 +215,7 @@ impl Default for Options {
         Options {
             cache: 64 << 20,
             sources: discus::core::format::cores().max(2),
+            tree: None,
         }
     }
 }
@@ -216,8 +238,10 @@ pub struct Image {
     pub modified: SystemTime,
     /// The flat files, in the order a listing shows them.
     pub files: Vec<File>,
-    /// Why a flat file is not shown, or what it leaves out.
+    /// Why a flat file or `files/` is not shown, or what it leaves out.
     pub notes: Vec<String>,
+    /// The disc's file tree, shown as `files/`, when it has one.
+    pub disc: Option<Disc>,
     shared: Arc<Shared>,
 }
 
@@ -262,20 +286,19 @@ impl Image {
             }
         }
 
+        let reopen = path.to_path_buf();
+        let first = Reader {
+            source,
+            scratch: Scratch::default(),
+        };
         let shared = Arc::new(Shared {
-            sources: Sources {
-                path: path.to_path_buf(),
-                format,
-                idle: Mutex::new((
-                    vec![Reader {
-                        source,
-                        scratch: Scratch::default(),
-                    }],
-                    1,
-                )),
-                freed: Condvar::new(),
-                limit: options.sources.max(1),
-            },
+            path: path.to_path_buf(),
+            sources: Pool::new(Some(first), options.sources, move || {
+                Ok(Reader {
+                    source: discus::open_as(&reopen, format)?.source,
+                    scratch: Scratch::default(),
+                })
+            }),
             cache: Cache::new(options.cache),
         });
         let files = views
@@ -293,14 +316,45 @@ impl Image {
                 File { name, content }
             })
             .collect();
+        let disc = match Disc::open(path, format, options.tree, options.sources, shared.clone()) {
+            Ok(disc) => {
+                notes.extend(disc.warnings().iter().map(|w| format!("{FILES}/: {w}")));
+                Some(disc)
+            }
+            Err(error) => {
+                notes.push(format!("no {FILES}/: {error}"));
+                None
+            }
+        };
         Ok(Image {
             path: path.to_path_buf(),
             format,
             modified,
             files,
             notes,
+            disc,
             shared,
         })
+    }
+
+    /// What the mount shows: the flat files, then `files/` with the disc's tree; and what of the
+    /// disc's tree is left out, and why.
+    pub fn namespace(&self) -> (Tree, Vec<String>) {
+        let mut tree = Tree::default();
+        for file in &self.files {
+            tree.add_file(Tree::ROOT, &file.name, file.content.clone());
+        }
+        let mut left_out = Vec::new();
+        if let Some(disc) = &self.disc
+            && let Some(folder) = tree.add_dir(Tree::ROOT, FILES)
+        {
+            left_out = disc
+                .add_to(&mut tree, folder)
+                .into_iter()
+                .map(|why| format!("{FILES}{why}: left out"))
+                .collect();
+        }
+        (tree, left_out)
     }
 
     /// The file called `name`, if the mount shows one.
@@ -364,6 +418,7 @@ mod tests {
         let options = Options {
             cache: 3 * BLOCK,
             sources: 2,
+            tree: None,
         };
         for (sample, with_bin) in [
             ("iso/data.iso", false),

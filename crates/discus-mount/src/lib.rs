@@ -16,13 +16,15 @@
 //! |---|---|
 //! | `image` | opens the image, decides the flat files, reads them through the cache |
 //! | `cache` | the bounded block cache |
-//! | `tree` | the namespace FUSE serves; a file-tree module adds `files/` here |
+//! | `files` | `files/`: the disc's file tree (through `discus-fs`), files read through their extents |
+//! | `tree` | the namespace FUSE serves |
 //! | `fs` | the FUSE server (Linux) |
 //! | `session` | checks, mounting, serving until stopped, unmounting (Linux) |
 //!
 //! This crate sits above the formats, like the command line: it uses the facade `discus` only.
 
 pub mod cache;
+pub mod files;
 #[cfg(target_os = "linux")]
 mod fs;
 pub mod image;

@@ -17,7 +17,6 @@ use nix::mount::{MntFlags, umount2};
 
 use crate::fs::MountFs;
 use crate::image::Image;
-use crate::tree::Tree;
 
 /// The FUSE device the kernel offers.
 pub const FUSE_DEVICE: &str = "/dev/fuse";
@@ -99,6 +98,7 @@ fn fusermount() -> Option<PathBuf> {
 pub struct Mounted {
     dir: PathBuf,
     session: Option<BackgroundSession>,
+    left_out: Vec<String>,
 }
 
 /// Mounts `image` at `dir` and serves it on background threads until [`Mounted::unmount`], an
@@ -124,10 +124,7 @@ pub fn mount(image: &Image, dir: &Path, settings: &Settings) -> Result<Mounted> 
         )));
     }
     check_fuse(&settings.device)?;
-    let mut tree = Tree::default();
-    for file in &image.files {
-        tree.add_file(Tree::ROOT, &file.name, file.content.clone());
-    }
+    let (tree, left_out) = image.namespace();
     let owner = std::fs::metadata(&image.path).map_err(|e| Error::io(&image.path, e))?;
     let fs = MountFs::new(tree, owner.uid(), owner.gid(), image.modified);
     let mut config = Config::default();
@@ -154,6 +151,7 @@ pub fn mount(image: &Image, dir: &Path, settings: &Settings) -> Result<Mounted> 
     Ok(Mounted {
         dir,
         session: Some(session),
+        left_out,
     })
 }
 
@@ -176,6 +174,11 @@ impl Mounted {
     /// The folder it is mounted at.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Entries of the disc's tree `files/` does not show, and why.
+    pub fn left_out(&self) -> &[String] {
+        &self.left_out
     }
 
     /// Serves until `stop` is set (then unmounts) or someone unmounts from outside.
@@ -211,8 +214,19 @@ impl Mounted {
         self.join()
     }
 
+    /// Ends the session once its mount is gone (unmounted here or from outside).
     fn join(&mut self) -> Result<()> {
         match self.session.take() {
+            // Its thread has ended, so nothing is served any more. Joining would drop fuser's
+            // mount guard, which unmounts the folder once more (fuser 0.18 takes a device that
+            // reports an error for one still mounted) — and by then a new mount may be there
+            // (`discus unmount DIR; discus mount other DIR`: the likely cause of a new mount
+            // vanishing once on a busy machine). The session is left to the end of the process
+            // instead, which closes its device.
+            Some(session) if session.guard.is_finished() => {
+                std::mem::forget(session);
+                Ok(())
+            }
             Some(session) => session.join().map_err(|e| Error::io(&self.dir, e)),
             None => Ok(()),
         }

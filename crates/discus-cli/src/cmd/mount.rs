@@ -24,6 +24,10 @@ pub struct Args {
     /// Memory for decoded blocks, all readers together (K, M, G).
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub cache: u64,
+    /// The tree `DIR/files/` shows: rr, udf, joliet, iso1999 or iso (default: the best the disc
+    /// has, as `discus ls` chooses).
+    #[arg(long, value_name = "TREE", value_parser = crate::cmd::ls::parse_tree)]
+    pub fs: Option<discus::fs::TreeKind>,
     /// Return once mounted, serving in the background until `discus unmount DIR`.
     #[arg(long)]
     pub background: bool,
@@ -53,6 +57,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             ..Default::default()
         }
         .thread_count(),
+        tree: args.fs,
     };
     let settings = Settings {
         threads: options.sources.max(4),
@@ -73,16 +78,20 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             return Err(error.into());
         }
     };
-    let files: Vec<PathBuf> = image
+    let mut files: Vec<PathBuf> = image
         .files
         .iter()
         .map(|f| mounted.dir().join(&f.name))
         .collect();
+    if image.disc.is_some() {
+        files.push(mounted.dir().join(discus_mount::image::FILES));
+    }
+    let notes: Vec<&String> = image.notes.iter().chain(mounted.left_out()).collect();
     if args.detached {
         for file in &files {
             writeln!(out, "{FILE}{}", file.display())?;
         }
-        for note in &image.notes {
+        for note in &notes {
             writeln!(out, "{NOTE}{note}")?;
         }
         writeln!(out, "{MOUNTED}")?;
@@ -93,7 +102,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             writeln!(out, "{}", file.display())?;
         }
         out.flush()?;
-        for note in &image.notes {
+        for note in &notes {
             context.warn(note);
         }
         if !context.quiet {
@@ -123,6 +132,7 @@ fn start_detached(args: &Args, context: &Context, out: &mut dyn Write) -> anyhow
         .arg(absolute(&args.dir)?)
         .arg("--cache")
         .arg(args.cache.to_string())
+        .args(args.fs.iter().flat_map(|kind| ["--fs", kind.name()]))
         .arg("--detached")
         .current_dir("/")
         .process_group(0)
