@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use discus::core::containment;
 
-use super::discover::{self, Item, Source, absolute};
+use super::discover::{Item, Source, absolute};
 use super::journal::{self, Journal, OutputRecord};
 use super::{Action, Options, archive};
 
@@ -87,6 +87,16 @@ pub fn check_reads(
 
 /// What a worker tells the reporting thread.
 pub enum Event {
+    /// Item `index` was found: what to call it. Sent before any other event of the item, so
+    /// the reporter holds the names of the items under way only.
+    Found {
+        /// The item.
+        index: usize,
+        /// Its key.
+        key: String,
+        /// Its main input file, as shown.
+        input: String,
+    },
     /// Work on item `index` began, or moved on to another stage.
     Stage {
         /// The item.
@@ -156,6 +166,8 @@ pub struct Shared<'a> {
     pub journal: &'a Journal,
     /// Set by Ctrl-C.
     pub cancel: &'a AtomicBool,
+    /// How to write: the options' own, with the threads the run's schedule gives each item.
+    pub write: &'a discus::WriteOptions,
 }
 
 /// One converted image.
@@ -280,7 +292,7 @@ pub fn convert_image(
         // A source is deleted on the strength of its output: that output must be on the disk
         // (the core flushes it and its folder before the rename).
         durable: options.durable(),
-        write: options.write.clone(),
+        write: shared.write.clone(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),
     };
@@ -656,13 +668,12 @@ fn archive_item(
         shared.cancel,
     )?;
     let inner = &unpacked.images;
-    let clashes = discover::collisions(inner);
     let mut outputs = Vec::new();
     let mut warnings = Vec::new();
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
-    for (position, image) in inner.iter().enumerate() {
-        if let Some(clash) = clashes.get(&position) {
+    for image in inner {
+        if let Some(clash) = &image.clash {
             failures.push(clash.clone());
             continue;
         }

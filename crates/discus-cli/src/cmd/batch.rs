@@ -133,9 +133,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             Some(found)
         }
     };
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = discus::core::format::cores();
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
         Some(n) => n,
@@ -144,17 +142,14 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         // disk- or network-bound archive can ask for more with --jobs.
         None => cores,
     };
-    // Items already run side by side; each one's compression gets its share of the cores.
-    let threads = match context.threads {
-        0 => (cores / jobs).max(1),
-        n => n,
-    };
     let options = Options {
         inputs: args.inputs,
         to,
         out_dir: args.out_dir,
         recursive: args.recursive,
         jobs,
+        // Shared out by the run once it knows how many items run (`batch::schedule`).
+        threads: context.threads,
         dry_run: args.dry_run,
         skip_existing: args.skip_existing,
         force: args.force,
@@ -163,7 +158,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         json: args.json,
         shard,
         shard_from,
-        write: args.format.write_options(threads)?,
+        write: args.format.write_options(context.threads)?,
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,
         max_extract: args.max_extract,
