@@ -351,6 +351,8 @@ pub fn unpack(
     let naming = Naming {
         out_dir: Some(&several),
         extension,
+        // An archive's images keep their names: a Redump archive is named by its title already.
+        serial: false,
     };
     let mut images = discover::discover(
         &[temp.path().to_path_buf()],

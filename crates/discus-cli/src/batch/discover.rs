@@ -9,8 +9,8 @@ use std::rc::Rc;
 
 use discus::core::containment;
 
-use super::archive;
 pub use super::shard::Shard;
+use super::{archive, naming};
 
 /// Extensions of files that describe other files: opened first, so their data files are known
 /// before anything is taken for an image of its own.
@@ -98,6 +98,8 @@ pub struct Naming<'a> {
     pub out_dir: Option<&'a Path>,
     /// The output extension (the target format's first).
     pub extension: &'a str,
+    /// Name outputs by the serial the disc holds (`--name serial`; see [`naming`]).
+    pub serial: bool,
 }
 
 impl Naming<'_> {
@@ -114,12 +116,20 @@ impl Naming<'_> {
 
     /// The output file for an image whose main file is `input`.
     pub fn output(&self, folder: &Path, input: &Path) -> PathBuf {
-        let stem = input
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "disc".to_string());
+        self.output_as(folder, &stem_of(input))
+    }
+
+    /// The output file named `stem`.
+    pub fn output_as(&self, folder: &Path, stem: &str) -> PathBuf {
         folder.join(format!("{stem}.{}", self.extension))
     }
+}
+
+/// The file stem of `path` as text (`disc` when it has none).
+fn stem_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "disc".to_string())
 }
 
 /// The key of the file at `relative` below the resolved folder `root`: the folder's own name,
@@ -220,6 +230,8 @@ struct Frame {
     entries: VecDeque<Entry>,
     /// Items of this folder that would write the output of an earlier one by key order.
     clashes: HashMap<std::ffi::OsString, String>,
+    /// With `--name serial`, the output stem of each item of this folder.
+    stems: HashMap<std::ffi::OsString, String>,
 }
 
 /// Checks made across INPUTs: within one INPUT folder, two items can share an output only in
@@ -421,16 +433,37 @@ impl<'a> Stream<'a> {
             }
         }
         let out_folder = self.naming.folder(&dir.join("x"), &relative);
+        entries.retain(|e| e.folder || self.is_item(&dir.join(&e.name), false));
+        // By serial, the names of a folder's items depend on each other: one serial shared by
+        // two discs names both by their inputs too.
+        let mut stems = HashMap::new();
+        if self.naming.serial {
+            let files: Vec<&Entry> = entries.iter().filter(|e| !e.folder).collect();
+            let found: Vec<(String, Option<String>)> = files
+                .iter()
+                .map(|e| {
+                    let path = dir.join(&e.name);
+                    let serial = match archive::Kind::of(&path) {
+                        Some(_) => None,
+                        None => naming::serial(&path),
+                    };
+                    (stem_of(&path), serial)
+                })
+                .collect();
+            for (entry, stem) in files.iter().zip(naming::stems(&found)) {
+                stems.insert(entry.name.clone(), stem);
+            }
+        }
         let mut outputs: HashMap<PathBuf, std::ffi::OsString> = HashMap::new();
         let mut clashes = HashMap::new();
         let mut kept = VecDeque::new();
         for entry in entries {
             if !entry.folder {
                 let path = dir.join(&entry.name);
-                if !self.is_item(&path, false) {
-                    continue;
-                }
-                let output = self.naming.output(&out_folder, &path);
+                let output = match stems.get(&entry.name) {
+                    Some(stem) => self.naming.output_as(&out_folder, stem),
+                    None => self.naming.output(&out_folder, &path),
+                };
                 match outputs.get(&output) {
                     Some(first) => {
                         clashes.insert(
@@ -456,6 +489,7 @@ impl<'a> Stream<'a> {
             root,
             entries: kept,
             clashes,
+            stems,
         });
     }
 
@@ -480,9 +514,13 @@ impl<'a> Stream<'a> {
         relative_folder: &Path,
         root: &Path,
         clash: Option<String>,
+        stem: Option<String>,
     ) -> Item {
         let folder = self.naming.folder(&path, relative_folder);
-        let output = self.naming.output(&folder, &path);
+        let output = match stem {
+            Some(stem) => self.naming.output_as(&folder, &stem),
+            None => self.naming.output(&folder, &path),
+        };
         let (source, files) = match archive::Kind::of(&path) {
             Some(kind) => (Source::Archive(path.clone(), kind), vec![path]),
             None if DESCRIPTORS.contains(&extension(&path).as_str()) => {
@@ -558,9 +596,10 @@ impl<'a> Stream<'a> {
                     continue;
                 }
                 let clash = frame.clashes.remove(&entry.name);
+                let stem = frame.stems.remove(&entry.name);
                 let folder = frame.relative.clone();
                 let key = key_of(&root, &relative);
-                let item = self.item(path, key, &folder, &root, clash);
+                let item = self.item(path, key, &folder, &root, clash, stem);
                 if let Some(item) = self.across(item) {
                     return Some(item);
                 }
@@ -578,7 +617,11 @@ impl<'a> Stream<'a> {
                     let root = containment::resolved(folder_of(&path));
                     let name = path.file_name().map(PathBuf::from).unwrap_or_default();
                     let key = key_of(&root, &name);
-                    let item = self.item(path, key, Path::new(""), &root, None);
+                    let stem = match self.naming.serial && archive::Kind::of(&path).is_none() {
+                        true => naming::serial(&path),
+                        false => None,
+                    };
+                    let item = self.item(path, key, Path::new(""), &root, None, stem);
                     if let Some(item) = self.across(item) {
                         return Some(item);
                     }

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod discover;
 pub mod journal;
 pub mod merge;
+pub mod naming;
 pub mod report;
 pub mod shard;
 pub mod worker;
@@ -64,6 +65,8 @@ pub struct Options {
     pub max_extract: u64,
     /// Flush every output to disk before it takes its name (`--sync`).
     pub sync: bool,
+    /// How outputs are named (`--name`, `--dat`).
+    pub name: naming::NameBy,
 }
 
 impl Options {
@@ -140,6 +143,7 @@ pub fn report(
         let naming = Naming {
             out_dir: Some(dir),
             extension: "out",
+            serial: false,
         };
         let skip = Known::read(dir).outputs().clone();
         let keys = discover::discover(inputs, recursive, &naming, &skip)
@@ -284,6 +288,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
             .first()
             .copied()
             .unwrap_or(options.to.name),
+        serial: options.name.by_serial(),
     };
     let takes = |item: &Item| options.shard.is_none_or(|shard| shard.takes(&item.key));
 
@@ -386,6 +391,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
         journal: &journal,
         cancel,
         write: &write,
+        titles: &naming::Titles::default(),
     };
     let (sender, receiver) = mpsc::channel::<Event>();
     // A few items wait for each worker; the rest are still names in folders.

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 
+use std::sync::Arc;
+
 use crate::batch::archive;
+use crate::batch::naming::NameBy;
 use crate::batch::shard::{self, ShardArg};
 use crate::batch::{self, Options};
 use crate::cmd::write_args::WriteArgs;
@@ -78,6 +81,15 @@ pub struct Args {
     /// (Kubernetes: the Job's completions; GNU parallel: the number of jobs).
     #[arg(long, value_name = "N", requires = "shard")]
     pub shard_count: Option<usize>,
+    /// How outputs are named: `stem` keeps the input's name; `serial` names them by the serial
+    /// the disc holds (PlayStation, PSP, Saturn, Sega CD, Dreamcast), a disc without one
+    /// keeping its input's name.
+    #[arg(long, value_name = "stem|serial", default_value = "stem", value_parser = ["stem", "serial"])]
+    pub name: String,
+    /// With `--name serial`: name a disc whose tracks match an entry of this DAT (Logiqx XML,
+    /// as Redump publishes) by that entry's title. Reads each image whole once more.
+    #[arg(long, value_name = "FILE")]
+    pub dat: Option<PathBuf>,
     /// Format options, as `convert` takes them.
     #[command(flatten)]
     pub format: WriteArgs,
@@ -133,6 +145,16 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             Some(found)
         }
     };
+    let name = match (args.name.as_str(), &args.dat) {
+        ("serial", dat) => NameBy::Serial {
+            dat: match dat {
+                Some(path) => Some(Arc::new(discus::Dat::open(path)?)),
+                None => None,
+            },
+        },
+        (_, Some(_)) => bail!("--dat names outputs by title with --name serial; add it"),
+        _ => NameBy::Stem,
+    };
     let cores = discus::core::format::cores();
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
@@ -163,6 +185,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         allow_outside_files: args.allow_outside_files,
         max_extract: args.max_extract,
         sync: args.sync,
+        name,
     };
     let totals = batch::run(&options, &CANCEL, out)?;
     if totals.interrupted {
