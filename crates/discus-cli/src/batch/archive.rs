@@ -358,7 +358,7 @@ pub fn unpack(
         &[temp.path().to_path_buf()],
         true,
         &naming,
-        &Default::default(),
+        &discover::skip_nothing,
     );
     if images.is_empty() {
         bail!("{}: holds no disc image", path.display());

@@ -159,17 +159,26 @@ pub fn absolute(path: &Path) -> PathBuf {
     containment::resolved(path)
 }
 
-/// 128 bits standing for a resolved path, so the sets discovery keeps over a whole run cost 16
-/// bytes a file rather than the path: two paths of one fingerprint are not expected before the
-/// heat death of the archive.
-fn fingerprint(path: &Path) -> u128 {
+/// 128 bits standing for a resolved path or a key, so the sets a run keeps over all its items
+/// cost 16 bytes an item rather than the text: two texts of one fingerprint are not expected
+/// before the heat death of the archive.
+pub fn fingerprint<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
     use std::hash::{Hash, Hasher};
     let mut high = std::collections::hash_map::DefaultHasher::new();
-    path.hash(&mut high);
+    value.hash(&mut high);
     let mut low = std::collections::hash_map::DefaultHasher::new();
     0x5au8.hash(&mut low);
-    path.hash(&mut low);
+    value.hash(&mut low);
     (u128::from(high.finish()) << 64) | u128::from(low.finish())
+}
+
+/// Files never taken as inputs (outputs of earlier runs, the output folder), as a test on a
+/// path found in a folder.
+pub type Skip<'a> = &'a (dyn Fn(&Path) -> bool + Sync);
+
+/// Nothing to skip.
+pub fn skip_nothing(_: &Path) -> bool {
+    false
 }
 
 /// The files sheets name, by fingerprint of the resolved path, with the number of items that
@@ -254,7 +263,7 @@ struct Across {
 pub struct Stream<'a> {
     naming: &'a Naming<'a>,
     recursive: bool,
-    skip: &'a HashSet<PathBuf>,
+    skip: Skip<'a>,
     wanted: Vec<String>,
     census: Census,
     /// The census is final: nothing is added to it.
@@ -272,7 +281,7 @@ impl<'a> Stream<'a> {
         inputs: &[PathBuf],
         recursive: bool,
         naming: &'a Naming<'a>,
-        skip: &'a HashSet<PathBuf>,
+        skip: Skip<'a>,
     ) -> Stream<'a> {
         Stream::start(inputs, recursive, naming, skip, Census::default(), false)
     }
@@ -282,7 +291,7 @@ impl<'a> Stream<'a> {
         inputs: &[PathBuf],
         recursive: bool,
         naming: &'a Naming<'a>,
-        skip: &'a HashSet<PathBuf>,
+        skip: Skip<'a>,
         census: Census,
     ) -> Stream<'a> {
         Stream::start(inputs, recursive, naming, skip, census, true)
@@ -292,7 +301,7 @@ impl<'a> Stream<'a> {
         inputs: &[PathBuf],
         recursive: bool,
         naming: &'a Naming<'a>,
-        skip: &'a HashSet<PathBuf>,
+        skip: Skip<'a>,
         census: Census,
         frozen: bool,
     ) -> Stream<'a> {
@@ -393,7 +402,7 @@ impl<'a> Stream<'a> {
                 continue;
             }
             let path = entry.path();
-            if !self.skip.is_empty() && self.skip.contains(&absolute(&path)) {
+            if (self.skip)(&path) {
                 continue;
             }
             let Ok(kind) = entry.file_type() else {
@@ -657,7 +666,7 @@ pub fn discover(
     inputs: &[PathBuf],
     recursive: bool,
     naming: &Naming<'_>,
-    skip: &HashSet<PathBuf>,
+    skip: Skip<'_>,
 ) -> Vec<Item> {
     let mut first = Stream::new(inputs, recursive, naming, skip);
     for _ in first.by_ref() {}

@@ -12,7 +12,7 @@ pub mod report;
 pub mod shard;
 pub mod worker;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,7 +145,8 @@ pub fn report(
             extension: "out",
             serial: false,
         };
-        let skip = Known::read(dir).outputs().clone();
+        let known = Known::read(dir);
+        let skip = |path: &Path| known.is_output(&absolute(path));
         let keys = discover::discover(inputs, recursive, &naming, &skip)
             .into_iter()
             .map(|item| item.key)
@@ -171,7 +172,7 @@ fn plan(options: &Options, item: &Item, known: &Known) -> Action {
     {
         return Action::Fail(e.to_string());
     }
-    let own = known.own(&item.key, to).to_vec();
+    let own = known.own(&item.key, to);
     if let Some(State::Done {
         outputs, verified, ..
     }) = known.state(&item.key, to)
@@ -180,7 +181,7 @@ fn plan(options: &Options, item: &Item, known: &Known) -> Action {
         // Inputs still here with --delete-source now: converted and compared again in this run
         // before anything is deleted; the journal alone never deletes a file.
         let delete_now = options.delete_source && !item.deletable.is_empty();
-        if intact && (*verified || !options.verify) && !delete_now {
+        if intact && (verified || !options.verify) && !delete_now {
             return Action::Skip {
                 reason: "done in an earlier run".to_string(),
                 record: false,
@@ -272,14 +273,16 @@ fn planned(item: &Item, action: &Action) -> String {
 pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyhow::Result<Totals> {
     let journal_dir = journal_folder(options);
     let known = Known::read(&journal_dir);
-    let mut skip: HashSet<PathBuf> = known.outputs().clone();
-    if let Some(dir) = &options.out_dir {
-        // Outputs never become inputs, also when --out-dir lies inside an INPUT folder.
-        let dir = absolute(dir);
-        if !options.inputs.iter().any(|i| absolute(i) == dir) {
-            skip.insert(dir);
-        }
-    }
+    // Outputs never become inputs, also when --out-dir lies inside an INPUT folder.
+    let out_dir = options
+        .out_dir
+        .as_deref()
+        .map(absolute)
+        .filter(|dir| !options.inputs.iter().any(|i| absolute(i) == *dir));
+    let skip = |path: &Path| {
+        let path = absolute(path);
+        out_dir.as_ref() == Some(&path) || known.is_output(&path)
+    };
     let naming = Naming {
         out_dir: options.out_dir.as_deref(),
         extension: options
