@@ -172,7 +172,6 @@ fn plan(options: &Options, item: &Item, known: &Known) -> Action {
     {
         return Action::Fail(e.to_string());
     }
-    let own = known.own(&item.key, to);
     if let Some(State::Done {
         outputs, verified, ..
     }) = known.state(&item.key, to)
@@ -188,6 +187,8 @@ fn plan(options: &Options, item: &Item, known: &Known) -> Action {
             };
         }
     }
+    // Read only for items that run: the lines are read again from the journals.
+    let own = known.own(&item.key, to);
     let own_output = own
         .iter()
         .any(|o| absolute(&o.path) == absolute(&item.output));
