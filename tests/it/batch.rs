@@ -765,3 +765,42 @@ fn i18_4_the_cores_go_to_many_items_or_to_the_few_there_are() {
         (2.into(), 3.into())
     );
 }
+
+#[test]
+fn i18_4_a_sheet_reached_through_two_inputs_still_owns_its_bin() {
+    // `in/data.cue` is both named on the command line and found in the folder `in`: one item,
+    // whose BIN is its alone — counted once, so --delete-source deletes it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    for name in ["data.cue", "data.bin"] {
+        copy(
+            &samples().join("cue").join("data").join(name),
+            &root.join("in").join(name),
+        );
+    }
+    let out = Command::new(discus_bin())
+        .args([
+            "batch",
+            "in",
+            "in/data.cue",
+            "--to",
+            "iso",
+            "--out-dir",
+            "out",
+        ])
+        .args(["--delete-source", "--json"])
+        .current_dir(root)
+        .output()
+        .expect("run discus");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let converted: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["status"] == "converted")
+        .collect();
+    assert_eq!(converted.len(), 1, "{text}");
+    assert!(!root.join("in").join("data.bin").exists(), "{text}");
+    assert!(!root.join("in").join("data.cue").exists(), "{text}");
+    assert!(root.join("out").join("data.iso").exists());
+}

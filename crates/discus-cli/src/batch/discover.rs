@@ -188,6 +188,8 @@ pub fn skip_nothing(_: &Path) -> bool {
 #[derive(Debug, Default)]
 pub struct Census {
     named: HashMap<u128, u32>,
+    /// The sheets counted.
+    sheets: HashSet<u128>,
 }
 
 impl Census {
@@ -376,6 +378,11 @@ impl<'a> Stream<'a> {
 
     /// Records the files the sheet at `path` names (first pass only).
     fn claim(&mut self, path: &Path) {
+        // A sheet reached twice (named on the command line and inside a folder INPUT) is one
+        // item: its files must not look shared with itself.
+        if !self.census.sheets.insert(fingerprint(&absolute(path))) {
+            return;
+        }
         let mut seen = HashSet::new();
         for file in Stream::sheet_files(path) {
             let print = fingerprint(&absolute(&file));
