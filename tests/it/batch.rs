@@ -650,3 +650,157 @@ fn ctrl_c_during_a_batch_leaves_no_temporary_files() {
         }
     }
 }
+
+/// The `run` line of the journal in `folder`: what the run set out to do.
+fn run_line(folder: &Path) -> Value {
+    let text = std::fs::read_to_string(folder.join("discus-batch.jsonl")).expect("journal");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "run")
+        .expect("a run line")
+}
+
+#[test]
+fn i18_4_json_events_are_one_object_per_line_whatever_the_names_hold() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let input = root.join("in");
+    let iso = samples().join("iso").join("data.iso");
+    for i in 0..12 {
+        copy(&iso, &input.join(format!("disc{i:02}.iso")));
+    }
+    // Names and messages with line breaks, quotes and a tab: each event must stay one line.
+    copy(&iso, &input.join("two\nlines \"quoted\"\t.iso"));
+    copy(
+        &samples().join("bad").join("garbage.img"),
+        &input.join("bro\nken.img"),
+    );
+    let out = Command::new(discus_bin())
+        .args([
+            "batch",
+            "in",
+            "--to",
+            "cso",
+            "--out-dir",
+            "out",
+            "--verify",
+            "--json",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("run discus");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let events: Vec<Value> = text
+        .lines()
+        .map(|line| {
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not one JSON object: {line:?}: {e}"));
+            assert!(value.is_object() && value["event"].is_string(), "{line}");
+            value
+        })
+        .collect();
+    let ended = |event: &str| events.iter().filter(|e| e["event"] == event).count();
+    assert_eq!(ended("started"), 14, "{text}");
+    assert_eq!(ended("finished") + ended("failed"), 14, "{text}");
+    let failed: Vec<&Value> = events.iter().filter(|e| e["event"] == "failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["item"], "in/bro\nken.img");
+    let summary = events.last().expect("summary");
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["items"], 14);
+    assert!(
+        summary["items_per_second"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0)
+    );
+    // Nothing but events on stdout: no bars, no log lines, also where stderr is no terminal.
+    assert!(!text.contains("discus:"), "{text}");
+}
+
+#[test]
+fn i18_4_the_cores_go_to_many_items_or_to_the_few_there_are() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let iso = samples().join("iso").join("data.iso");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Many small items: one per core, one compression thread each.
+    for i in 0..(cores * 3) {
+        copy(&iso, &root.join("many").join(format!("d{i}.iso")));
+    }
+    // One item: it runs alone and gets every core for its compression.
+    copy(&iso, &root.join("one").join("d.iso"));
+    for (folder, workers, threads) in [("many", cores, 1), ("one", 1, cores)] {
+        let out = discus(&[
+            os("batch"),
+            root.join(folder).as_os_str(),
+            os("--to"),
+            os("cso"),
+            os("--json"),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let line = run_line(&root.join(folder));
+        assert_eq!(line["workers"], workers, "{folder}: {line}");
+        assert_eq!(line["threads"], threads, "{folder}: {line}");
+    }
+    // What the user asks for wins: --jobs and --threads as given, even past the cores.
+    for name in ["a", "b"] {
+        copy(&iso, &root.join("asked").join(format!("{name}.iso")));
+    }
+    let out = discus(&[
+        os("--threads"),
+        os("3"),
+        os("batch"),
+        root.join("asked").as_os_str(),
+        os("--to"),
+        os("cso"),
+        os("--jobs"),
+        os("2"),
+        os("--json"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let line = run_line(&root.join("asked"));
+    assert_eq!(
+        (line["workers"].clone(), line["threads"].clone()),
+        (2.into(), 3.into())
+    );
+}
+
+#[test]
+fn i18_4_a_sheet_reached_through_two_inputs_still_owns_its_bin() {
+    // `in/data.cue` is both named on the command line and found in the folder `in`: one item,
+    // whose BIN is its alone — counted once, so --delete-source deletes it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    for name in ["data.cue", "data.bin"] {
+        copy(
+            &samples().join("cue").join("data").join(name),
+            &root.join("in").join(name),
+        );
+    }
+    let out = Command::new(discus_bin())
+        .args([
+            "batch",
+            "in",
+            "in/data.cue",
+            "--to",
+            "iso",
+            "--out-dir",
+            "out",
+        ])
+        .args(["--delete-source", "--json"])
+        .current_dir(root)
+        .output()
+        .expect("run discus");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let converted: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["status"] == "converted")
+        .collect();
+    assert_eq!(converted.len(), 1, "{text}");
+    assert!(!root.join("in").join("data.bin").exists(), "{text}");
+    assert!(!root.join("in").join("data.cue").exists(), "{text}");
+    assert!(root.join("out").join("data.iso").exists());
+}

@@ -326,7 +326,9 @@ fn parallel(dir: &Path, args: &[&str]) -> Option<Command> {
 
 #[test]
 fn i18_4_gnu_parallel_runs_three_shards_at_once_into_one_folder() {
-    let a = archive(36);
+    // Images of 2 MiB: a shard of sample-sized ones can end before a loaded machine has started
+    // the next, and the overlap checked below would be down to chance.
+    let a = archive_of(36, 2 << 20);
     let discus = discus_bin().to_string_lossy().into_owned();
     // The documented form: `--shard auto` reads PARALLEL_SEQ; -N0 gives the command no argument.
     let Some(mut command) = parallel(

@@ -3,6 +3,7 @@
 
 mod addresses;
 mod batch;
+mod batch_naming;
 mod batch_trust;
 mod cdi;
 mod chd;

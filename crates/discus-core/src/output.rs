@@ -100,7 +100,9 @@ impl Destination {
         self.check(path)?;
         let folder = folder_of(path);
         let prefix = part_prefix(path);
-        remove_stale_parts(folder, &prefix);
+        if SCAN_STALE_PARTS.load(std::sync::atomic::Ordering::Relaxed) {
+            remove_stale_parts(folder, &prefix);
+        }
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(PART_SUFFIX);
         // A temporary file is private (0600) by default; the output is an ordinary file, so it
@@ -201,6 +203,18 @@ fn part_prefix(path: &Path) -> String {
         cut -= 1;
     }
     format!(".discus-{}.", &name[..cut])
+}
+
+/// Whether [`Destination::create`] looks for stale temporary files of each output. Finding them
+/// lists the output's folder, which costs O(n) per output in a folder of n files: a batch of n
+/// outputs into one folder would pay O(n²). A caller that removes them itself, once per folder
+/// (`discus batch`, when it starts), turns it off with [`leave_stale_parts`].
+static SCAN_STALE_PARTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Stops [`Destination::create`] from looking for stale temporary files of each output, for the
+/// rest of the process: the caller removes them itself (see [`SCAN_STALE_PARTS`]).
+pub fn leave_stale_parts() {
+    SCAN_STALE_PARTS.store(false, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Removes the temporary files of an output that no live process holds: what a run killed by a

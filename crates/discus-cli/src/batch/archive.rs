@@ -351,12 +351,14 @@ pub fn unpack(
     let naming = Naming {
         out_dir: Some(&several),
         extension,
+        // An archive's images keep their names: a Redump archive is named by its title already.
+        serial: false,
     };
     let mut images = discover::discover(
         &[temp.path().to_path_buf()],
         true,
         &naming,
-        &Default::default(),
+        &discover::skip_nothing,
     );
     if images.is_empty() {
         bail!("{}: holds no disc image", path.display());

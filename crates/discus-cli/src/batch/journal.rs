@@ -17,7 +17,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 use sha1::Digest;
 
-use super::discover::{Shard, absolute};
+use super::discover::{Shard, absolute, fingerprint};
 
 /// An output file as the journal records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,22 +165,50 @@ pub fn journals_in(folder: &Path) -> Vec<PathBuf> {
     list
 }
 
-/// What every journal in a folder says.
+/// What every journal in a folder says, as an index into the journals rather than their
+/// content: per item 16 bytes of fingerprint, the kind and time of its latest state and where
+/// the lines recording its outputs are. The lines themselves are read again when the item comes
+/// up, so a rerun over an archive of 50,000 done items holds a few MiB, not the journals.
 #[derive(Debug, Default)]
 pub struct Known {
     folder: PathBuf,
-    /// Each item's state with the time of the line that gave it: across journals (shards of
-    /// two splits, an unsharded run after the shards) the latest line counts, not the file read
-    /// last.
-    states: HashMap<String, (f64, State)>,
-    /// Every output each item's events recorded, by item: the files a rerun may take for its
-    /// own (the latest record of each path counts).
-    own: HashMap<String, Vec<OutputRecord>>,
-    outputs: HashSet<PathBuf>,
+    /// The journals read, by the number the index uses.
+    files: Vec<Mutex<BufReader<File>>>,
+    /// Each item by fingerprint of its key and format: across journals (shards of two splits,
+    /// an unsharded run after the shards) the latest line counts, not the file read last.
+    items: HashMap<u128, Slot>,
+    /// Every output any journal recorded, by fingerprint of its resolved path.
+    outputs: HashSet<u128>,
 }
 
-fn state_key(key: &str, to: &str) -> String {
-    format!("{to}\u{0}{key}")
+/// Where a line is: the journal's number and the line's byte offset in it.
+type Line = (u32, u64);
+
+/// One item in [`Known`].
+#[derive(Debug)]
+struct Slot {
+    /// The time of the line that gave the state.
+    time: f64,
+    state: Kind,
+    /// That line (a `done` line lists the outputs).
+    line: Line,
+    /// Every line recording outputs of the item, in the order read: the latest record of each
+    /// path counts.
+    outputs: Vec<Line>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Started,
+    Failed,
+    Written,
+    Done,
+    /// Only outputs so far (a line with outputs and no state of its own).
+    None,
+}
+
+fn state_key(key: &str, to: &str) -> u128 {
+    fingerprint(&format!("{to}\u{0}{key}"))
 }
 
 fn path_field(folder: &Path, value: &Value) -> Option<PathBuf> {
@@ -204,18 +232,29 @@ impl Known {
             let Ok(file) = File::open(&path) else {
                 continue;
             };
-            for line in BufReader::new(file).lines() {
-                let Ok(line) = line else { break };
-                let Ok(value) = serde_json::from_str::<Value>(&line) else {
-                    continue;
+            let number = known.files.len() as u32;
+            let mut reader = BufReader::new(file);
+            let mut offset = 0u64;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                let Ok(read) = reader.read_line(&mut line) else {
+                    break;
                 };
-                known.apply(&value);
+                if read == 0 {
+                    break;
+                }
+                if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                    known.apply(&value, (number, offset));
+                }
+                offset += read as u64;
             }
+            known.files.push(Mutex::new(reader));
         }
         known
     }
 
-    fn apply(&mut self, value: &Value) {
+    fn apply(&mut self, value: &Value, at: Line) {
         let (Some(event), Some(key), Some(to)) = (
             value.get("event").and_then(Value::as_str),
             value.get("key").and_then(Value::as_str),
@@ -223,70 +262,107 @@ impl Known {
         ) else {
             return;
         };
-        let list = |name: &str| {
-            value
-                .get(name)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let outputs: Vec<OutputRecord> = list("outputs")
-            .iter()
-            .filter_map(|o| {
-                Some(OutputRecord {
-                    path: path_field(&self.folder, o.get("path")?)?,
-                    size: u64_field(o, "size"),
-                    mtime_ns: u64_field(o, "mtime_ns"),
-                    crc32: u32::from_str_radix(o.get("crc32")?.as_str()?, 16).ok()?,
-                    sha1: o.get("sha1")?.as_str()?.to_string(),
-                })
-            })
-            .collect();
-        let state_key = state_key(key, to);
+        let outputs = Known::outputs_of(&self.folder, value);
+        let slot = self.items.entry(state_key(key, to)).or_insert(Slot {
+            time: f64::MIN,
+            state: Kind::None,
+            line: at,
+            outputs: Vec::new(),
+        });
         if !outputs.is_empty() {
-            let own = self.own.entry(state_key.clone()).or_default();
+            slot.outputs.push(at);
             for output in &outputs {
-                own.retain(|o| o.path != output.path);
-                own.push(output.clone());
-                self.outputs.insert(absolute(&output.path));
+                self.outputs.insert(fingerprint(&absolute(&output.path)));
             }
         }
         let state = match event {
-            "started" => State::Started,
-            "failed" => State::Failed,
-            "written" => State::Written,
-            "done" => State::Done {
-                outputs,
-                verified: value.get("verified").and_then(Value::as_bool) == Some(true),
-            },
+            "started" => Kind::Started,
+            "failed" => Kind::Failed,
+            "written" => Kind::Written,
+            "done" => Kind::Done,
             _ => return,
         };
         let time = value.get("time").and_then(Value::as_f64).unwrap_or(0.0);
-        if self
-            .states
-            .get(&state_key)
-            .is_none_or(|(latest, _)| *latest <= time)
-        {
-            self.states.insert(state_key, (time, state));
+        if slot.time <= time {
+            (slot.time, slot.state, slot.line) = (time, state, at);
         }
     }
 
-    /// Every output the journals record discus writing for an item converted to `to`.
-    pub fn own(&self, key: &str, to: &str) -> &[OutputRecord] {
-        self.own
-            .get(&state_key(key, to))
-            .map(Vec::as_slice)
+    /// The outputs a journal line records.
+    fn outputs_of(folder: &Path, value: &Value) -> Vec<OutputRecord> {
+        value
+            .get("outputs")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|o| {
+                        Some(OutputRecord {
+                            path: path_field(folder, o.get("path")?)?,
+                            size: u64_field(o, "size"),
+                            mtime_ns: u64_field(o, "mtime_ns"),
+                            crc32: u32::from_str_radix(o.get("crc32")?.as_str()?, 16).ok()?,
+                            sha1: o.get("sha1")?.as_str()?.to_string(),
+                        })
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    /// The last state the journals give an item converted to `to`.
-    pub fn state(&self, key: &str, to: &str) -> Option<&State> {
-        self.states.get(&state_key(key, to)).map(|(_, state)| state)
+    /// The line at `at`, read again from its journal (appended to since, never rewritten).
+    fn line(&self, (file, offset): Line) -> Option<Value> {
+        let mut reader = self
+            .files
+            .get(file as usize)?
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reader.seek(SeekFrom::Start(offset)).ok()?;
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        serde_json::from_str(&line).ok()
     }
 
-    /// Every output any journal recorded (absolute): never taken as inputs.
-    pub fn outputs(&self) -> &HashSet<PathBuf> {
-        &self.outputs
+    /// Every output the journals record discus writing for an item converted to `to` (the
+    /// latest record of each path).
+    pub fn own(&self, key: &str, to: &str) -> Vec<OutputRecord> {
+        let Some(slot) = self.items.get(&state_key(key, to)) else {
+            return Vec::new();
+        };
+        let mut own: Vec<OutputRecord> = Vec::new();
+        for at in &slot.outputs {
+            let Some(value) = self.line(*at) else {
+                continue;
+            };
+            for output in Known::outputs_of(&self.folder, &value) {
+                own.retain(|o| o.path != output.path);
+                own.push(output);
+            }
+        }
+        own
+    }
+
+    /// The last state the journals give an item converted to `to`.
+    pub fn state(&self, key: &str, to: &str) -> Option<State> {
+        let slot = self.items.get(&state_key(key, to))?;
+        Some(match slot.state {
+            Kind::Started => State::Started,
+            Kind::Failed => State::Failed,
+            Kind::Written => State::Written,
+            Kind::Done => {
+                let value = self.line(slot.line)?;
+                State::Done {
+                    outputs: Known::outputs_of(&self.folder, &value),
+                    verified: value.get("verified").and_then(Value::as_bool) == Some(true),
+                }
+            }
+            Kind::None => return None,
+        })
+    }
+
+    /// Whether a journal recorded the file at `path` (resolved) as an output: such files are
+    /// never taken as inputs.
+    pub fn is_output(&self, path: &Path) -> bool {
+        self.outputs.contains(&fingerprint(path))
     }
 }
 

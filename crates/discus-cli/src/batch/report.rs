@@ -34,8 +34,11 @@ pub struct Reporter<'a> {
     out: &'a mut dyn Write,
     json: bool,
     quiet: bool,
-    labels: Vec<String>,
-    inputs: Vec<String>,
+    /// Items of the run (its slice), counted by the first pass.
+    items: usize,
+    /// Key and main input of each item found and not yet finished: only those under way and
+    /// the few queued are held, never the whole run.
+    names: HashMap<usize, (String, String)>,
     multi: Option<MultiProgress>,
     overall: Option<ProgressBar>,
     bars: HashMap<usize, ProgressBar>,
@@ -80,20 +83,18 @@ pub fn human(bytes: u64) -> String {
 }
 
 impl<'a> Reporter<'a> {
-    /// A display for the items named by `labels` (their keys) with main input files `inputs`,
-    /// of which `to_run` will run.
+    /// A display for a run of `items` items, of which `to_run` will run.
     pub fn new(
         out: &'a mut dyn Write,
         json: bool,
         quiet: bool,
-        labels: Vec<String>,
-        inputs: Vec<String>,
+        items: usize,
         to_run: usize,
     ) -> Reporter<'a> {
         let bars_wanted = !json && !quiet && std::io::stderr().is_terminal() && to_run > 0;
         let (multi, overall) = if bars_wanted {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
-            let overall = multi.add(ProgressBar::new(labels.len() as u64));
+            let overall = multi.add(ProgressBar::new(items as u64));
             if let Ok(style) =
                 ProgressStyle::with_template("batch [{bar:30}] {pos}/{len} items, {msg}")
             {
@@ -107,8 +108,8 @@ impl<'a> Reporter<'a> {
             out,
             json,
             quiet,
-            labels,
-            inputs,
+            items,
+            names: HashMap::new(),
             multi,
             overall,
             bars: HashMap::new(),
@@ -167,7 +168,10 @@ impl<'a> Reporter<'a> {
     }
 
     fn label(&self, index: usize) -> String {
-        self.labels.get(index).cloned().unwrap_or_default()
+        self.names
+            .get(&index)
+            .map(|(key, _)| key.clone())
+            .unwrap_or_default()
     }
 
     /// Prints a line on stdout, above the bars.
@@ -195,9 +199,8 @@ impl<'a> Reporter<'a> {
         }
     }
 
-    /// A dry run's line for an item: what would be done with it.
-    pub fn planned(&mut self, index: usize, action: &str, output: &str) -> std::io::Result<()> {
-        let label = self.label(index);
+    /// A dry run's line for the item `label`: what would be done with it.
+    pub fn planned(&mut self, label: &str, action: &str, output: &str) -> std::io::Result<()> {
         if self.json {
             return self.json_line(
                 json!({"event": "planned", "item": label, "action": action, "output": output}),
@@ -209,6 +212,9 @@ impl<'a> Reporter<'a> {
     /// Handles one event from a worker (or from the planner, for items that never run).
     pub fn event(&mut self, event: Event) -> std::io::Result<()> {
         match event {
+            Event::Found { index, key, input } => {
+                self.names.insert(index, (key, input));
+            }
             Event::Stage { index, stage } => {
                 let first = !self.stages.contains_key(&index);
                 if self.first_start.is_none() {
@@ -218,7 +224,11 @@ impl<'a> Reporter<'a> {
                 let label = self.label(index);
                 if self.json {
                     if first {
-                        let input = self.inputs.get(index).cloned().unwrap_or_default();
+                        let input = self
+                            .names
+                            .get(&index)
+                            .map(|(_, input)| input.clone())
+                            .unwrap_or_default();
                         return self
                             .json_line(json!({"event": "started", "item": label, "input": input}));
                     }
@@ -281,7 +291,11 @@ impl<'a> Reporter<'a> {
             self.last_json.remove(&index);
             self.show_rate();
         }
-        let label = self.label(index);
+        let label = self
+            .names
+            .remove(&index)
+            .map(|(key, _)| key)
+            .unwrap_or_default();
         match result {
             ItemResult::Converted {
                 bytes_in,
@@ -370,7 +384,7 @@ impl<'a> Reporter<'a> {
                 .map(|(item, error)| json!({"item": item, "error": error}))
                 .collect();
             self.json_line(json!({
-                "event": "summary", "items": self.labels.len(), "converted": t.converted,
+                "event": "summary", "items": self.items, "converted": t.converted,
                 "skipped": t.skipped, "failed": t.failed, "bytes_in": t.bytes_in,
                 "bytes_out": t.bytes_out, "seconds": seconds, "interrupted": t.interrupted,
                 "dry_run": dry_run, "failures": failures,
@@ -382,14 +396,14 @@ impl<'a> Reporter<'a> {
             writeln!(
                 self.out,
                 "dry run: {} item(s); nothing was written",
-                self.labels.len()
+                self.items
             )?;
             return Ok(t);
         }
         writeln!(
             self.out,
             "batch: {} item(s): {} converted, {} skipped, {} failed; {} in, {} out; {:.1} s{}",
-            self.labels.len(),
+            self.items,
             t.converted,
             t.skipped,
             t.failed,

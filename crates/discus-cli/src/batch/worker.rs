@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use discus::core::containment;
 
-use super::discover::{self, Item, Source, absolute};
+use super::discover::{Item, Source, absolute};
 use super::journal::{self, Journal, OutputRecord};
-use super::{Action, Options, archive};
+use super::{Action, Options, archive, naming};
 
 /// Why a sheet inside an archive may not read a file outside its extraction folder.
 pub const ARCHIVE_RULE: &str = "which is no member of the archive; refused: a sheet inside an archive may name only members of that archive";
@@ -87,6 +87,16 @@ pub fn check_reads(
 
 /// What a worker tells the reporting thread.
 pub enum Event {
+    /// Item `index` was found: what to call it. Sent before any other event of the item, so
+    /// the reporter holds the names of the items under way only.
+    Found {
+        /// The item.
+        index: usize,
+        /// Its key.
+        key: String,
+        /// Its main input file, as shown.
+        input: String,
+    },
     /// Work on item `index` began, or moved on to another stage.
     Stage {
         /// The item.
@@ -156,6 +166,10 @@ pub struct Shared<'a> {
     pub journal: &'a Journal,
     /// Set by Ctrl-C.
     pub cancel: &'a AtomicBool,
+    /// How to write: the options' own, with the threads the run's schedule gives each item.
+    pub write: &'a discus::WriteOptions,
+    /// The DAT titles items of this run took (`--name serial --dat`).
+    pub titles: &'a naming::Titles,
 }
 
 /// One converted image.
@@ -280,7 +294,7 @@ pub fn convert_image(
         // A source is deleted on the strength of its output: that output must be on the disk
         // (the core flushes it and its folder before the rename).
         durable: options.durable(),
-        write: options.write.clone(),
+        write: shared.write.clone(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),
     };
@@ -452,6 +466,19 @@ pub fn run_item(
             };
         }
     };
+    let titled = match titled(shared, item) {
+        Ok(titled) => titled,
+        Err(error) => {
+            let _ = shared
+                .journal
+                .record("failed", &item.key, to, json!({ "error": error }));
+            return ItemResult::Failed {
+                error,
+                interrupted: false,
+            };
+        }
+    };
+    let item = titled.as_ref().unwrap_or(item);
     let result = if force {
         Ok(())
     } else {
@@ -509,6 +536,33 @@ pub fn run_item(
             }
         }
     }
+}
+
+/// With `--dat`, the item renamed after the title of the DAT entry its image matches whole
+/// (`None`: no DAT, an archive, or no entry matches, so the name found at discovery stands).
+/// A title another item of this run took is the same disc again, and fails this one.
+fn titled(shared: &Shared<'_>, item: &Item) -> Result<Option<Item>, String> {
+    let (Some(dat), Source::Image(path)) = (shared.options.name.dat(), &item.source) else {
+        return Ok(None);
+    };
+    let Some(title) = naming::dat_title(path, dat, shared.cancel) else {
+        return Ok(None);
+    };
+    let extension = item
+        .output
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let output = item.out_folder.join(format!("{title}.{extension}"));
+    if let Err(first) = shared.titles.take(&absolute(&output), &item.key) {
+        return Err(format!(
+            "{} matches the DAT entry '{title}' as {first} does: the same disc twice; only {first} is converted",
+            path.display()
+        ));
+    }
+    let mut renamed = item.clone();
+    renamed.output = output;
+    Ok(Some(renamed))
 }
 
 fn done_fields(
@@ -656,13 +710,12 @@ fn archive_item(
         shared.cancel,
     )?;
     let inner = &unpacked.images;
-    let clashes = discover::collisions(inner);
     let mut outputs = Vec::new();
     let mut warnings = Vec::new();
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
-    for (position, image) in inner.iter().enumerate() {
-        if let Some(clash) = clashes.get(&position) {
+    for image in inner {
+        if let Some(clash) = &image.clash {
             failures.push(clash.clone());
             continue;
         }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 
+use std::sync::Arc;
+
 use crate::batch::archive;
+use crate::batch::naming::NameBy;
 use crate::batch::shard::{self, ShardArg};
 use crate::batch::{self, Options};
 use crate::cmd::write_args::WriteArgs;
@@ -78,6 +81,15 @@ pub struct Args {
     /// (Kubernetes: the Job's completions; GNU parallel: the number of jobs).
     #[arg(long, value_name = "N", requires = "shard")]
     pub shard_count: Option<usize>,
+    /// How outputs are named: `stem` keeps the input's name; `serial` names them by the serial
+    /// the disc holds (PlayStation, PSP, Saturn, Sega CD, Dreamcast), a disc without one
+    /// keeping its input's name.
+    #[arg(long, value_name = "stem|serial", default_value = "stem", value_parser = ["stem", "serial"])]
+    pub name: String,
+    /// With `--name serial`: name a disc whose tracks match an entry of this DAT (Logiqx XML,
+    /// as Redump publishes) by that entry's title. Reads each image whole once more.
+    #[arg(long, value_name = "FILE")]
+    pub dat: Option<PathBuf>,
     /// Format options, as `convert` takes them.
     #[command(flatten)]
     pub format: WriteArgs,
@@ -133,9 +145,17 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             Some(found)
         }
     };
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let name = match (args.name.as_str(), &args.dat) {
+        ("serial", dat) => NameBy::Serial {
+            dat: match dat {
+                Some(path) => Some(Arc::new(discus::Dat::open(path)?)),
+                None => None,
+            },
+        },
+        (_, Some(_)) => bail!("--dat names outputs by title with --name serial; add it"),
+        _ => NameBy::Stem,
+    };
+    let cores = discus::core::format::cores();
     let jobs = match args.jobs {
         Some(0) => bail!("--jobs must be at least 1"),
         Some(n) => n,
@@ -144,17 +164,14 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         // disk- or network-bound archive can ask for more with --jobs.
         None => cores,
     };
-    // Items already run side by side; each one's compression gets its share of the cores.
-    let threads = match context.threads {
-        0 => (cores / jobs).max(1),
-        n => n,
-    };
     let options = Options {
         inputs: args.inputs,
         to,
         out_dir: args.out_dir,
         recursive: args.recursive,
         jobs,
+        // Shared out by the run once it knows how many items run (`batch::schedule`).
+        threads: context.threads,
         dry_run: args.dry_run,
         skip_existing: args.skip_existing,
         force: args.force,
@@ -163,11 +180,12 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         json: args.json,
         shard,
         shard_from,
-        write: args.format.write_options(threads)?,
+        write: args.format.write_options(context.threads)?,
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,
         max_extract: args.max_extract,
         sync: args.sync,
+        name,
     };
     let totals = batch::run(&options, &CANCEL, out)?;
     if totals.interrupted {
