@@ -370,9 +370,6 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
         }),
     )?;
     // Leftovers of a killed run: only when no other batch is writing into the same folder.
-    // Removed here once per folder, so each output does not list its folder again for them
-    // (O(n²) over a folder of n items).
-    discus::core::output::leave_stale_parts();
     if journal.others_running {
         if !options.quiet && !options.json {
             eprintln!(
