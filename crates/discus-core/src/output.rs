@@ -342,6 +342,18 @@ impl Output {
         Ok(())
     }
 
+    /// Reads back `buf.len()` bytes written at `offset`, for a writer that checks what it wrote
+    /// before it refers to it again (CHD's copies of earlier hunks). Skipped zeros read as zeros.
+    pub fn read_back(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.writer.flush().with_path(&self.path)?;
+        let file = self.writer.get_ref().as_file();
+        // A hole at the end is not part of the file yet: give it its length now, as commit would.
+        if file.metadata().with_path(&self.path)?.len() < self.hole_end {
+            file.set_len(self.hole_end).with_path(&self.path)?;
+        }
+        crate::flat::read_exact_at(file, &self.path, buf, offset)
+    }
+
     /// Bytes written so far (the current position).
     pub fn position(&mut self) -> Result<u64> {
         self.writer.stream_position().with_path(&self.path)
