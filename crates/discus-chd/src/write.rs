@@ -12,11 +12,12 @@
 //! thread count.
 //!
 //! Memory stays at a batch of hunks plus what grows with the disc, kept small so that an 8.5 GB
-//! DVD (two million 4 KiB hunks) fits in 64 MiB: the map, 8 bytes a hunk, and the index of stored
-//! hunks, 8 bytes a slot. The index keeps 64 bits of each hunk's SHA-1 (32 place it, 32 are kept)
-//! and its number; a hunk that matches is compared byte for byte with the one it would copy
-//! (kept in a small cache, in the batch, or read back from the file) before it becomes a copy, so
-//! two hunks that share a hash prefix are both stored.
+//! DVD (two million 4 KiB hunks) fits in 64 MiB: the map ([`map::Map`]: 1 byte a copy of the zero
+//! hunk, 6 a packed hunk) and the index of stored hunks, 8 bytes a slot for every hunk and a
+//! quarter more. The index keeps 64 bits of each hunk's SHA-1 (32 place it, 32 are kept) and its
+//! number; a hunk that matches is compared byte for byte with the one it would copy (kept in a
+//! small cache, in the batch, or read back from the file) before it becomes a copy, so two hunks
+//! that share a hash prefix are both stored.
 
 use std::collections::HashMap;
 
@@ -264,13 +265,12 @@ pub fn create(
     output.put(&[0u8; V5_LENGTH])?;
     output.put(&meta)?;
     let hunk = settings.hunk_bytes as usize;
+    let settings_hunk = settings.hunk_bytes;
     let hunks = usize::try_from(logical.div_ceil(hunk as u64))
         .ok()
         .filter(|&h| u32::try_from(h).is_ok())
         .ok_or_else(|| Error::Usage("more hunks than a CHD map can hold".to_string()))?;
     Ok(Box::new(ChdSink {
-        position: (V5_LENGTH + meta.len()) as u64,
-        first_offset: (V5_LENGTH + meta.len()) as u64,
         output,
         batch: (BATCH_BYTES / hunk).max(pool.current_num_threads() * 2) * hunk,
         settings,
@@ -283,10 +283,8 @@ pub fn create(
         frames_in_track: 0,
         pending: Vec::new(),
         raw_sha1: Sha1::new(),
-        // The hunk count is known: no doubling of a map that reaches 2 million entries on a DVD-9.
-        map: Vec::with_capacity(hunks),
+        map: map::Map::new(settings_hunk, (V5_LENGTH + meta.len()) as u64),
         stored: Index::new(hunks),
-        checkpoints: Vec::with_capacity(hunks.div_ceil(CHECKPOINT)),
         cache: Cache::default(),
     }))
 }
@@ -310,17 +308,12 @@ struct ChdSink {
     /// Bytes per batch (whole hunks).
     batch: usize,
     raw_sha1: Sha1,
-    map: Vec<map::Entry>,
+    /// Every hunk's entry so far, compact.
+    map: map::Map,
     /// Every hunk stored (not copied), by a prefix of its SHA-1.
     stored: Index,
-    /// File offset of every [`CHECKPOINT`]th hunk, to find a stored hunk again.
-    checkpoints: Vec<u64>,
     /// Hunks copied lately, to check the next copies of them without reading the file.
     cache: Cache,
-    /// Offset of the next hunk.
-    position: u64,
-    /// Offset of the first hunk.
-    first_offset: u64,
 }
 
 impl ChdSink {
@@ -402,9 +395,6 @@ impl ChdSink {
                 Source::Check(of) if self.holds(of, input, packed.as_ref())? => Some(of),
                 _ => None,
             };
-            if (number as usize).is_multiple_of(CHECKPOINT) {
-                self.checkpoints.push(self.position);
-            }
             let entry = match (copy, packed) {
                 (Some(of), _) => {
                     self.cache.keep(of, input);
@@ -421,7 +411,6 @@ impl ChdSink {
             };
             if copy.is_none() {
                 self.stored.insert(key, number);
-                self.position += u64::from(entry.file_bytes(self.settings.hunk_bytes));
             }
             self.map.push(entry);
         }
@@ -432,16 +421,9 @@ impl ChdSink {
     /// the same bytes in the file (or, stored raw, the same raw bytes).
     fn holds(&mut self, of: u32, input: &[u8], packed: Option<&(u8, Vec<u8>)>) -> Result<bool> {
         let hunk_bytes = self.settings.hunk_bytes;
-        let of = of as usize;
-        let Some(&entry) = self.map.get(of) else {
+        let Some((entry, offset)) = self.map.get(of as usize) else {
             return Ok(false);
         };
-        let first = of / CHECKPOINT * CHECKPOINT;
-        let offset = self.checkpoints[of / CHECKPOINT]
-            + self.map[first..of]
-                .iter()
-                .map(|e| u64::from(e.file_bytes(hunk_bytes)))
-                .sum::<u64>();
         let expected: &[u8] = match (entry.kind(), packed) {
             (Kind::Stored, None) => input,
             (Kind::Codec(slot), Some((ours, bytes)))
@@ -540,8 +522,8 @@ impl SectorSink for ChdSink {
         if !pending.is_empty() {
             self.pack_and_write(&pending, logical)?;
         }
-        let map_offset = self.position;
-        let map = map::encode(&self.map, self.first_offset, self.settings.hunk_bytes);
+        let map_offset = self.map.end();
+        let map = self.map.encode();
         self.output.put(&map)?;
         // libchdr (since 2026-04) refuses a file with fewer bytes than an eighth of its hunk
         // count, though chdman's run-length map of a blank area is far smaller: pad a sparse
@@ -576,10 +558,6 @@ impl SectorSink for ChdSink {
         output::commit([self.output])
     }
 }
-
-/// Hunks between two remembered file offsets: finding a stored hunk adds up at most this many
-/// lengths, and the offsets take 8 bytes per this many hunks.
-const CHECKPOINT: usize = 1024;
 
 /// Where a hunk's bytes come from.
 #[derive(Clone, Copy, Debug)]
