@@ -516,6 +516,34 @@ mod tests {
     }
 
     #[test]
+    fn i13_5_what_was_written_reads_back_holes_included() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.chd");
+        let destination = Destination {
+            path: path.clone(),
+            ..Destination::default()
+        };
+        let mut output = destination.create(&path).expect("create");
+        output.put(b"head").expect("put");
+        output.put(&vec![0u8; HOLE_MIN]).expect("hole");
+        let mut back = [0u8; 4];
+        output.read_back(0, &mut back).expect("read back");
+        assert_eq!(&back, b"head");
+        // The trailing hole is not in the file yet, and still reads as zeros.
+        let mut hole = vec![1u8; 16];
+        output
+            .read_back(4 + HOLE_MIN as u64 - 16, &mut hole)
+            .expect("hole");
+        assert_eq!(hole, [0u8; 16]);
+        // Writing goes on where it was.
+        output.put(b"tail").expect("put");
+        commit([output]).expect("commit");
+        let written = std::fs::read(&path).expect("read");
+        assert_eq!(written.len(), 8 + HOLE_MIN);
+        assert_eq!(&written[4 + HOLE_MIN..], b"tail");
+    }
+
+    #[test]
     fn after_a_seek_zeros_are_written_over_what_was_there() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("out.img");
