@@ -7,6 +7,7 @@ mod batch_naming;
 mod batch_trust;
 mod cdi;
 mod chd;
+mod chd_codecs;
 mod cluster;
 mod create;
 mod cso;

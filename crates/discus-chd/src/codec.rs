@@ -5,6 +5,7 @@
 //! | `lzma` | raw LZMA1, lc 3 lp 0 pb 2, no header, no end marker |
 //! | `zlib` | raw deflate (no zlib header) |
 //! | `flac` | `L` or `B` (sample byte order), then FLAC frames without a stream header |
+//! | `huff` | MAME's 8-bit Huffman: the byte code's tree, Huffman-coded itself, then every byte's code ([`crate::huffman`]) |
 //! | `cdlz`, `cdzl` | ECC bitmap (a bit per frame, LSB first) │ base length (2 bytes, 3 from 64 KiB hunks) │ LZMA or deflate of the 2352-byte parts │ deflate of the 96-byte parts |
 //! | `zstd` | one zstd frame |
 //! | `cdzs` | as `cdlz`, with zstd for the base and the subchannel |
@@ -46,6 +47,8 @@ pub enum Codec {
     Zlib,
     /// FLAC.
     Flac,
+    /// Static Huffman over bytes: wins on hunks of few distinct byte values (text, tables).
+    Huff,
     /// CD: zstd base and subchannel (chdman 0.262 and later only).
     Cdzs,
     /// Zstandard (chdman 0.262 and later only).
@@ -54,13 +57,14 @@ pub enum Codec {
 
 impl Codec {
     /// Every codec, by name.
-    pub const ALL: [Codec; 8] = [
+    pub const ALL: [Codec; 9] = [
         Codec::Cdlz,
         Codec::Cdzl,
         Codec::Cdfl,
         Codec::Cdzs,
         Codec::Lzma,
         Codec::Zlib,
+        Codec::Huff,
         Codec::Flac,
         Codec::Zstd,
     ];
@@ -74,6 +78,7 @@ impl Codec {
             Codec::Lzma => "lzma",
             Codec::Zlib => "zlib",
             Codec::Flac => "flac",
+            Codec::Huff => "huff",
             Codec::Cdzs => "cdzs",
             Codec::Zstd => "zstd",
         }
@@ -300,6 +305,7 @@ fn pack_plain(codec: Codec, hunk: &[u8], effort: Effort) -> Option<Vec<u8>> {
         Codec::Lzma => lzma(hunk, effort),
         Codec::Zlib => deflate(hunk, effort.deflate_level),
         Codec::Zstd => zstd(hunk),
+        Codec::Huff => Some(crate::huffman::encode_bytes(hunk)),
         Codec::Flac => {
             // chdman tries both byte orders and keeps the smaller; data rarely packs with FLAC, so
             // the little-endian order alone keeps the time down where it would lose anyway.

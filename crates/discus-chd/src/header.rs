@@ -28,6 +28,8 @@ use discus_core::{Error, Result};
 pub const MAGIC: &[u8; 8] = b"MComprHD";
 /// Length of a v5 header.
 pub const V5_LENGTH: usize = 124;
+/// Hunks three bits of a map can describe at most: a run of 274 hunks (MAME's longest).
+const MAX_HUNKS_PER_MAP_BITS: u64 = 274 / 3;
 /// Largest hunk a reader accepts (libchdr's limit).
 pub const MAX_HUNK_BYTES: u32 = 128 << 20;
 
@@ -181,9 +183,10 @@ impl Header {
                 format!("{hunks} hunks is more than a map can hold"),
             ));
         }
-        // Every hunk costs the map at least a bit (libchdr's rule too), so a header claiming more
+        // The densest map is a run of 274 hunks in three symbols of at least a bit each (chdman's
+        // CHD of a blank 200 MB image is 279 bytes for 51,200 hunks), so a header claiming more
         // hunks than that is lying, and trusting it would allocate a map the file cannot fill.
-        if hunks > len.saturating_mul(8) {
+        if hunks > len.saturating_mul(8).saturating_mul(MAX_HUNKS_PER_MAP_BITS) {
             return Err(bad(
                 32,
                 format!(

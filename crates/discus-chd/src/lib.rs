@@ -9,6 +9,7 @@
 pub mod cd;
 pub mod codec;
 pub mod header;
+pub mod huffman;
 pub mod keep;
 pub mod map;
 pub mod metadata;

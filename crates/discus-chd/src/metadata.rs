@@ -143,6 +143,110 @@ pub fn overall_sha1(raw_sha1: &[u8; 20], entries: &[Entry]) -> [u8; 20] {
     hasher.finalize().into()
 }
 
+/// Track slots of a `CHCD` table, used or not (MAME's `CD_MAX_TRACKS`).
+const CHCD_SLOTS: usize = 99;
+/// Bytes of one `CHCD` slot: six 32-bit numbers.
+const CHCD_SLOT: usize = 24;
+
+/// The tracks of a `CHCD` entry, the binary table of the oldest CD CHDs (chdman before `CHTR`
+/// text): a track count, then for each of 99 slots the track type, subchannel type, data bytes,
+/// subchannel bytes, frames and padding frames, all 32-bit in the byte order of the machine that
+/// wrote it. As MAME does, a count above 99 read little-endian means the table is big-endian.
+///
+/// The table has no pregaps or postgaps. Everything is checked against what the type implies, so
+/// a table that would place sectors wrongly is refused with the number at fault; the payload comes
+/// from the file and is read only as far as its length goes.
+pub fn chcd_tracks(data: &[u8]) -> std::result::Result<Vec<crate::cd::ChdTrack>, String> {
+    use crate::cd::{ChdTrack, SubType, TRACK_PADDING, TrackType};
+    let word = |at: usize, big: bool| -> std::result::Result<u32, String> {
+        let bytes: [u8; 4] = data
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                format!(
+                    "the table ends at byte {} where byte {at} is needed",
+                    data.len()
+                )
+            })?;
+        Ok(if big {
+            u32::from_be_bytes(bytes)
+        } else {
+            u32::from_le_bytes(bytes)
+        })
+    };
+    let mut big = false;
+    let mut count = word(0, big)?;
+    if count as usize > CHCD_SLOTS {
+        big = true;
+        count = word(0, big)?;
+    }
+    if count == 0 || count as usize > CHCD_SLOTS {
+        return Err(format!(
+            "a track count of {count} (1 to {CHCD_SLOTS} in either byte order)"
+        ));
+    }
+    let mut tracks = Vec::with_capacity(count as usize);
+    for index in 0..count as usize {
+        let number = index as u32 + 1;
+        let at = 4 + index * CHCD_SLOT;
+        let field = |n: usize| word(at + 4 * n, big);
+        let (kind, sub, data_size, sub_size, frames, padding) = (
+            field(0)?,
+            field(1)?,
+            field(2)?,
+            field(3)?,
+            field(4)?,
+            field(5)?,
+        );
+        let kind = match kind {
+            0 => TrackType::Mode1,
+            1 => TrackType::Mode1Raw,
+            2 => TrackType::Mode2,
+            3 => TrackType::Mode2Form1,
+            4 => TrackType::Mode2Form2,
+            5 => TrackType::Mode2FormMix,
+            6 => TrackType::Mode2Raw,
+            7 => TrackType::Audio,
+            other => return Err(format!("track {number} has the unknown type {other}")),
+        };
+        let (sub, expected_sub) = match sub {
+            0 => (SubType::Cooked, 96),
+            1 => (SubType::Raw, 96),
+            2 => (SubType::None, 0),
+            other => {
+                return Err(format!(
+                    "track {number} has the unknown subchannel type {other}"
+                ));
+            }
+        };
+        if data_size as usize != kind.data_size() || sub_size != expected_sub {
+            return Err(format!(
+                "track {number} is {} with {} subchannel but says {data_size} + {sub_size} bytes a sector",
+                kind.name(),
+                sub.name()
+            ));
+        }
+        let expected_padding = frames.next_multiple_of(TRACK_PADDING) - frames;
+        if padding != expected_padding {
+            return Err(format!(
+                "track {number} of {frames} frames is padded with {padding} frames, not the {expected_padding} that make whole groups of {TRACK_PADDING}"
+            ));
+        }
+        tracks.push(ChdTrack {
+            number,
+            kind,
+            sub,
+            frames,
+            pregap: 0,
+            pregap_stored: false,
+            pgtype: "MODE1".into(),
+            pgsub: "NONE".into(),
+            postgap: 0,
+        });
+    }
+    Ok(tracks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +273,71 @@ mod tests {
         looped.write_all(&bytes).expect("write");
         let err = read_all(looped.path(), looped.as_file(), 124, len).unwrap_err();
         assert!(err.to_string().contains("byte offset 124"), "{err}");
+    }
+
+    /// A CHCD table as old chdman wrote it: little- or big-endian words.
+    fn chcd(big: bool, tracks: &[[u32; 6]]) -> Vec<u8> {
+        let word = |v: u32| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut out = word(tracks.len() as u32).to_vec();
+        for slot in 0..99 {
+            for &v in tracks.get(slot).unwrap_or(&[0; 6]) {
+                out.extend(word(v));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn i13_1_chcd_tables_read_in_either_byte_order() {
+        use crate::cd::{SubType, TrackType};
+        // A Mode 1 data track of 1001 frames (3 padding) and an audio track with raw subchannel.
+        let table = [[0, 2, 2048, 0, 1001, 3], [7, 1, 2352, 96, 300, 0]];
+        for big in [false, true] {
+            let tracks = chcd_tracks(&chcd(big, &table)).expect("reads");
+            assert_eq!(tracks.len(), 2);
+            assert_eq!(
+                (tracks[0].kind, tracks[0].sub, tracks[0].frames),
+                (TrackType::Mode1, SubType::None, 1001)
+            );
+            assert_eq!(
+                (tracks[1].number, tracks[1].kind, tracks[1].sub),
+                (2, TrackType::Audio, SubType::Raw)
+            );
+            assert_eq!(tracks[0].padded_frames(), 1004);
+        }
+    }
+
+    #[test]
+    fn i13_1_bad_chcd_tables_say_what_is_wrong_and_never_panic() {
+        let good = chcd(false, &[[0, 2, 2048, 0, 1001, 3]]);
+        for (table, says) in [
+            (chcd(false, &[[9, 2, 2048, 0, 8, 0]]), "unknown type 9"),
+            (chcd(false, &[[0, 5, 2048, 0, 8, 0]]), "unknown subchannel"),
+            (chcd(false, &[[1, 2, 2048, 0, 8, 0]]), "says 2048 + 0"),
+            (
+                chcd(false, &[[0, 2, 2048, 0, 9, 0]]),
+                "padded with 0 frames",
+            ),
+            (chcd(false, &[]), "track count of 0"),
+            (good[..20].to_vec(), "the table ends at byte 20"),
+        ] {
+            let err = chcd_tracks(&table).unwrap_err();
+            assert!(err.contains(says), "{err}");
+        }
+        // Every prefix and every single-byte change of a good table: an answer, never a panic.
+        for end in 0..good.len() {
+            let _ = chcd_tracks(&good[..end]);
+        }
+        for at in 0..64 {
+            let mut bad = good.clone();
+            bad[at] ^= 0xA5;
+            let _ = chcd_tracks(&bad);
+        }
     }
 }

@@ -84,9 +84,14 @@ impl ChdSource {
             .map_err(|e| Error::io(path, e))?;
         let header = Header::parse(path, &head, len)?;
         if header.has_parent() {
+            let parent: String = header
+                .parent_sha1
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             return Err(Error::unsupported(
                 path,
-                "this CHD is a child that needs its parent CHD, which discus does not open",
+                format!("needs its parent CHD (SHA-1 {parent}); discus does not read child CHDs"),
             ));
         }
         let entries = metadata::read_all(path, &file, header.meta_offset, len)?;
@@ -311,22 +316,30 @@ fn layout(
     let gd_rom = !entries.iter().any(|e| cd_tags.contains(&e.tag))
         && entries.iter().any(|e| e.tag == cd::CHGD);
     let cd_tags: &[u32] = if gd_rom { &[cd::CHGD] } else { &cd_tags };
-    let tracks: Vec<ChdTrack> = entries
+    let mut tracks: Vec<ChdTrack> = entries
         .iter()
         .filter(|e| cd_tags.contains(&e.tag))
         .map(|e| {
             ChdTrack::parse(&e.as_text()).map_err(|m| bad_meta(format!("track metadata: {m}")))
         })
         .collect::<Result<_>>()?;
+    // The oldest CD CHDs have a binary table instead, read only when no text tracks exist (as MAME).
+    if let (true, Some(old)) = (
+        tracks.is_empty(),
+        entries.iter().find(|e| e.tag == cd::CHCD),
+    ) {
+        tracks = metadata::chcd_tracks(&old.data)
+            .map_err(|m| bad_meta(format!("CHCD track table: {m}")))?;
+    }
     if tracks.is_empty() {
         if let Some(other) = entries
             .iter()
-            .find(|e| e.tag == cd::CHCD || e.tag == tag(b"CHGT"))
+            .find(|e| e.tag == tag(b"CHGT"))
         {
             return Err(Error::unsupported(
                 path,
                 format!(
-                    "'{}' track metadata (old binary CD or GD-ROM) is not read yet",
+                    "'{}' track metadata (GD-ROM) is not read yet",
                     tag_name(other.tag)
                 ),
             ));

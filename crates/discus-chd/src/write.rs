@@ -9,7 +9,15 @@
 //! hunk's SHA-1 (a hunk equal to one already stored becomes a copy of it, as chdman does), packs
 //! the new ones in parallel with every codec and keeps the smallest, and writes them in order.
 //! Each hunk is packed on its own by deterministic encoders, so the bytes do not depend on the
-//! thread count; memory stays at a batch of hunks, the map and the table of stored hunks.
+//! thread count.
+//!
+//! Memory stays at a batch of hunks plus what grows with the disc, kept small so that an 8.5 GB
+//! DVD (two million 4 KiB hunks) fits in 64 MiB: the map ([`map::Map`]: 1 byte a copy of the zero
+//! hunk, 6 a packed hunk) and the index of stored hunks, 8 bytes a slot for every hunk and a
+//! quarter more. The index keeps 64 bits of each hunk's SHA-1 (32 place it, 32 are kept) and its
+//! number; a hunk that matches is compared byte for byte with the one it would copy (kept in a
+//! small cache, in the batch, or read back from the file) before it becomes a copy, so two hunks
+//! that share a hash prefix are both stored.
 
 use std::collections::HashMap;
 
@@ -56,9 +64,8 @@ pub const MAX_HUNK: u32 = 1 << 23;
 pub const DVD_HUNK: u32 = 4096;
 /// Bytes of a DVD sector, the unit of a DVD CHD.
 pub const DVD_UNIT: u32 = 2048;
-/// The DVD codecs written by default: chdman's createdvd set (lzma, zlib, huff, flac) without
-/// huff, whose encoder discus does not have; huff rarely wins on disc data.
-pub const DVD_CODECS: [Codec; 3] = [Codec::Lzma, Codec::Zlib, Codec::Flac];
+/// The DVD codecs written by default: chdman's createdvd set, in its slot order.
+pub const DVD_CODECS: [Codec; 4] = [Codec::Lzma, Codec::Zlib, Codec::Huff, Codec::Flac];
 /// Logical bytes gathered before a batch is packed.
 const BATCH_BYTES: usize = 4 << 20;
 
@@ -281,9 +288,12 @@ pub fn create(
     output.put(&[0u8; V5_LENGTH])?;
     output.put(&meta)?;
     let hunk = settings.hunk_bytes as usize;
+    let settings_hunk = settings.hunk_bytes;
+    let hunks = usize::try_from(logical.div_ceil(hunk as u64))
+        .ok()
+        .filter(|&h| u32::try_from(h).is_ok())
+        .ok_or_else(|| Error::Usage("more hunks than a CHD map can hold".to_string()))?;
     Ok(Box::new(ChdSink {
-        position: (V5_LENGTH + meta.len()) as u64,
-        first_offset: (V5_LENGTH + meta.len()) as u64,
         output,
         batch: (BATCH_BYTES / hunk).max(pool.current_num_threads() * 2) * hunk,
         settings,
@@ -296,9 +306,9 @@ pub fn create(
         frames_in_track: 0,
         pending: Vec::new(),
         raw_sha1: Sha1::new(),
-        // The hunk count is known: no doubling of a map that reaches 2 million entries on a DVD-9.
-        map: Vec::with_capacity(logical.div_ceil(hunk as u64) as usize),
-        stored: HashMap::new(),
+        map: map::Map::new(settings_hunk, (V5_LENGTH + meta.len()) as u64),
+        stored: Index::new(hunks),
+        cache: Cache::default(),
     }))
 }
 
@@ -321,13 +331,12 @@ struct ChdSink {
     /// Bytes per batch (whole hunks).
     batch: usize,
     raw_sha1: Sha1,
-    map: Vec<map::Entry>,
-    /// SHA-1 of every hunk stored (not copied), to the hunk's number.
-    stored: HashMap<[u8; 20], u32>,
-    /// Offset of the next hunk.
-    position: u64,
-    /// Offset of the first hunk.
-    first_offset: u64,
+    /// Every hunk's entry so far, compact.
+    map: map::Map,
+    /// Every hunk stored (not copied), by a prefix of its SHA-1.
+    stored: Index,
+    /// Hunks copied lately, to check the next copies of them without reading the file.
+    cache: Cache,
 }
 
 impl ChdSink {
@@ -356,73 +365,100 @@ impl ChdSink {
         let hunk = self.settings.hunk_bytes as usize;
         let settings = &self.settings;
         let raw_sha1 = &mut self.raw_sha1;
-        let (_, keys): ((), Vec<([u8; 20], u16)>) = self.pool.install(|| {
+        let (_, keys): ((), Vec<(u64, u16)>) = self.pool.install(|| {
             rayon::join(
                 || raw_sha1.update(&data[..logical]),
                 || {
                     data.par_chunks(hunk)
-                        .map(|h| (Sha1::digest(h).into(), CRC16.checksum(h)))
+                        .map(|h| (hash_prefix(h), CRC16.checksum(h)))
                         .collect()
                 },
             )
         });
         // Which hunks are new: not stored before and not equal to an earlier hunk of this batch.
         let base = self.map.len();
-        let mut first_in_batch: HashMap<[u8; 20], usize> = HashMap::new();
-        let mut source: Vec<Option<u32>> = Vec::with_capacity(keys.len());
-        for (i, (key, _)) in keys.iter().enumerate() {
-            if let Some(&earlier) = self.stored.get(key) {
-                source.push(Some(earlier));
-            } else if let Some(&j) = first_in_batch.get(key) {
-                source.push(Some((base + j) as u32));
-            } else {
-                first_in_batch.insert(*key, i);
-                source.push(None);
-            }
+        let hunks: Vec<&[u8]> = data.chunks(hunk).collect();
+        let mut first_in_batch: HashMap<u64, usize> = HashMap::new();
+        let mut source: Vec<Source> = Vec::with_capacity(keys.len());
+        for (i, &(key, _)) in keys.iter().enumerate() {
+            let found = match self.stored.get(key) {
+                Some(earlier) => match self.cache.get(earlier) {
+                    Some(bytes) if bytes == hunks[i] => Source::Copy(earlier),
+                    Some(_) => Source::New,
+                    None => Source::Check(earlier),
+                },
+                None => match first_in_batch.get(&key) {
+                    Some(&j) if hunks[j] == hunks[i] => Source::Copy((base + j) as u32),
+                    Some(_) => Source::New,
+                    None => {
+                        first_in_batch.insert(key, i);
+                        Source::New
+                    }
+                },
+            };
+            source.push(found);
         }
+        // New hunks are packed; so are those that match a hunk only the file holds: packing is
+        // deterministic and lossless, so equal packed bytes mean equal hunks.
         let packed: Vec<Option<(u8, Vec<u8>)>> = self.pool.install(|| {
-            data.par_chunks(hunk)
+            hunks
+                .par_iter()
                 .zip(source.par_iter())
-                .map(|(h, copy)| match copy {
-                    Some(_) => None,
-                    None => codec::pack(&settings.codecs, h, settings.effort),
+                .map(|(h, from)| match from {
+                    Source::Copy(_) => None,
+                    _ => codec::pack(&settings.codecs, h, settings.effort),
                 })
                 .collect()
         });
-        for (i, ((input, packed), copy)) in data.chunks(hunk).zip(packed).zip(&source).enumerate() {
-            let number = u32::try_from(base + i)
-                .map_err(|_| Error::Usage("more hunks than a CHD map can hold".to_string()))?;
+        for (i, ((input, packed), from)) in hunks.iter().zip(packed).zip(&source).enumerate() {
+            let number = (base + i) as u32;
             let (key, crc) = keys[i];
+            let copy = match *from {
+                Source::Copy(of) => Some(of),
+                Source::Check(of) if self.holds(of, input, packed.as_ref())? => Some(of),
+                _ => None,
+            };
             let entry = match (copy, packed) {
-                (Some(from), _) => map::Entry {
-                    kind: Kind::Copy(*from),
-                    length: 0,
-                    crc: 0,
-                },
+                (Some(of), _) => {
+                    self.cache.keep(of, input);
+                    map::Entry::copy(of)
+                }
                 (None, Some((slot, bytes))) => {
                     self.output.put(&bytes)?;
-                    map::Entry {
-                        kind: Kind::Codec(slot),
-                        length: bytes.len() as u32,
-                        crc,
-                    }
+                    map::Entry::codec(slot, bytes.len() as u32, crc)
                 }
                 (None, None) => {
                     self.output.put(input)?;
-                    map::Entry {
-                        kind: Kind::Stored,
-                        length: input.len() as u32,
-                        crc,
-                    }
+                    map::Entry::stored(crc)
                 }
             };
             if copy.is_none() {
                 self.stored.insert(key, number);
-                self.position += u64::from(entry.length);
             }
             self.map.push(entry);
         }
         Ok(())
+    }
+
+    /// Whether stored hunk `of` holds `input`, whose packing is `packed`: the same codec and
+    /// the same bytes in the file (or, stored raw, the same raw bytes).
+    fn holds(&mut self, of: u32, input: &[u8], packed: Option<&(u8, Vec<u8>)>) -> Result<bool> {
+        let hunk_bytes = self.settings.hunk_bytes;
+        let Some((entry, offset)) = self.map.get(of as usize) else {
+            return Ok(false);
+        };
+        let expected: &[u8] = match (entry.kind(), packed) {
+            (Kind::Stored, None) => input,
+            (Kind::Codec(slot), Some((ours, bytes)))
+                if slot == *ours && entry.file_bytes(hunk_bytes) as usize == bytes.len() =>
+            {
+                bytes
+            }
+            _ => return Ok(false),
+        };
+        let mut written = vec![0u8; expected.len()];
+        self.output.read_back(offset, &mut written)?;
+        Ok(written == expected)
     }
 
     fn flush_whole_batches(&mut self) -> Result<()> {
@@ -509,9 +545,17 @@ impl SectorSink for ChdSink {
         if !pending.is_empty() {
             self.pack_and_write(&pending, logical)?;
         }
-        let map_offset = self.position;
-        let map = map::encode(&self.map, self.first_offset, self.settings.hunk_bytes);
+        let map_offset = self.map.end();
+        let map = self.map.encode();
         self.output.put(&map)?;
+        // libchdr (since 2026-04) refuses a file with fewer bytes than an eighth of its hunk
+        // count, though chdman's run-length map of a blank area is far smaller: pad a sparse
+        // disc's file with zeros after the map, which every reader ignores.
+        let end = map_offset + map.len() as u64;
+        let least = (self.map.len() as u64).div_ceil(8);
+        if end < least {
+            self.output.put(&vec![0u8; (least - end) as usize])?;
+        }
         let raw_sha1: [u8; 20] = std::mem::take(&mut self.raw_sha1).finalize().into();
         let mut codecs = [0u32; 4];
         for (slot, codec) in self.settings.codecs.iter().enumerate() {
@@ -535,5 +579,120 @@ impl SectorSink for ChdSink {
         };
         self.output.put_at(0, &header.to_bytes())?;
         output::commit([self.output])
+    }
+}
+
+/// Where a hunk's bytes come from.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    /// Stored anew.
+    New,
+    /// A copy of this hunk, checked equal.
+    Copy(u32),
+    /// Perhaps a copy of this hunk, which only the file holds: compared after packing.
+    Check(u32),
+}
+
+/// 64 bits of a hunk's SHA-1.
+fn hash_prefix(hunk: &[u8]) -> u64 {
+    let digest = Sha1::digest(hunk);
+    let mut prefix = [0u8; 8];
+    prefix.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(prefix)
+}
+
+/// Stored hunks by hash prefix: open addressing in a table sized once for every hunk of the
+/// disc, 8 bytes a slot (32 bits of the hash, the hunk number + 1; 0 is empty). The table is
+/// allocated zeroed, so the memory it takes is the pages hunks land in: little on a sparse disc.
+struct Index {
+    slots: Vec<u64>,
+}
+
+impl Index {
+    fn new(hunks: usize) -> Index {
+        Index {
+            slots: vec![0; hunks + hunks / 4 + 16],
+        }
+    }
+
+    /// The first slot to look at (from the high 32 bits) and what a slot keeps (the low 32).
+    fn place(&self, key: u64) -> (usize, u64) {
+        let at = ((key >> 32) * self.slots.len() as u64) >> 32;
+        (at as usize, key & 0xFFFF_FFFF)
+    }
+
+    /// The hunk stored under `key`, if any (the first one; equal prefixes of different hunks are
+    /// told apart by comparing bytes).
+    fn get(&self, key: u64) -> Option<u32> {
+        let (mut at, tag) = self.place(key);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 32 == tag {
+                return Some((slot & 0xFFFF_FFFF) as u32 - 1);
+            }
+            at = (at + 1) % self.slots.len();
+        }
+    }
+
+    /// Adds a hunk, unless one is stored under its key already.
+    fn insert(&mut self, key: u64, hunk: u32) {
+        let (mut at, tag) = self.place(key);
+        // More slots than hunks: a free one is always found.
+        for _ in 0..self.slots.len() {
+            let slot = self.slots[at];
+            if slot == 0 {
+                self.slots[at] = (tag << 32) | (u64::from(hunk) + 1);
+                return;
+            }
+            if slot >> 32 == tag {
+                return;
+            }
+            at = (at + 1) % self.slots.len();
+        }
+    }
+}
+
+/// The bytes of hunks copied lately (the zero hunk of a sparse disc above all), at most
+/// [`Cache::BYTES`] of them, the least recently used going first.
+#[derive(Default)]
+struct Cache {
+    hunks: HashMap<u32, (u64, Vec<u8>)>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl Cache {
+    const BYTES: usize = 1 << 20;
+
+    fn get(&mut self, hunk: u32) -> Option<&[u8]> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.hunks.get_mut(&hunk).map(|(used, bytes)| {
+            *used = clock;
+            &bytes[..]
+        })
+    }
+
+    fn keep(&mut self, hunk: u32, bytes: &[u8]) {
+        self.clock += 1;
+        if let Some((used, _)) = self.hunks.get_mut(&hunk) {
+            *used = self.clock;
+            return;
+        }
+        while self.bytes + bytes.len() > Self::BYTES && !self.hunks.is_empty() {
+            let oldest = self
+                .hunks
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(&h, _)| h);
+            if let Some((_, gone)) = oldest.and_then(|h| self.hunks.remove(&h)) {
+                self.bytes -= gone.len();
+            }
+        }
+        self.bytes += bytes.len();
+        self.hunks.insert(hunk, (self.clock, bytes.to_vec()));
     }
 }

@@ -366,6 +366,18 @@ impl Output {
         Ok(())
     }
 
+    /// Reads back `buf.len()` bytes written at `offset`, for a writer that checks what it wrote
+    /// before it refers to it again (CHD's copies of earlier hunks). Skipped zeros read as zeros.
+    pub fn read_back(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.writer.flush().with_path(&self.path)?;
+        let file = self.writer.get_ref().as_file();
+        // A hole at the end is not part of the file yet: give it its length now, as commit would.
+        if file.metadata().with_path(&self.path)?.len() < self.hole_end {
+            file.set_len(self.hole_end).with_path(&self.path)?;
+        }
+        crate::flat::read_exact_at(file, &self.path, buf, offset)
+    }
+
     /// Bytes written so far (the current position).
     pub fn position(&mut self) -> Result<u64> {
         self.writer.stream_position().with_path(&self.path)
@@ -545,6 +557,34 @@ mod tests {
         expected.extend(b"middle");
         expected.extend(&zeros);
         assert_eq!(std::fs::read(&path).expect("read"), expected);
+    }
+
+    #[test]
+    fn i13_5_what_was_written_reads_back_holes_included() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.chd");
+        let destination = Destination {
+            path: path.clone(),
+            ..Destination::default()
+        };
+        let mut output = destination.create(&path).expect("create");
+        output.put(b"head").expect("put");
+        output.put(&vec![0u8; HOLE_MIN]).expect("hole");
+        let mut back = [0u8; 4];
+        output.read_back(0, &mut back).expect("read back");
+        assert_eq!(&back, b"head");
+        // The trailing hole is not in the file yet, and still reads as zeros.
+        let mut hole = vec![1u8; 16];
+        output
+            .read_back(4 + HOLE_MIN as u64 - 16, &mut hole)
+            .expect("hole");
+        assert_eq!(hole, [0u8; 16]);
+        // Writing goes on where it was.
+        output.put(b"tail").expect("put");
+        commit([output]).expect("commit");
+        let written = std::fs::read(&path).expect("read");
+        assert_eq!(written.len(), 8 + HOLE_MIN);
+        assert_eq!(&written[4 + HOLE_MIN..], b"tail");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub struct WriteArgs {
     #[arg(long, value_name = "N")]
     pub cso_version: Option<u8>,
     /// Compressed formats: the encoder (CSO: zlib, libdeflate; ZSO: lz4hc, lz4; CHD: the codecs,
-    /// comma-separated, e.g. cdlz,cdzl,cdfl for a CD or lzma,zlib,flac for a DVD).
+    /// comma-separated, from cdlz,cdzl,cdfl,cdzs for a CD or lzma,zlib,huff,flac,zstd for a DVD).
     #[arg(long, value_name = "NAME")]
     pub encoder: Option<String>,
     /// Compressed formats: try every encoder per block and keep the smallest.
