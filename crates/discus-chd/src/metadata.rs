@@ -242,6 +242,7 @@ pub fn chcd_tracks(data: &[u8]) -> std::result::Result<Vec<crate::cd::ChdTrack>,
             pgtype: "MODE1".into(),
             pgsub: "NONE".into(),
             postgap: 0,
+            pad: 0,
         });
     }
     Ok(tracks)

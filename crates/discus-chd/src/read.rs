@@ -332,10 +332,7 @@ fn layout(
             .map_err(|m| bad_meta(format!("CHCD track table: {m}")))?;
     }
     if tracks.is_empty() {
-        if let Some(other) = entries
-            .iter()
-            .find(|e| e.tag == tag(b"CHGT"))
-        {
+        if let Some(other) = entries.iter().find(|e| e.tag == tag(b"CHGT")) {
             return Err(Error::unsupported(
                 path,
                 format!(
