@@ -19,6 +19,7 @@ mod mds_ccd;
 mod mount;
 mod nrg;
 mod outputs;
+mod presets;
 mod probe;
 mod properties;
 mod sheets;
