@@ -5,6 +5,7 @@ mod addresses;
 mod batch;
 mod batch_trust;
 mod chd;
+mod chd_batch;
 mod cluster;
 mod cso;
 mod cue;
