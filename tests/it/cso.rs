@@ -118,7 +118,10 @@ fn presets_write_what_their_device_reads() {
         os("gamecube"),
     ]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("psp, ppsspp, ps2-opl, pcsx2"));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("psp, ppsspp, ps2, ps2-opl, pcsx2, ps1, saturn, pce")
+    );
 }
 
 #[test]

@@ -8,8 +8,9 @@
 //!
 //! `--generate` writes a deterministic synthetic ISO of realistic content: runs of zeros (padding),
 //! random bytes (compressed video and audio), text (scripts), tables of records and MIPS-like
-//! code. `--modes` takes a comma list of `default,best,best-zlib,zso,zso-best,v2,v2-best,dax` and
-//! preset names (`psp,ppsspp,ps2-opl,pcsx2`); the default list is `default,best,zso,v2,dax`.
+//! code. `--modes` takes a comma list of `default,best,best-zlib,zso,zso-best,v2,v2-best,dax`; the
+//! default list is `default,best,zso,v2,dax`. (The device presets belong to the `discus` facade and
+//! are timed through `discus convert --target`.)
 //! `--encoders` also times each encoder alone on one thread over the first 64 MiB (only those whose
 //! name contains `CSO_BENCH_ONLY`, when that is set: `CSO_BENCH_ONLY=lz4hc`).
 //! `--unpack FILE.cso` times only the conversion of a CSO, ZSO or DAX file back to an ISO.
@@ -188,7 +189,7 @@ struct Mode {
 }
 
 fn modes(list: &str) -> Vec<Mode> {
-    let mut all = vec![
+    let all = vec![
         Mode {
             name: "default",
             format: &CSO,
@@ -247,23 +248,9 @@ fn modes(list: &str) -> Vec<Mode> {
             compression: Compression::default(),
         },
     ];
-    for name in ["psp", "ppsspp", "ps2-opl", "pcsx2"] {
-        if let Some(preset) = discus_cso::preset(name) {
-            let name: &'static str = Box::leak(format!("preset {name}").into_boxed_str());
-            all.push(Mode {
-                name,
-                format: preset.format,
-                compression: preset.compression,
-            });
-        }
-    }
     let wanted: Vec<&str> = list.split(',').collect();
     all.into_iter()
-        .filter(|m| {
-            wanted
-                .iter()
-                .any(|w| *w == m.name || m.name.strip_prefix("preset ") == Some(w))
-        })
+        .filter(|m| wanted.contains(&m.name))
         .collect()
 }
 

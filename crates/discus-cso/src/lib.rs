@@ -13,14 +13,14 @@
 //! | DAX | `DAX\0` | 32 bytes | 8 KiB frames | zlib stream, or plain inside NC areas |
 //!
 //! The layouts field by field are in [`header`]; the codecs in [`codec`]; reading in [`read`];
-//! writing in [`mod@write`]; target presets in [`mod@preset`].
+//! writing in [`mod@write`]. The device presets (`--target psp` …) are the facade's
+//! (`discus::preset`), since one preset covers several formats.
 //!
 //! Each format exports a [`Format`] descriptor. [`CSO`] reads v1 and v2 and writes v1 unless
 //! `Compression::version` is 2.
 
 pub mod codec;
 pub mod header;
-pub mod preset;
 pub mod read;
 pub mod write;
 
@@ -29,7 +29,6 @@ use std::path::Path;
 use discus_core::format::{Confidence, Format, Probe, Writer};
 use discus_core::{Result, SectorSource};
 
-pub use preset::{PRESETS, Preset, preset};
 pub use read::CompressedSource;
 
 use header::{CSO_MAGIC, DAX_MAGIC, ZSO_MAGIC};

@@ -30,10 +30,14 @@
 //! # let (iso, cso) = (samples.join("iso/data.iso"), out.path().join("data.cso"));
 //! let psp = discus::preset("psp").expect("psp is a preset");
 //! let mut options = discus::ConvertOptions::default();
-//! options.to = Some(psp.format.name.to_string());
-//! options.write.compression = psp.compression;
+//! options.preset = Some(&psp);
 //! let outcome = discus::convert(&iso, &cso, &options)?;
 //! assert_eq!(outcome.to.name, "cso");
+//!
+//! // The same preset for a CHD: the format comes from the extension, the settings from the preset
+//! // (a DVD-layout CHD with 2048-byte hunks, as PPSSPP reads it).
+//! let outcome = discus::convert(&iso, &out.path().join("data.chd"), &options)?;
+//! assert_eq!(outcome.to.name, "chd");
 //! # Ok(()) }
 //! ```
 //!
@@ -51,6 +55,7 @@ struct ReadmeExamples;
 
 pub mod compare;
 pub mod dat;
+pub mod preset;
 pub mod verify;
 pub(crate) mod warnings;
 
@@ -63,9 +68,7 @@ pub use discus_core::{
 pub use discus_fs as fs;
 pub use registry::{find, formats, probe, target_for};
 
-/// Settings for a device (format, block size, encoder, and why), from the compressed formats.
-#[cfg(feature = "cso")]
-pub use discus_cso::{PRESETS, Preset, preset};
+pub use preset::{PRESETS, Preset, preset};
 
 /// The cue sheet the BIN/CUE writer writes for a plan, without writing anything (for views of an
 /// image as BIN/CUE, such as a mount's `image.cue`).
@@ -123,6 +126,9 @@ pub struct ConvertOptions<'a> {
     pub durable: bool,
     /// How to write (lossy conversions, sector size, layout, compression, threads).
     pub write: WriteOptions,
+    /// A device preset: fills what `write` leaves unset with its settings for the target format
+    /// and the disc, and refuses a disc or format its device does not read.
+    pub preset: Option<&'a Preset>,
     /// Called with (sectors done, sectors in all) as the conversion goes.
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
     /// When set, the conversion stops and leaves no output.
@@ -238,12 +244,18 @@ fn write_source(
     };
     destination.check(output)?;
     let volumes = read_volumes(&mut *source)?;
-    let mut plan = (writer.plan)(&*source, &options.write)?;
+    let mut write = options.write.clone();
+    if let Some(preset) = options.preset {
+        let mut disc = source.disc().clone();
+        disc.medium = settled_medium(disc.medium, volumes.as_ref());
+        preset.settle(target, &disc, &mut write)?;
+    }
+    let mut plan = (writer.plan)(&*source, &write)?;
     plan.disc.medium = settled_medium(plan.disc.medium, volumes.as_ref());
-    discus_core::plan::check(&plan, &options.write, output)?;
-    let sink = (writer.create)(&destination, &plan, &options.write)?;
+    discus_core::plan::check(&plan, &write, output)?;
+    let sink = (writer.create)(&destination, &plan, &write)?;
     let run = discus_core::ConvertOptions {
-        allow_lossy: options.write.allow_lossy,
+        allow_lossy: write.allow_lossy,
         progress: options.progress,
         cancel: options.cancel,
     };

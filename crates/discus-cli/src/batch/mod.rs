@@ -56,6 +56,8 @@ pub struct Options {
     pub shard_from: Option<String>,
     /// How to write.
     pub write: discus::WriteOptions,
+    /// The `--target` preset, settled per item against its disc.
+    pub preset: Option<discus::Preset>,
     /// No warnings, no progress.
     pub quiet: bool,
     /// Let a sheet in a plain folder read files outside its INPUT folder (never inside an

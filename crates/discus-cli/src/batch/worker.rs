@@ -295,6 +295,7 @@ pub fn convert_image(
         // (the core flushes it and its folder before the rename).
         durable: options.durable(),
         write: shared.write.clone(),
+        preset: options.preset.as_ref(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),
     };

@@ -181,6 +181,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         shard,
         shard_from,
         write: args.format.write_options(context.threads)?,
+        preset: args.format.preset()?,
         quiet: context.quiet,
         allow_outside_files: args.allow_outside_files,
         max_extract: args.max_extract,

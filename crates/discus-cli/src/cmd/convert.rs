@@ -107,6 +107,7 @@ fn convert(
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
     let write = args.write.write_options(context.threads)?;
+    let preset = args.write.preset()?;
     let progress = Progress::new(context.quiet, "converting");
     let report = |done: u64, total: u64| progress.update(done, total, 2352);
     let options = discus::ConvertOptions {
@@ -114,6 +115,7 @@ fn convert(
         force: args.force,
         durable: args.sync,
         write,
+        preset: preset.as_ref(),
         progress: Some(&report),
         cancel: Some(&CANCEL),
     };

@@ -119,6 +119,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         exclude: Vec::new(),
     };
     let write = args.write.write_options(context.threads)?;
+    let preset = args.write.preset()?;
     let progress = Progress::new(context.quiet, "creating");
     let report = |done: u64, total: u64| progress.update(done, total, 2048);
     let options = discus::ConvertOptions {
@@ -126,6 +127,7 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         force: args.force,
         durable: args.sync,
         write,
+        preset: preset.as_ref(),
         progress: Some(&report),
         cancel: Some(&CANCEL),
     };

@@ -85,10 +85,12 @@ pub fn run(args: Args, _: &Context, out: &mut dyn Write) -> anyhow::Result<Statu
     writeln!(out, "presets (--target):")?;
     for name in discus::PRESETS {
         if let Some(preset) = discus::preset(name) {
+            // Every format the preset writes, the one it writes by default first.
             writeln!(
                 out,
-                "  {name:<8} {:<4} {}",
-                preset.format.name, preset.reason
+                "  {name:<8} {:<9} {}",
+                preset.format_names().replace(", ", ","),
+                preset.reason
             )?;
         }
     }

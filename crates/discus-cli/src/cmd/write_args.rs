@@ -14,8 +14,9 @@ pub enum AudioFiles {
 /// How to write the output: every option of the target formats, shared by `convert` and `batch`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct WriteArgs {
-    /// Settings for a device: psp, ppsspp, ps2-opl or pcsx2 (format, block size and encoder;
-    /// other options given here still apply on top).
+    /// Settings for a device: psp, ppsspp, ps2, ps2-opl, pcsx2, ps1, saturn or pce (the format
+    /// and its settings; `--to` or the output's extension may choose another format the preset
+    /// knows, e.g. `--target psp` with a .chd; other options given here still apply on top).
     #[arg(long, value_name = "PRESET")]
     pub target: Option<String>,
     /// Convert even if the target cannot hold everything (audio tracks in an ISO, subchannel …).
@@ -71,18 +72,17 @@ impl WriteArgs {
         }
     }
 
-    /// The output format: the one named, else the preset's. A preset whose format is not the
-    /// one named is refused: its settings are for its own format, and neither may win silently.
+    /// The output format: the one named, else the preset's first. A preset that has no settings
+    /// for the format named is refused: neither may win silently.
     pub fn format_name(&self, to: Option<&str>) -> anyhow::Result<Option<String>> {
         let preset = self.preset()?;
         Ok(match (to, preset) {
             (Some(to), Some(preset)) => {
-                let named = discus::find(to).map(|f| f.name);
-                if named.is_some_and(|n| n != preset.format.name) {
+                if discus::find(to).is_some_and(|named| preset.setting(named).is_none()) {
                     bail!(
                         "--to {to} contradicts --target {}, which writes {}; give one of them, or a --to that matches",
-                        self.target.as_deref().unwrap_or_default(),
-                        preset.format.name
+                        preset.name,
+                        preset.format_names()
                     );
                 }
                 Some(to.to_string())
@@ -94,24 +94,37 @@ impl WriteArgs {
     }
 
     /// The output format for a file named `output`: its extension must agree with `--to` and
-    /// `--target` where it names a format discus writes, so CSO data never lands in a `.zso`.
+    /// `--target` where it names a format discus writes, so CSO data never lands in a `.zso`. With
+    /// `--target` alone, an extension naming another format the preset writes chooses that one
+    /// (`--target psp` with `game.chd`).
     pub fn format_for_output(
         &self,
         to: Option<&str>,
         output: &std::path::Path,
     ) -> anyhow::Result<Option<String>> {
-        let chosen = self.format_name(to)?;
         // `.img`, `.bin` and `.raw` hold plain sectors of any size: an ISO written as `x.img`
         // (`--to iso`) is common and not a contradiction. A preset is compressed data, which
         // never belongs under them.
         let by_extension = discus::target_for(output, None)
             .ok()
             .filter(|f| !(f.name == "img" && to.is_some()));
+        if let (None, Some(preset), Some(by_extension)) = (to, self.preset()?, by_extension)
+            && preset.setting(by_extension).is_some()
+        {
+            return Ok(Some(by_extension.name.to_string()));
+        }
+        let chosen = self.format_name(to)?;
         if let (Some(chosen), Some(by_extension)) = (&chosen, by_extension) {
             let chosen_format = discus::find(chosen).map(|f| f.name);
             if chosen_format.is_some_and(|c| c != by_extension.name) {
-                let option = match (&self.target, to) {
-                    (Some(target), None) => format!("--target {target} (a {chosen} preset)"),
+                let option = match (self.preset()?, to) {
+                    (Some(preset), None) => {
+                        format!(
+                            "--target {} (a preset for {})",
+                            preset.name,
+                            preset.format_names()
+                        )
+                    }
                     _ => "--to".to_string(),
                 };
                 bail!(
@@ -127,8 +140,9 @@ impl WriteArgs {
         Ok(chosen)
     }
 
-    /// The write options these arguments give, with `threads` for compression. A preset gives
-    /// the compression settings; options given explicitly override them one by one.
+    /// The write options these arguments give, with `threads` for compression. A preset's
+    /// settings are not in them: the conversion fills what these leave unset from the preset
+    /// (`ConvertOptions::preset`), once it knows the disc.
     pub fn write_options(&self, threads: usize) -> anyhow::Result<discus::WriteOptions> {
         let sector_size = match (self.cooked, self.sector_size) {
             (true, Some(size)) if size != 2048 => {
@@ -137,7 +151,6 @@ impl WriteArgs {
             (true, _) => Some(2048),
             (false, size) => size,
         };
-        let base = self.preset()?.map(|p| p.compression).unwrap_or_default();
         Ok(discus::WriteOptions {
             allow_lossy: self.allow_lossy,
             threads,
@@ -146,11 +159,11 @@ impl WriteArgs {
             audio_files: self.audio.is_some(),
             ecm: self.ecm,
             compression: discus::Compression {
-                block_size: self.block_size.or(base.block_size),
-                version: self.cso_version.or(base.version),
-                encoder: self.encoder.clone().or(base.encoder),
-                min_saving: self.orig_cost.map(|p| p / 100.0).or(base.min_saving),
-                best: self.best || base.best,
+                block_size: self.block_size,
+                version: self.cso_version,
+                encoder: self.encoder.clone(),
+                min_saving: self.orig_cost.map(|p| p / 100.0),
+                best: self.best,
             },
         })
     }
