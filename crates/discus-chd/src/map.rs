@@ -10,12 +10,14 @@
 //! The writer makes the map as chdman does (see [`encode`]), with the Huffman code of
 //! [`crate::huffman`].
 
-use crc::{CRC_16_IBM_3740, Crc};
+use crc::{CRC_16_IBM_3740, Crc, Table};
 
 use crate::huffman::{BitWriter, Code, bits_for};
 
-/// CRC-16/IBM-3740 (CCITT-FALSE): polynomial 0x1021, initial 0xFFFF, no final xor.
-pub const CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_IBM_3740);
+/// CRC-16/IBM-3740 (CCITT-FALSE): polynomial 0x1021, initial 0xFFFF, no final xor; of the map and
+/// of every v5 hunk, read and written. Sixteen bytes a step: a one-byte table took a fifth of an
+/// extraction's time.
+pub const CRC16: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_IBM_3740);
 
 /// How one hunk is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
