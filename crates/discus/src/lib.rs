@@ -183,6 +183,7 @@ pub fn convert(input: &Path, output: &Path, options: &ConvertOptions<'_>) -> Res
         allow_lossy: options.write.allow_lossy,
         progress: options.progress,
         cancel: options.cancel,
+        threads: options.write.threads,
     };
     let report = discus_core::convert(&mut *source, &plan, sink, &run)?;
     let mut warnings = source.warnings();
