@@ -3,9 +3,10 @@
 //! The image is one Mode 1 data track of `uncompressed size / 2048` sectors, stored as 2048-byte
 //! user data ([`Form::Cooked`]). A read decodes only the blocks that cover the sectors asked for:
 //!
-//! * blocks the read covers whole are decoded straight into the caller's buffer, in parallel on
-//!   the rayon pool when there are several (a conversion reads 512 sectors at a time, so CSO → ISO
-//!   uses every core); their compressed bytes are fetched with one read when they lie together;
+//! * blocks the read covers whole are decoded straight into the caller's buffer, in parallel when
+//!   there are several (a conversion reads 512 sectors at a time, so CSO → ISO uses every core,
+//!   or the `--threads` the conversion passes on through `set_threads`); their compressed bytes
+//!   are fetched with one read when they lie together;
 //! * a block the read covers only in part (random access, the short last block) is decoded into a
 //!   one-block cache, so reading its neighbouring sectors next does not decode it again.
 //!
@@ -51,6 +52,16 @@ pub struct CompressedSource {
     /// alike, so a block stored the same way is filled with zeros without decoding: padding, and
     /// the bulk of a sparse DVD image, read at the speed of `memset`.
     zero: Option<(Packing, Vec<u8>)>,
+    /// The threads that decode, once told how many (`None`: rayon's pool, one per core).
+    pool: Option<Decoders>,
+}
+
+/// How whole blocks are decoded when a caller has set the number of threads.
+enum Decoders {
+    /// On the calling thread.
+    Here,
+    /// On a pool of its own, of the size asked for.
+    Pool(rayon::ThreadPool),
 }
 
 impl CompressedSource {
@@ -82,6 +93,7 @@ impl CompressedSource {
             cache: None,
             packed: Vec::new(),
             zero: None,
+            pool: None,
         })
     }
 
@@ -110,14 +122,22 @@ impl CompressedSource {
                 let count = (last_whole - block).max(1);
                 let from = (at - start) as usize;
                 let to = from + (count * block_size) as usize;
-                decode_run(
-                    &self.shared,
-                    block,
-                    count,
-                    &mut out[from..to],
-                    &mut self.packed,
-                    &mut self.zero,
-                )?;
+                let mut run = |parallel: bool| {
+                    decode_run(
+                        &self.shared,
+                        block,
+                        count,
+                        &mut out[from..to],
+                        &mut self.packed,
+                        &mut self.zero,
+                        parallel,
+                    )
+                };
+                match &self.pool {
+                    None => run(true)?,
+                    Some(Decoders::Here) => run(false)?,
+                    Some(Decoders::Pool(pool)) => pool.install(|| run(true))?,
+                }
                 at += count * block_size;
             } else {
                 let offset = (at - block_start) as usize;
@@ -194,7 +214,8 @@ struct Job {
 
 /// Decodes `count` whole blocks from `first` into `out` (`count` × block size bytes), using
 /// `packed` for their compressed bytes; blocks stored as `zero` says are filled with zeros, and
-/// `zero` learns the stored form of the first packed block that decodes to zeros.
+/// `zero` learns the stored form of the first packed block that decodes to zeros. `parallel`: on
+/// the current rayon pool, else on this thread.
 fn decode_run(
     shared: &Shared,
     first: u64,
@@ -202,6 +223,7 @@ fn decode_run(
     out: &mut [u8],
     packed: &mut Vec<u8>,
     zero: &mut Option<(Packing, Vec<u8>)>,
+    parallel: bool,
 ) -> Result<()> {
     let map = &shared.map;
     let mut jobs = Vec::with_capacity(count as usize);
@@ -256,7 +278,7 @@ fn decode_run(
         }
     };
     let block_size = map.block_size as usize;
-    let results: Vec<Result<()>> = if jobs.len() >= PARALLEL_MIN_BLOCKS {
+    let results: Vec<Result<()>> = if parallel && jobs.len() >= PARALLEL_MIN_BLOCKS {
         out.par_chunks_mut(block_size)
             .zip(jobs.par_iter())
             .map(run)
@@ -351,6 +373,18 @@ impl SectorSource for CompressedSource {
 
     fn files(&self) -> Vec<PathBuf> {
         vec![self.shared.path.clone()]
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        // A pool that cannot start leaves the decoding on the calling thread: slower, not wrong.
+        self.pool = Some(match threads {
+            0 => return self.pool = None,
+            1 => Decoders::Here,
+            n => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_or(Decoders::Here, Decoders::Pool),
+        });
     }
 
     fn details(&self) -> Vec<(String, String)> {
