@@ -436,3 +436,72 @@ impl SectorSource for CompressedSource {
         self.warnings.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use discus_core::convert::{ConvertOptions, convert};
+    use discus_core::flat::FlatSource;
+    use discus_core::output::Destination;
+    use discus_core::{Track, TrackMode, WriteOptions};
+
+    /// Issue 14 item 3: the reader decodes on the number of threads it is told, one included,
+    /// and the bytes are the same whichever.
+    #[test]
+    fn i14_3_any_decoding_thread_count_reads_the_same_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let iso = dir.path().join("in.iso");
+        let sectors = 1500u32;
+        // Text-like, random-looking and zero stretches, so every packing appears.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let data: Vec<u8> = (0..sectors as usize * 2048)
+            .map(|i| match (i / 65536) % 3 {
+                0 => b"the quick brown fox "[i % 20],
+                1 => {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                }
+                _ => 0,
+            })
+            .collect();
+        std::fs::write(&iso, &data).expect("write the ISO");
+        let packed = dir.path().join("out.cso");
+        let disc = Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]);
+        let file = File::open(&iso).expect("open the ISO");
+        let mut source = FlatSource::new(&iso, file, disc, Form::Cooked, 0);
+        let options = WriteOptions::default();
+        let writer = crate::CSO.writer.expect("CSO writes");
+        let plan = (writer.plan)(&source, &options).expect("a plan");
+        let destination = Destination {
+            path: packed.clone(),
+            force: false,
+            inputs: vec![iso.clone()],
+            durable: false,
+        };
+        let sink = (writer.create)(&destination, &plan, &options).expect("a sink");
+        convert(&mut source, &plan, sink, &ConvertOptions::default()).expect("packs");
+
+        for threads in [None, Some(1), Some(2), Some(3)] {
+            let mut reader = CompressedSource::open(&packed).expect("opens");
+            if let Some(threads) = threads {
+                reader.set_threads(threads);
+            }
+            let mut out = vec![0u8; data.len()];
+            // Whole runs, as a conversion reads, and then a read that starts mid-block.
+            for (i, chunk) in out.chunks_mut(512 * 2048).enumerate() {
+                reader
+                    .read(0, Lba(i as i32 * 512), chunk)
+                    .expect("reads a run");
+            }
+            assert!(out == data, "{threads:?} thread(s)");
+            let mut odd = vec![0u8; 3 * 2048];
+            reader.read(0, Lba(777), &mut odd).expect("reads mid-run");
+            assert!(
+                odd[..] == data[777 * 2048..780 * 2048],
+                "{threads:?} thread(s)"
+            );
+        }
+    }
+}
