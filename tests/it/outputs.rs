@@ -18,12 +18,13 @@ fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A sparse 64 MiB ISO: cheap to read, slow enough to turn into 2352-byte sectors (EDC and ECC
-/// for every sector) that a conversion of it is still running a moment after it starts.
+/// A sparse 256 MiB ISO: cheap to read, slow enough to turn into 2352-byte sectors (EDC and ECC
+/// for every sector) that a conversion of it is still running a moment after it starts. (64 MiB
+/// was no longer enough once the conversion loop checked on every core while it wrote.)
 fn slow_input(dir: &Path) -> PathBuf {
     let input = dir.join("big.iso");
     File::create(&input)
-        .and_then(|f| f.set_len(64 << 20))
+        .and_then(|f| f.set_len(256 << 20))
         .expect("sparse file");
     input
 }

@@ -1,27 +1,29 @@
 //! The conversion loop: read runs of sectors from a source in the form the plan asks for, hand them
 //! to the sink in order, and refuse at the end if any stripped sector would not regenerate.
 //!
-//! Reading overlaps the rest: a reader thread fills up to [`IN_FLIGHT`] batches of stored sectors
-//! ahead while this thread checks, converts and writes the one before, so the disk and the cores
-//! are busy at the same time. Memory stays bounded by the batches in flight.
+//! The work is shared by `threads` workers, each of which takes the next run of sectors, reads it,
+//! checks and converts it, and writes it when its turn comes: reading is one run at a time and in
+//! order, writing is one run at a time and in order, and the checking in between runs on every
+//! worker at once. So on two cores one worker reads and checks while the other writes. Each run
+//! stays with the worker that read it until it is written: handing a megabyte to another core to
+//! write cost more here (the kernel's copy into the page cache pulling every cache line across)
+//! than checking every sector's EDC and ECC. Memory is two buffers per worker.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::address::Lba;
 use crate::disc::{Disc, Track};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, TrackPlan, sectors_delivered};
 use crate::sector::subchannel::Generator;
-use crate::sector::{Check, Form, transcode};
+use crate::sector::{Check, Form, transcode_on_one_thread};
 use crate::stream::{SectorSink, SectorSource, check_dropped, generate, part_end, part_is_stored};
 
 /// Sectors per read: large enough that per-call costs vanish, small enough to keep memory flat
 /// (about 1.2 MiB per buffer at 2448 bytes a sector).
 pub const BATCH_SECTORS: usize = 512;
-
-/// Batches read ahead of the one being written.
-pub const IN_FLIGHT: usize = 3;
 
 /// How a conversion runs.
 #[derive(Default)]
@@ -32,6 +34,9 @@ pub struct ConvertOptions<'a> {
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
     /// Checked between batches; when set, the conversion stops with [`Error::Interrupted`].
     pub cancel: Option<&'a AtomicBool>,
+    /// Threads that check and convert sectors; 0 means one per core. The source is asked to keep
+    /// to the same number (see [`SectorSource::set_threads`]).
+    pub threads: usize,
 }
 
 /// What a finished conversion did.
@@ -44,17 +49,6 @@ pub struct Report {
     /// Every file the conversion put in place, in the order they were renamed (data files first,
     /// the descriptor last): what to tell the user was written.
     pub outputs: Vec<std::path::PathBuf>,
-}
-
-/// One run of sectors of one plan track: either stored bytes the reader fetched, or a run the
-/// source does not store and this thread generates.
-struct Run {
-    /// Index in the plan.
-    track: usize,
-    lba: Lba,
-    count: usize,
-    /// Stored sectors in the source's form, or `None` for a run to generate.
-    stored: Option<Vec<u8>>,
 }
 
 /// The runs of every plan track in order, each within one part of its track (pregap, body,
@@ -96,37 +90,152 @@ fn delivered(plan: &TrackPlan, track: &Track) -> (Lba, Lba) {
     (first, Lba(first.0 + sectors_delivered(plan, track) as i32))
 }
 
-/// The reader thread: fetches every stored run in order and sends it on, reusing the buffers the
-/// writer hands back. Stops at the first error (which it sends) or when the writer hangs up.
-fn read_ahead(
-    source: &mut dyn SectorSource,
-    plan: &Plan,
-    runs: &[(usize, Lba, usize, bool)],
-    sender: &SyncSender<Result<Run>>,
-    spare: &Receiver<Vec<u8>>,
-) {
-    for &(track, lba, count, stored) in runs {
-        let source_track = plan.tracks[track].source;
-        let data = if stored {
-            let mut buffer = spare.try_recv().unwrap_or_default();
-            buffer.resize(count * source.stored_form(source_track).size(), 0);
-            if let Err(error) = source.read(source_track, lba, &mut buffer) {
-                let _ = sender.send(Err(error));
+/// What the workers need to know about the plan.
+struct Context<'a> {
+    plan: &'a Plan,
+    /// `(plan track, first address, sectors, stored)` of every run, in order.
+    runs: &'a [(usize, Lba, usize, bool)],
+    stored_forms: &'a [Form],
+    modes: &'a [crate::disc::TrackMode],
+    generators: &'a [Option<Generator>],
+    options: &'a ConvertOptions<'a>,
+    total: u64,
+}
+
+/// The source, and the next run to read from it.
+struct Reading<'s> {
+    source: &'s mut dyn SectorSource,
+    next: usize,
+}
+
+/// The sink, whose turn it is to write, and what the writes so far came to.
+struct Writing {
+    sink: Box<dyn SectorSink>,
+    /// The run to be written next.
+    turn: usize,
+    check: Check,
+    done: u64,
+    /// The first error, in the order of the runs.
+    error: Option<Error>,
+}
+
+/// The state the workers share.
+struct Shared<'s> {
+    reading: Mutex<Reading<'s>>,
+    writing: Mutex<Writing>,
+    /// Signalled when the turn moves on or the work stops.
+    turned: Condvar,
+    /// Set on the first error (or a worker's panic): every worker stops.
+    stop: AtomicBool,
+}
+
+/// A lock that a panicking worker cannot leave unusable: the others then see `stop` and quit.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Sets `stop` if the worker holding it panics, so the others do not wait for its turn forever.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A worker: until the runs or the work stop, takes the next run, reads it, checks and converts
+/// it, and writes it in its turn. Runs are independent, so which worker takes which never changes
+/// a byte; the writes keep the order of the runs.
+fn work(context: &Context<'_>, shared: &Shared<'_>) {
+    let _guard = StopOnPanic(&shared.stop);
+    let mut stored = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        let (sequence, read) = {
+            let mut reading = lock(&shared.reading);
+            let sequence = reading.next;
+            if shared.stop.load(Ordering::SeqCst) || sequence >= context.runs.len() {
                 return;
             }
-            Some(buffer)
-        } else {
-            None
+            reading.next += 1;
+            let (track, lba, count, is_stored) = context.runs[sequence];
+            let read = if is_stored {
+                let source_track = context.plan.tracks[track].source;
+                stored.resize(count * reading.source.stored_form(source_track).size(), 0);
+                reading.source.read(source_track, lba, &mut stored)
+            } else {
+                Ok(())
+            };
+            (sequence, read)
         };
-        let run = Run {
-            track,
-            lba,
-            count,
-            stored: data,
-        };
-        if sender.send(Ok(run)).is_err() {
+        let (track, lba, count, is_stored) = context.runs[sequence];
+        let form = context.plan.tracks[track].form;
+        let from = context.stored_forms[track];
+        let mut check = Check::default();
+        let ready = read.map(|()| {
+            if is_stored && from == form {
+                return stored.as_slice();
+            }
+            out.resize(count * form.size(), 0);
+            let mode = context.modes[track];
+            let generator = context.generators[track].as_ref();
+            if is_stored {
+                transcode_on_one_thread(
+                    mode, lba, from, &stored, form, &mut out, generator, &mut check,
+                );
+            } else {
+                generate(mode, lba, form, &mut out, generator);
+            }
+            out.as_slice()
+        });
+        let mut writing = lock(&shared.writing);
+        while writing.turn != sequence {
+            if shared.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            // The timeout only backs up a wake-up lost to a panicking worker.
+            writing = shared
+                .turned
+                .wait_timeout(writing, Duration::from_millis(100))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        if shared.stop.load(Ordering::SeqCst) {
             return;
         }
+        let cancelled = context
+            .options
+            .cancel
+            .is_some_and(|c| c.load(Ordering::Relaxed));
+        let written = ready.and_then(|bytes| {
+            if cancelled {
+                return Err(Error::Interrupted);
+            }
+            writing.sink.write(track, bytes)
+        });
+        match written {
+            Ok(()) => {
+                if let Some(lba) = check.first {
+                    writing.check.first.get_or_insert(lba);
+                }
+                writing.check.count += check.count;
+                writing.done += count as u64;
+                writing.turn += 1;
+                if let Some(progress) = context.options.progress {
+                    progress(writing.done, context.total);
+                }
+            }
+            Err(error) => {
+                writing.error = Some(error);
+                shared.stop.store(true, Ordering::SeqCst);
+            }
+        }
+        drop(writing);
+        shared.turned.notify_all();
     }
 }
 
@@ -137,7 +246,7 @@ fn read_ahead(
 pub fn convert(
     source: &mut dyn SectorSource,
     plan: &Plan,
-    mut sink: Box<dyn SectorSink>,
+    sink: Box<dyn SectorSink>,
     options: &ConvertOptions<'_>,
 ) -> Result<Report> {
     let total = plan.total_sectors();
@@ -195,47 +304,50 @@ pub fn convert(
     // Known before the source moves to the reader thread: what a refusal offers first.
     let lossless = plan.keep_whole(source);
     let files = source.files();
-    let mut done = 0u64;
-    std::thread::scope(|scope| -> Result<()> {
-        let (sender, receiver) = sync_channel::<Result<Run>>(IN_FLIGHT);
-        let (give_back, spare) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
-        let runs = &runs;
-        scope.spawn(move || read_ahead(source, plan, runs, &sender, &spare));
-        let mut out = Vec::new();
-        for run in receiver {
-            if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(Error::Interrupted);
-            }
-            let run = run?;
-            let form = plan.tracks[run.track].form;
-            let mode = modes[run.track];
-            let generator = generators[run.track].as_ref();
-            out.resize(run.count * form.size(), 0);
-            match run.stored {
-                Some(stored) if stored_forms[run.track] == form => {
-                    sink.write(run.track, &stored)?;
-                    let _ = give_back.try_send(stored);
-                }
-                Some(stored) => {
-                    let from = stored_forms[run.track];
-                    transcode(
-                        mode, run.lba, from, &stored, form, &mut out, generator, &mut check,
-                    );
-                    sink.write(run.track, &out)?;
-                    let _ = give_back.try_send(stored);
-                }
-                None => {
-                    generate(mode, run.lba, form, &mut out, generator);
-                    sink.write(run.track, &out)?;
-                }
-            }
-            done += run.count as u64;
-            if let Some(progress) = options.progress {
-                progress(done, total);
-            }
+    let workers = match options.threads {
+        0 => crate::format::cores(),
+        n => n.min(crate::format::max_threads()),
+    };
+    source.set_threads(workers);
+    let context = Context {
+        plan,
+        runs: &runs,
+        stored_forms: &stored_forms,
+        modes: &modes,
+        generators: &generators,
+        options,
+        total,
+    };
+    let shared = Shared {
+        reading: Mutex::new(Reading { source, next: 0 }),
+        writing: Mutex::new(Writing {
+            sink,
+            turn: 0,
+            check,
+            done: 0,
+            error: None,
+        }),
+        turned: Condvar::new(),
+        stop: AtomicBool::new(false),
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| work(&context, &shared));
         }
-        Ok(())
-    })?;
+    });
+    let Writing {
+        sink,
+        check,
+        done,
+        error,
+        ..
+    } = shared
+        .writing
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(error) = error {
+        return Err(error);
+    }
     if let (Some(first), false) = (check.first, options.allow_lossy) {
         let path = files.into_iter().next().unwrap_or_default();
         return Err(Error::NotRegenerable {
@@ -252,4 +364,111 @@ pub fn convert(
         not_regenerable: check,
         outputs: crate::output::take_placed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disc::TrackMode;
+    use crate::format::Capabilities;
+    use crate::sector::{RAW_SIZE, USER_SIZE, encode_mode1};
+    use std::sync::Arc;
+
+    /// A Mode 1 track stored raw, every sector regenerating except those listed.
+    struct Raw {
+        disc: Disc,
+        corrupt: Vec<i32>,
+    }
+
+    impl SectorSource for Raw {
+        fn disc(&self) -> &Disc {
+            &self.disc
+        }
+        fn stored_form(&self, _track: usize) -> Form {
+            Form::Raw
+        }
+        fn read(&mut self, _track: usize, lba: Lba, buf: &mut [u8]) -> Result<()> {
+            for (i, chunk) in buf.chunks_exact_mut(RAW_SIZE).enumerate() {
+                let at = lba.0 + i as i32;
+                let raw: &mut [u8; RAW_SIZE] = chunk.try_into().expect("a raw sector");
+                encode_mode1(Lba(at), &[at as u8; USER_SIZE], raw);
+                if self.corrupt.contains(&at) {
+                    raw[0x900] ^= 1;
+                }
+            }
+            Ok(())
+        }
+        fn files(&self) -> Vec<std::path::PathBuf> {
+            Vec::new()
+        }
+    }
+
+    /// Keeps what it is given, in order.
+    struct Collect(Arc<Mutex<Vec<u8>>>);
+
+    impl SectorSink for Collect {
+        fn write(&mut self, _track: usize, sectors: &[u8]) -> Result<()> {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .extend_from_slice(sectors);
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Issue 14 item 3: the workers take batches in whatever order they finish, and the writer
+    /// restores it: every thread count gives the same bytes and names the same first bad sector.
+    #[test]
+    fn i14_3_any_thread_count_gives_the_same_bytes_and_first_bad_sector() {
+        let sectors = 3 * BATCH_SECTORS as u32 + 100;
+        let mut source = Raw {
+            disc: Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]),
+            corrupt: vec![1630, 600, 1601],
+        };
+        let capabilities = Capabilities {
+            raw_sectors: true,
+            ..Capabilities::default()
+        };
+        let path = std::path::Path::new("out.iso");
+        let plan = Plan::first_data_track(&source, capabilities, Form::Cooked, path)
+            .expect("a plan of one data track");
+        let mut results = Vec::new();
+        for threads in [1, 2, 5] {
+            let bytes = Arc::new(Mutex::new(Vec::new()));
+            let options = ConvertOptions {
+                allow_lossy: true,
+                threads,
+                ..ConvertOptions::default()
+            };
+            let sink = Box::new(Collect(Arc::clone(&bytes)));
+            let report = convert(&mut source, &plan, sink, &options).expect("converts");
+            let bytes = bytes.lock().expect("not poisoned").clone();
+            results.push((report.not_regenerable, bytes));
+        }
+        let (check, bytes) = &results[0];
+        assert_eq!(check.first, Some(Lba(600)));
+        assert_eq!(check.count, 3);
+        assert_eq!(bytes.len(), sectors as usize * USER_SIZE);
+        for (at, sector) in bytes.chunks(USER_SIZE).enumerate() {
+            assert!(sector.iter().all(|b| *b == at as u8), "sector {at}");
+        }
+        for other in &results[1..] {
+            assert_eq!(other, &results[0]);
+        }
+        // And without `allow_lossy` the refusal names the same first sector.
+        let options = ConvertOptions {
+            threads: 2,
+            ..ConvertOptions::default()
+        };
+        let sink = Box::new(Collect(Arc::new(Mutex::new(Vec::new()))));
+        match convert(&mut source, &plan, sink, &options) {
+            Err(Error::NotRegenerable { first, count, .. }) => {
+                assert_eq!((first, count), (Lba(600), 3));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
 }

@@ -59,6 +59,13 @@ pub trait SectorSource: Send {
     fn stored_hashes(&mut self) -> Result<Vec<StoredHash>> {
         Ok(Vec::new())
     }
+
+    /// How many threads a source that decodes in parallel (compressed containers) may use from
+    /// now on; the conversion loop passes on `--threads`. Sources that decode nothing ignore it,
+    /// and one never told uses one thread per core.
+    fn set_threads(&mut self, threads: usize) {
+        let _ = threads;
+    }
 }
 
 /// A hash a container keeps of itself, and the same hash recomputed from its contents.
@@ -80,7 +87,7 @@ impl StoredHash {
 }
 
 /// Receives the sectors of a [`crate::Plan`], track by track, strictly in order.
-pub trait SectorSink {
+pub trait SectorSink: Send {
     /// Appends sectors of plan track `track` in the form the plan gives for it.
     fn write(&mut self, track: usize, sectors: &[u8]) -> Result<()>;
 

@@ -3,9 +3,10 @@
 //! The image is one Mode 1 data track of `uncompressed size / 2048` sectors, stored as 2048-byte
 //! user data ([`Form::Cooked`]). A read decodes only the blocks that cover the sectors asked for:
 //!
-//! * blocks the read covers whole are decoded straight into the caller's buffer, in parallel on
-//!   the rayon pool when there are several (a conversion reads 512 sectors at a time, so CSO → ISO
-//!   uses every core); their compressed bytes are fetched with one read when they lie together;
+//! * blocks the read covers whole are decoded straight into the caller's buffer, in parallel when
+//!   there are several (a conversion reads 512 sectors at a time, so CSO → ISO uses every core,
+//!   or the `--threads` the conversion passes on through `set_threads`); their compressed bytes
+//!   are fetched with one read when they lie together;
 //! * a block the read covers only in part (random access, the short last block) is decoded into a
 //!   one-block cache, so reading its neighbouring sectors next does not decode it again.
 //!
@@ -51,6 +52,16 @@ pub struct CompressedSource {
     /// alike, so a block stored the same way is filled with zeros without decoding: padding, and
     /// the bulk of a sparse DVD image, read at the speed of `memset`.
     zero: Option<(Packing, Vec<u8>)>,
+    /// The threads that decode, once told how many (`None`: rayon's pool, one per core).
+    pool: Option<Decoders>,
+}
+
+/// How whole blocks are decoded when a caller has set the number of threads.
+enum Decoders {
+    /// On the calling thread.
+    Here,
+    /// On a pool of its own, of the size asked for.
+    Pool(rayon::ThreadPool),
 }
 
 impl CompressedSource {
@@ -82,6 +93,7 @@ impl CompressedSource {
             cache: None,
             packed: Vec::new(),
             zero: None,
+            pool: None,
         })
     }
 
@@ -110,14 +122,22 @@ impl CompressedSource {
                 let count = (last_whole - block).max(1);
                 let from = (at - start) as usize;
                 let to = from + (count * block_size) as usize;
-                decode_run(
-                    &self.shared,
-                    block,
-                    count,
-                    &mut out[from..to],
-                    &mut self.packed,
-                    &mut self.zero,
-                )?;
+                let mut run = |parallel: bool| {
+                    decode_run(
+                        &self.shared,
+                        block,
+                        count,
+                        &mut out[from..to],
+                        &mut self.packed,
+                        &mut self.zero,
+                        parallel,
+                    )
+                };
+                match &self.pool {
+                    None => run(true)?,
+                    Some(Decoders::Here) => run(false)?,
+                    Some(Decoders::Pool(pool)) => pool.install(|| run(true))?,
+                }
                 at += count * block_size;
             } else {
                 let offset = (at - block_start) as usize;
@@ -194,7 +214,8 @@ struct Job {
 
 /// Decodes `count` whole blocks from `first` into `out` (`count` × block size bytes), using
 /// `packed` for their compressed bytes; blocks stored as `zero` says are filled with zeros, and
-/// `zero` learns the stored form of the first packed block that decodes to zeros.
+/// `zero` learns the stored form of the first packed block that decodes to zeros. `parallel`: on
+/// the current rayon pool, else on this thread.
 fn decode_run(
     shared: &Shared,
     first: u64,
@@ -202,6 +223,7 @@ fn decode_run(
     out: &mut [u8],
     packed: &mut Vec<u8>,
     zero: &mut Option<(Packing, Vec<u8>)>,
+    parallel: bool,
 ) -> Result<()> {
     let map = &shared.map;
     let mut jobs = Vec::with_capacity(count as usize);
@@ -256,7 +278,7 @@ fn decode_run(
         }
     };
     let block_size = map.block_size as usize;
-    let results: Vec<Result<()>> = if jobs.len() >= PARALLEL_MIN_BLOCKS {
+    let results: Vec<Result<()>> = if parallel && jobs.len() >= PARALLEL_MIN_BLOCKS {
         out.par_chunks_mut(block_size)
             .zip(jobs.par_iter())
             .map(run)
@@ -353,6 +375,18 @@ impl SectorSource for CompressedSource {
         vec![self.shared.path.clone()]
     }
 
+    fn set_threads(&mut self, threads: usize) {
+        // A pool that cannot start leaves the decoding on the calling thread: slower, not wrong.
+        self.pool = Some(match threads {
+            0 => return self.pool = None,
+            1 => Decoders::Here,
+            n => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_or(Decoders::Here, Decoders::Pool),
+        });
+    }
+
     fn details(&self) -> Vec<(String, String)> {
         let map = &self.shared.map;
         let mut counts = [0u64; 4];
@@ -400,5 +434,74 @@ impl SectorSource for CompressedSource {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use discus_core::convert::{ConvertOptions, convert};
+    use discus_core::flat::FlatSource;
+    use discus_core::output::Destination;
+    use discus_core::{Track, TrackMode, WriteOptions};
+
+    /// Issue 14 item 3: the reader decodes on the number of threads it is told, one included,
+    /// and the bytes are the same whichever.
+    #[test]
+    fn i14_3_any_decoding_thread_count_reads_the_same_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let iso = dir.path().join("in.iso");
+        let sectors = 1500u32;
+        // Text-like, random-looking and zero stretches, so every packing appears.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let data: Vec<u8> = (0..sectors as usize * 2048)
+            .map(|i| match (i / 65536) % 3 {
+                0 => b"the quick brown fox "[i % 20],
+                1 => {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                }
+                _ => 0,
+            })
+            .collect();
+        std::fs::write(&iso, &data).expect("write the ISO");
+        let packed = dir.path().join("out.cso");
+        let disc = Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), sectors)]);
+        let file = File::open(&iso).expect("open the ISO");
+        let mut source = FlatSource::new(&iso, file, disc, Form::Cooked, 0);
+        let options = WriteOptions::default();
+        let writer = crate::CSO.writer.expect("CSO writes");
+        let plan = (writer.plan)(&source, &options).expect("a plan");
+        let destination = Destination {
+            path: packed.clone(),
+            force: false,
+            inputs: vec![iso.clone()],
+            durable: false,
+        };
+        let sink = (writer.create)(&destination, &plan, &options).expect("a sink");
+        convert(&mut source, &plan, sink, &ConvertOptions::default()).expect("packs");
+
+        for threads in [None, Some(1), Some(2), Some(3)] {
+            let mut reader = CompressedSource::open(&packed).expect("opens");
+            if let Some(threads) = threads {
+                reader.set_threads(threads);
+            }
+            let mut out = vec![0u8; data.len()];
+            // Whole runs, as a conversion reads, and then a read that starts mid-block.
+            for (i, chunk) in out.chunks_mut(512 * 2048).enumerate() {
+                reader
+                    .read(0, Lba(i as i32 * 512), chunk)
+                    .expect("reads a run");
+            }
+            assert!(out == data, "{threads:?} thread(s)");
+            let mut odd = vec![0u8; 3 * 2048];
+            reader.read(0, Lba(777), &mut odd).expect("reads mid-run");
+            assert!(
+                odd[..] == data[777 * 2048..780 * 2048],
+                "{threads:?} thread(s)"
+            );
+        }
     }
 }

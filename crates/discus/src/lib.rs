@@ -258,6 +258,7 @@ fn write_source(
         allow_lossy: write.allow_lossy,
         progress: options.progress,
         cancel: options.cancel,
+        threads: options.write.threads,
     };
     let report = discus_core::convert(&mut *source, &plan, sink, &run)?;
     let mut warnings = source.warnings();

@@ -494,6 +494,7 @@ pub fn verify_source(
         allow_lossy: true,
         progress: options.progress,
         cancel: options.cancel,
+        threads: 0,
     };
     discus_core::convert(source, &plan, sink, &run)?;
     let State { tracks, image, iso } = Arc::try_unwrap(state)

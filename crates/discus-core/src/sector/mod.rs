@@ -15,7 +15,7 @@ pub mod edc;
 pub mod subchannel;
 mod transcode;
 
-pub use transcode::{Check, transcode};
+pub use transcode::{Check, transcode, transcode_on_one_thread};
 
 use crate::address::Lba;
 use crate::disc::TrackMode;

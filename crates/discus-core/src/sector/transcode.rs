@@ -56,7 +56,7 @@ pub fn transcode(
     // sectors are independent, so a long run is shared among the cores.
     let threads = parallelism().min(count / MIN_SECTORS_PER_THREAD);
     if threads < 2 {
-        transcode_run(mode, first, from, src, to, dst, subchannel, check);
+        transcode_on_one_thread(mode, first, from, src, to, dst, subchannel, check);
         return;
     }
     let per_thread = count.div_ceil(threads);
@@ -69,7 +69,7 @@ pub fn transcode(
                 let first = Lba(first.0 + (i * per_thread) as i32);
                 scope.spawn(move || {
                     let mut part = Check::default();
-                    transcode_run(mode, first, from, src, to, dst, subchannel, &mut part);
+                    transcode_on_one_thread(mode, first, from, src, to, dst, subchannel, &mut part);
                     part
                 })
             })
@@ -99,8 +99,10 @@ fn parallelism() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// [`transcode`] on the calling thread only: for callers that run several conversions at once
+/// and so already keep the cores busy (the conversion loop's workers).
 #[allow(clippy::too_many_arguments)]
-fn transcode_run(
+pub fn transcode_on_one_thread(
     mode: TrackMode,
     first: Lba,
     from: Form,
