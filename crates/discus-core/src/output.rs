@@ -138,6 +138,7 @@ impl Destination {
             writeback,
             hole_end: 0,
             sought: false,
+            stamp: Stamp::default(),
         })
     }
 
@@ -335,12 +336,29 @@ pub struct Output {
     hole_end: u64,
     /// Whether the writer moved the position itself (not through [`Output::put_at`]).
     sought: bool,
+    /// The modification time and mode the file appears with.
+    stamp: Stamp,
+}
+
+/// What [`Output::stamp`] asks for.
+#[derive(Debug, Default)]
+struct Stamp {
+    modified: Option<std::time::SystemTime>,
+    mode: Option<u32>,
 }
 
 impl Output {
     /// The final name.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file appears under its final name with this modification (and access) time and these
+    /// permission bits (an extracted file keeps its disc's), set on the temporary file after the
+    /// last write so it is never seen with others. A failure to set them leaves the file as
+    /// written, as `cp -p` does on a file system that cannot hold them.
+    pub fn stamp(&mut self, modified: Option<std::time::SystemTime>, mode: Option<u32>) {
+        self.stamp = Stamp { modified, mode };
     }
 
     /// Writes all of `data`, naming the output on failure.
@@ -411,6 +429,7 @@ impl Output {
             writeback,
             hole_end,
             sought: _,
+            stamp,
         } = self;
         let temp = writer
             .into_inner()
@@ -419,6 +438,19 @@ impl Output {
         let len = temp.as_file().metadata().with_path(&path)?.len();
         if len < hole_end {
             temp.as_file().set_len(hole_end).with_path(&path)?;
+        }
+        if let Some(time) = stamp.modified {
+            let times = std::fs::FileTimes::new()
+                .set_modified(time)
+                .set_accessed(time);
+            let _ = temp.as_file().set_times(times);
+        }
+        #[cfg(unix)]
+        if let Some(mode) = stamp.mode {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = temp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode));
         }
         let durable = writeback.is_some();
         if let Some(mut writeback) = writeback {

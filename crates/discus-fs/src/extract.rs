@@ -274,11 +274,11 @@ fn write_file(
         Ok(inner) => inner,
         Err(e) => Error::io(target, e),
     })?;
+    output.stamp(
+        node.modified.and_then(|t| system_time(t.0)),
+        node.mode.map(|mode| mode & 0o777),
+    );
     commit([output])?;
-    set_times(target, node.modified.map(|t| t.0));
-    if let Some(mode) = node.mode {
-        set_mode(target, mode & 0o777);
-    }
     Ok(bytes)
 }
 
