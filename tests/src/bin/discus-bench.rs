@@ -110,8 +110,18 @@ fn cpu_text(cpu: Option<f64>) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
+/// Bytes of a file, or of every file under a folder (an extraction's output).
 fn size(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| size(&entry.path()))
+            .sum(),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    }
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -162,6 +172,36 @@ fn make(dir: &Path, megabytes: u32) -> Result<(), String> {
         iso.display()
     );
     Ok(())
+}
+
+/// An image of 8,000 small files in eight folders and a few larger ones (about 100 MB), made with
+/// `discus create` from a tree written under `dir`, for the extraction row.
+fn make_files_iso(discus: &Path, dir: &Path, image: &Path) -> Result<(), String> {
+    let tree = dir.join("files-tree");
+    let _ = std::fs::remove_dir_all(&tree);
+    for folder in 0..8 {
+        let sub = tree.join(format!("dir{folder}"));
+        std::fs::create_dir_all(&sub).map_err(|e| e.to_string())?;
+        for n in 0..1000 {
+            let body = format!("file {n} of folder {folder}\n").repeat(1 + n % 40);
+            std::fs::write(sub.join(format!("f{n:04}.txt")), body).map_err(|e| e.to_string())?;
+        }
+    }
+    for n in 0..4 {
+        let mut file = BufWriter::new(
+            File::create(tree.join(format!("big{n}.bin"))).map_err(|e| e.to_string())?,
+        );
+        bench_disc::write_iso(24 * 512, &mut file).map_err(|e| e.to_string())?;
+    }
+    let made = Command::new(discus)
+        .args(["create", &text(&tree), &text(image), "--quiet"])
+        .status()
+        .map_err(|e| format!("{}: {e}", discus.display()))?;
+    let _ = std::fs::remove_dir_all(&tree);
+    match made.success() {
+        true => Ok(()),
+        false => Err(format!("discus could not make {}", image.display())),
+    }
 }
 
 /// What the issue asks of a row: discus against its peer.
@@ -232,7 +272,10 @@ fn files_written(job: &Job) -> Vec<PathBuf> {
 /// the conversion.
 fn remove_outputs(job: &Job) {
     for file in files_written(job) {
-        let _ = std::fs::remove_file(file);
+        match file.is_dir() {
+            true => drop(std::fs::remove_dir_all(file)),
+            false => drop(std::fs::remove_file(file)),
+        }
     }
 }
 
@@ -552,6 +595,109 @@ fn run(dir: &Path, runs: usize, scenarios: &[String]) -> Result<(), String> {
             });
         }
     }
+    // DVD CHDs against chdman 0.289 (0.251 has no createdvd/extractdvd): the 700 MiB image as a
+    // DVD, which `--target ps2` makes of any image in 2048-byte sectors with createdvd's codecs
+    // and hunks. Issue 13: the same targets as for CDs.
+    let dvd_chd = dir.join("bench-dvd.chd");
+    if want("chd2dvd") && !dvd_chd.is_file() {
+        let made = std::process::Command::new(&discus)
+            .args([
+                "convert",
+                &text(&iso),
+                &text(&dvd_chd),
+                "--target",
+                "ps2",
+                "--quiet",
+            ])
+            .status()
+            .map_err(|e| format!("{}: {e}", discus.display()))?;
+        if !made.success() {
+            return Err(format!("discus could not make {}", dvd_chd.display()));
+        }
+    }
+    if want("dvdchd") {
+        let target = out.join("chdman-dvd.chd");
+        let args = ["createdvd", "-i", &text(&iso), "-o", &text(&target), "-f"];
+        rows.push(Row {
+            name: "dvdchd",
+            input: iso.clone(),
+            discus: convert(
+                "discus iso -> dvd chd",
+                &iso,
+                "out-dvd.chd",
+                &["--target", "ps2"],
+            ),
+            peer: peer(
+                "chdman-0.289",
+                "chdman-0.289 createdvd",
+                args.iter().map(|a| a.to_string()).collect(),
+                vec![target.clone()],
+            ),
+            target: Some(Target::FasterNoLarger(3.0)),
+        });
+    }
+    if want("chd2dvd") {
+        let target = out.join("chdman-x.iso");
+        let args = [
+            "extractdvd",
+            "-i",
+            &text(&dvd_chd),
+            "-o",
+            &text(&target),
+            "-f",
+        ];
+        rows.push(Row {
+            name: "chd2dvd",
+            input: iso.clone(),
+            discus: convert("discus dvd chd -> iso", &dvd_chd, "chd2dvd.iso", &[]),
+            peer: peer(
+                "chdman-0.289",
+                "chdman-0.289 extractdvd",
+                args.iter().map(|a| a.to_string()).collect(),
+                vec![target.clone()],
+            ),
+            target: Some(Target::Faster(3.0)),
+        });
+    }
+    // Issue 16: extracting a whole image of many small files (where per-file costs show) against
+    // 7-Zip's extraction of the same image. The image is made once with `discus create`.
+    let files_iso = dir.join("files.iso");
+    if want("extract") && !files_iso.is_file() {
+        make_files_iso(&discus, dir, &files_iso)?;
+    }
+    if want("extract") {
+        let ours = out.join("extract-discus");
+        let theirs = out.join("extract-7zz");
+        rows.push(Row {
+            name: "extract",
+            input: files_iso.clone(),
+            discus: Job {
+                label: "discus extract".into(),
+                program: discus.clone(),
+                args: vec![
+                    "extract".into(),
+                    text(&files_iso),
+                    "-o".into(),
+                    text(&ours),
+                    "--quiet".into(),
+                ],
+                outputs: vec![ours.clone()],
+            },
+            peer: peer(
+                "7zz",
+                "7zz x",
+                vec![
+                    "x".into(),
+                    "-y".into(),
+                    "-bd".into(),
+                    format!("-o{}", text(&theirs)),
+                    text(&files_iso),
+                ],
+                vec![theirs.clone()],
+            ),
+            target: Some(Target::AtMost(1.5)),
+        });
+    }
     if want("dvd") && dvd.is_file() {
         // The DVD-sized disc against nothing but itself: its MB/s and peak memory beside the
         // 700 MiB disc's rows above (issue 12: speed and memory must not depend on size).
@@ -587,9 +733,7 @@ fn run(dir: &Path, runs: usize, scenarios: &[String]) -> Result<(), String> {
         run_row(row, runs)?;
         // Outputs are measured, then removed: the next job starts with as empty a disk.
         for job in std::iter::once(&row.discus).chain(&row.peer) {
-            for file in files_written(job) {
-                let _ = std::fs::remove_file(file);
-            }
+            remove_outputs(job);
         }
     }
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
