@@ -87,6 +87,19 @@ pub struct ChdSource {
     warnings: Vec<String>,
     /// Hunks per map type: codec slots 0–3, NONE, SELF, PARENT.
     stats: [u64; 7],
+    /// Where decoding in parallel runs: `--threads` as the conversion passes it on
+    /// ([`SectorSource::set_threads`]); never told, rayon's pool of one thread per core.
+    threads: Threads,
+}
+
+/// The threads a [`ChdSource`] decodes on.
+enum Threads {
+    /// Rayon's global pool.
+    Global,
+    /// The calling thread alone: no read-ahead, no parallel window.
+    Here,
+    /// A pool of the size asked for.
+    Pool(Arc<rayon::ThreadPool>),
 }
 
 /// Decoded hunks `first ..` in `bytes`.
@@ -193,6 +206,7 @@ impl ChdSource {
             last: (u64::MAX, u64::MAX),
             warnings,
             stats,
+            threads: Threads::Global,
         })
     }
 
@@ -227,7 +241,8 @@ impl ChdSource {
         let forward = first >= last_first
             && first <= last_end
             && end > last_end
-            && rayon::current_thread_index().is_none();
+            && rayon::current_thread_index().is_none()
+            && !matches!(self.threads, Threads::Here);
         let in_window = self.window_holds(first, end);
         if !in_window && (forward || self.ahead_holds(first)) {
             return self.visit_ahead(start, len, visit);
@@ -259,16 +274,26 @@ impl ChdSource {
         self.window.first = first;
         self.window.bytes.resize(count * hunk, 0);
         let pool = &*self.pool;
-        let threads = pool.most;
+        let threads = match &self.threads {
+            Threads::Global => pool.most,
+            Threads::Here => 1,
+            Threads::Pool(threads) => pool.most.min(threads.current_num_threads()),
+        };
         if count < PARALLEL_MIN_HUNKS || threads == 1 {
             return pool.decode(first, &mut self.window.bytes);
         }
         let per = count.div_ceil(threads) * hunk;
-        self.window
-            .bytes
-            .par_chunks_mut(per)
-            .enumerate()
-            .try_for_each(|(part, out)| pool.decode(first + (part * per / hunk) as u64, out))
+        let bytes = &mut self.window.bytes;
+        let mut decode = || {
+            bytes
+                .par_chunks_mut(per)
+                .enumerate()
+                .try_for_each(|(part, out)| pool.decode(first + (part * per / hunk) as u64, out))
+        };
+        match &self.threads {
+            Threads::Pool(threads) => threads.install(decode),
+            _ => decode(),
+        }
     }
 
     /// [`ChdSource::visit`] through the chunks decoded ahead, starting them where needed.
@@ -295,6 +320,10 @@ impl ChdSource {
         while at < end {
             let want = at / hunk;
             let pool = Arc::clone(&self.pool);
+            let on = match &self.threads {
+                Threads::Pool(threads) => Some(Arc::clone(threads)),
+                _ => None,
+            };
             let path = self.path.clone();
             let Some(ahead) = self.ahead.as_mut() else {
                 return Err(Error::Usage("read-ahead lost".to_string()));
@@ -310,9 +339,13 @@ impl ChdSource {
             while ahead.chunks.len() < most && ahead.next < total {
                 let (from, hunks) = (ahead.next, chunk_hunks.min(total - ahead.next));
                 ahead.next += hunks;
-                ahead
-                    .chunks
-                    .push_back(spawn_chunk(&pool, &ahead.dropped, from, hunks));
+                ahead.chunks.push_back(spawn_chunk(
+                    &pool,
+                    on.as_deref(),
+                    &ahead.dropped,
+                    from,
+                    hunks,
+                ));
             }
             let Some(chunk) = ahead.chunks.front_mut() else {
                 return Err(Error::Usage(format!(
@@ -353,11 +386,18 @@ impl ChdSource {
     }
 }
 
-/// Starts decoding hunks `first .. first + hunks` on the thread pool.
-fn spawn_chunk(pool: &Arc<Pool>, dropped: &Arc<AtomicBool>, first: u64, hunks: u64) -> Chunk {
+/// Starts decoding hunks `first .. first + hunks` on the thread pool `on` (rayon's global one if
+/// none).
+fn spawn_chunk(
+    pool: &Arc<Pool>,
+    on: Option<&rayon::ThreadPool>,
+    dropped: &Arc<AtomicBool>,
+    first: u64,
+    hunks: u64,
+) -> Chunk {
     let (sender, receiver) = sync_channel(1);
     let (pool, dropped) = (Arc::clone(pool), Arc::clone(dropped));
-    rayon::spawn(move || {
+    let task = move || {
         if dropped.load(Ordering::Relaxed) {
             return;
         }
@@ -375,7 +415,11 @@ fn spawn_chunk(pool: &Arc<Pool>, dropped: &Arc<AtomicBool>, first: u64, hunks: u
         });
         // The reader may have gone elsewhere and dropped the receiver: then nobody wants this.
         let _ = sender.send(result);
-    });
+    };
+    match on {
+        Some(threads) => threads.spawn(task),
+        None => rayon::spawn(task),
+    }
     Chunk {
         first,
         hunks,
@@ -948,6 +992,19 @@ impl SectorSource for ChdSource {
         &self.disc
     }
 
+    fn set_threads(&mut self, threads: usize) {
+        // Chunks already started on another pool finish there; new ones go to the new pool.
+        self.threads = match threads {
+            0 => Threads::Global,
+            1 => Threads::Here,
+            n => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                // A pool that cannot start leaves decoding on the calling thread: slower, not wrong.
+                .map_or(Threads::Here, |pool| Threads::Pool(Arc::new(pool))),
+        };
+    }
+
     fn stored_form(&self, track: usize) -> Form {
         self.placements.get(track).map_or(Form::Raw, |p| p.form)
     }
@@ -1197,6 +1254,24 @@ mod tests {
             stripped[0x81C..].fill(0);
             regenerate_ecc(&mut stripped);
             assert!(stripped == whole);
+        }
+    }
+
+    /// `--threads` chooses where hunks decode (the calling thread, a pool of its own, rayon's);
+    /// the sectors read are the same whichever, for a CD and a DVD CHD.
+    #[test]
+    fn i14_3_any_decoding_thread_count_reads_the_same_bytes() {
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/chd");
+        for (name, form) in [("data.chd", Form::Raw), ("dvd.chd", Form::Cooked)] {
+            let path = samples.join(name);
+            let mut reads = Vec::new();
+            for threads in [0, 1, 2, 3] {
+                let mut source = ChdSource::open(&path).expect("the sample opens");
+                source.set_threads(threads);
+                reads.push(discus_core::testing::all_sectors(&mut source, form));
+            }
+            assert!(!reads[0].is_empty(), "{name}: no sectors");
+            assert!(reads.iter().all(|read| *read == reads[0]), "{name}");
         }
     }
 }
