@@ -754,6 +754,20 @@ fn i16_3_create_writes_any_format_through_the_normal_writers() {
         let got = extract(&image, &dir.path().join(format!("x-{name}")));
         assert_same(&got, &want, name);
     }
+    // As convert does, the result line names what was written beside the sheet.
+    let sheet = dir.path().join("named.cue");
+    let made = discus(&[
+        os("create"),
+        src.as_os_str(),
+        sheet.as_os_str(),
+        os("--date"),
+        os(DATE),
+    ]);
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        made.status.success() && said.contains("also wrote") && said.contains("named.bin"),
+        "{said}"
+    );
     // MAME's chdman reads the CHD back to a cue sheet whose tree is the folder.
     if let Some(chdman) = peer("chdman") {
         let (cue, bin) = (dir.path().join("back.cue"), dir.path().join("back.bin"));

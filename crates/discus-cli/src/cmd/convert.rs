@@ -106,40 +106,16 @@ fn convert(
     context: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
-    let write = args.write.write_options(context.threads)?;
-    let preset = args.write.preset()?;
-    let progress = Progress::new(context.quiet, "converting");
-    let report = |done: u64, total: u64| progress.update(done, total, 2352);
-    let options = discus::ConvertOptions {
+    let written = Written {
+        output: &args.output,
         to,
         force: args.force,
-        durable: args.sync,
-        write,
-        preset: preset.as_ref(),
-        progress: Some(&report),
-        cancel: Some(&CANCEL),
+        sync: args.sync,
+        write: &args.write,
     };
-    let result = discus::convert(input, &args.output, &options);
-    progress.finish();
-    let outcome = result?;
-    for warning in &outcome.warnings {
-        context.warn(warning);
-    }
-    for loss in &outcome.losses {
-        context.warn(&format!("lost (allowed by --allow-lossy): {loss}"));
-    }
-    // The files written beside the named one (track BINs, the WAVs of `--audio wav`), by name.
-    let beside: Vec<String> = outcome
-        .report
-        .outputs
-        .iter()
-        .filter(|path| **path != args.output)
-        .map(|path| path.display().to_string())
-        .collect();
-    let also = match beside.is_empty() {
-        true => String::new(),
-        false => format!("; also wrote {}", beside.join(", ")),
-    };
+    let (outcome, also) = written.run(context, "converting", 2352, |options| {
+        discus::convert(input, &args.output, options)
+    })?;
     writeln!(
         out,
         "{} ({}) -> {} ({}): {} sectors{also}",
@@ -159,4 +135,61 @@ fn convert(
         );
     }
     Ok(Status::Success)
+}
+
+/// What `convert` and `create` share: the output and how to write it.
+pub(crate) struct Written<'a> {
+    pub output: &'a Path,
+    pub to: Option<String>,
+    pub force: bool,
+    pub sync: bool,
+    pub write: &'a WriteArgs,
+}
+
+impl Written<'_> {
+    /// Runs `write` with these options and progress shown as `doing` (in sectors of
+    /// `sector_bytes`), says the warnings and the losses `--allow-lossy` let through, and returns
+    /// the outcome with the "; also wrote …" the result line ends with (the files written beside
+    /// OUTPUT: track BINs, WAVs, `.bin.ecm`).
+    pub fn run(
+        self,
+        context: &Context,
+        doing: &str,
+        sector_bytes: u64,
+        write: impl FnOnce(&discus::ConvertOptions<'_>) -> discus::Result<discus::Outcome>,
+    ) -> anyhow::Result<(discus::Outcome, String)> {
+        let preset = self.write.preset()?;
+        let progress = Progress::new(context.quiet, doing);
+        let report = |done: u64, total: u64| progress.update(done, total, sector_bytes);
+        let options = discus::ConvertOptions {
+            to: self.to,
+            force: self.force,
+            durable: self.sync,
+            write: self.write.write_options(context.threads)?,
+            preset: preset.as_ref(),
+            progress: Some(&report),
+            cancel: Some(&CANCEL),
+        };
+        let result = write(&options);
+        progress.finish();
+        let outcome = result?;
+        for warning in &outcome.warnings {
+            context.warn(warning);
+        }
+        for loss in &outcome.losses {
+            context.warn(&format!("lost (allowed by --allow-lossy): {loss}"));
+        }
+        let beside: Vec<String> = outcome
+            .report
+            .outputs
+            .iter()
+            .filter(|path| *path != self.output)
+            .map(|path| path.display().to_string())
+            .collect();
+        let also = match beside.is_empty() {
+            true => String::new(),
+            false => format!("; also wrote {}", beside.join(", ")),
+        };
+        Ok((outcome, also))
+    }
 }

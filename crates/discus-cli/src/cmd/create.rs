@@ -10,8 +10,7 @@ use anyhow::bail;
 use discus::fs::write::UdfRevision;
 
 use crate::cmd::write_args::WriteArgs;
-use crate::progress::Progress;
-use crate::{CANCEL, Context, Status};
+use crate::{Context, Status};
 
 /// Arguments of `create`.
 #[derive(clap::Args)]
@@ -118,28 +117,19 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
         date,
         exclude: Vec::new(),
     };
-    let write = args.write.write_options(context.threads)?;
-    let preset = args.write.preset()?;
-    let progress = Progress::new(context.quiet, "creating");
-    let report = |done: u64, total: u64| progress.update(done, total, 2048);
-    let options = discus::ConvertOptions {
+    let written = crate::cmd::convert::Written {
+        output: &args.output,
         to,
         force: args.force,
-        durable: args.sync,
-        write,
-        preset: preset.as_ref(),
-        progress: Some(&report),
-        cancel: Some(&CANCEL),
+        sync: args.sync,
+        write: &args.write,
     };
-    let result = discus::create(&args.dir, &args.output, &layout, &options);
-    progress.finish();
-    let outcome = result?;
-    for warning in &outcome.warnings {
-        context.warn(warning);
-    }
+    let (outcome, also) = written.run(context, "creating", 2048, |options| {
+        discus::create(&args.dir, &args.output, &layout, options)
+    })?;
     writeln!(
         out,
-        "{} -> {} ({}): {} sectors",
+        "{} -> {} ({}): {} sectors{also}",
         args.dir.display(),
         args.output.display(),
         outcome.to.name,
