@@ -714,15 +714,7 @@ impl CdLayer {
 /// sector's parity is computed with its header zeroed.
 fn regenerate_ecc(sector: &mut [u8; RAW]) {
     sector[..12].copy_from_slice(&discus_core::sector::SYNC);
-    let header: [u8; 4] = [sector[12], sector[13], sector[14], sector[15]];
-    let mode2 = header[3] == 2;
-    if mode2 {
-        sector[12..16].fill(0);
-    }
-    discus_core::sector::ecc::write(sector);
-    if mode2 {
-        sector[12..16].copy_from_slice(&header);
-    }
+    discus_core::sector::ecc::write_for_mode(sector);
 }
 
 /// Bytes of a raw sector and of its subchannel in a CD frame.

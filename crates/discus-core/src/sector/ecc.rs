@@ -154,6 +154,18 @@ pub fn write(sector: &mut [u8; 2352]) {
     sector[0x8C8..0x930].copy_from_slice(&q);
 }
 
+/// Writes P and Q parity as the sector's mode (byte 15) has them: a Mode 2 (Form 1) sector's
+/// parity counts its header as zeros, so the header is left out and put back.
+pub fn write_for_mode(sector: &mut [u8; 2352]) {
+    if sector[15] != 2 {
+        return write(sector);
+    }
+    let header: [u8; 4] = [sector[12], sector[13], sector[14], sector[15]];
+    sector[12..16].fill(0);
+    write(sector);
+    sector[12..16].copy_from_slice(&header);
+}
+
 /// Whether the stored P and Q parity of a raw sector equal what its contents give.
 pub fn matches(sector: &[u8; 2352]) -> bool {
     let mut p = [0u8; P_SIZE];

@@ -135,10 +135,7 @@ pub fn encode_mode2(lba: Lba, body: &[u8], sector: &mut [u8; RAW_SIZE]) {
     } else {
         let edc = edc::compute(&sector[16..2072]);
         sector[2072..2076].copy_from_slice(&edc.to_le_bytes());
-        let header: [u8; 4] = [sector[12], sector[13], sector[14], sector[15]];
-        sector[12..16].fill(0);
-        ecc::write(sector);
-        sector[12..16].copy_from_slice(&header);
+        ecc::write_for_mode(sector);
     }
 }
 
