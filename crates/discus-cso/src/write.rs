@@ -495,18 +495,14 @@ impl BlockSink {
     /// Enters the block about to be written at `self.position` in the index.
     fn record(&mut self, packing: Packing, len: usize) -> Result<()> {
         let block = self.index.len().max(self.lengths.len()) as u64;
-        let path = self.output.path().to_path_buf();
-        let overflow = || {
-            Error::at_block(
-                &path,
-                block,
-                "the output outgrew what its index can address",
-            )
-        };
+        // The path is copied only when an error is made, not for every block.
+        let path = self.output.path();
+        let overflow =
+            || Error::at_block(path, block, "the output outgrew what its index can address");
         if self.settings.container == Container::Dax {
             if packing == Packing::Plain {
                 return Err(Error::at_block(
-                    &path,
+                    path,
                     block,
                     "zlib could not pack this frame",
                 ));
