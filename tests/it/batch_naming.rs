@@ -304,3 +304,81 @@ fn i16_4_with_a_dat_discs_that_match_an_entry_take_its_title() {
     let (code, _) = batch(root, &["in", "--to", "cso", "--dat", "redump.dat"]);
     assert_eq!(code, 2);
 }
+
+/// A sheet in the INPUT folder naming an image outside it: the item fails as any such sheet does,
+/// and naming by serial does not read the outside image's file system to name it first.
+#[test]
+fn i11_1_naming_by_serial_reads_nothing_a_sheet_names_outside_the_input() {
+    let Some(tool) = peer("genisoimage") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp");
+    let root = dir.path();
+    playstation(
+        &tool,
+        &root.join("outside").join("Secret.iso"),
+        "SLPS_999.99",
+        b"s",
+    );
+    playstation(
+        &tool,
+        &root.join("in").join("Ridge.iso"),
+        "SCES_004.52",
+        b"a",
+    );
+    std::fs::write(
+        root.join("in").join("Stolen.cue"),
+        "FILE \"../outside/Secret.iso\" BINARY\r\n  TRACK 01 MODE1/2048\r\n    INDEX 01 00:00:00\r\n",
+    )
+    .expect("sheet");
+    let Some(strace) = peer("strace") else {
+        return;
+    };
+    let trace = root.join("trace.txt");
+    let out = std::process::Command::new(strace)
+        .args(["-f", "-y", "-e", "trace=read,pread64", "-o"])
+        .arg(&trace)
+        .arg(discus_bin())
+        .args([
+            "batch",
+            "in",
+            "--to",
+            "iso",
+            "--out-dir",
+            "out",
+            "--name",
+            "serial",
+            "--json",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("run discus");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !said.contains("SLPS"),
+        "the outside disc's serial was read: {said}"
+    );
+    // Opening the sheet looks at the named file's first 4 bytes (is it ECM?); nothing more of
+    // it may be read, least of all its file system to find a serial.
+    let reads: Vec<String> = std::fs::read_to_string(&trace)
+        .expect("the trace")
+        .lines()
+        .filter(|line| line.contains("Secret.iso>"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        reads.iter().all(|line| line.ends_with(", 4, 0) = 4")),
+        "the outside image was read: {reads:#?}"
+    );
+    assert!(said.contains("Stolen"), "{said}");
+    let written = names(&root.join("out"), ".iso");
+    assert_eq!(
+        written,
+        BTreeSet::from(["SCES-00452.iso".to_string()]),
+        "{said}"
+    );
+}

@@ -352,7 +352,7 @@ pub fn unpack(
         out_dir: Some(&several),
         extension,
         // An archive's images keep their names: a Redump archive is named by its title already.
-        serial: false,
+        serial: None,
     };
     let mut images = discover::discover(
         &[temp.path().to_path_buf()],

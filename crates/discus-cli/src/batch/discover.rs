@@ -10,7 +10,7 @@ use std::rc::Rc;
 use discus::core::containment;
 
 pub use super::shard::Shard;
-use super::{archive, naming};
+use super::{archive, naming, worker};
 
 /// Extensions of files that describe other files: opened first, so their data files are known
 /// before anything is taken for an image of its own.
@@ -98,8 +98,9 @@ pub struct Naming<'a> {
     pub out_dir: Option<&'a Path>,
     /// The output extension (the target format's first).
     pub extension: &'a str,
-    /// Name outputs by the serial the disc holds (`--name serial`; see [`naming`]).
-    pub serial: bool,
+    /// Name outputs by the serial the disc holds (`--name serial`; see [`naming`]), reading a
+    /// disc's file system only when the files it is made of pass this rule.
+    pub serial: Option<worker::Reads>,
 }
 
 impl Naming<'_> {
@@ -453,7 +454,7 @@ impl<'a> Stream<'a> {
         // By serial, the names of a folder's items depend on each other: one serial shared by
         // two discs names both by their inputs too.
         let mut stems = HashMap::new();
-        if self.naming.serial {
+        if let Some(reads) = self.naming.serial {
             let files: Vec<&Entry> = entries.iter().filter(|e| !e.folder).collect();
             let found: Vec<(String, Option<String>)> = files
                 .iter()
@@ -461,7 +462,7 @@ impl<'a> Stream<'a> {
                     let path = dir.join(&e.name);
                     let serial = match archive::Kind::of(&path) {
                         Some(_) => None,
-                        None => naming::serial(&path),
+                        None => naming::serial(&path, reads, &root),
                     };
                     (stem_of(&path), serial)
                 })
@@ -640,9 +641,11 @@ impl<'a> Stream<'a> {
                     let root = containment::resolved(folder_of(&path));
                     let name = path.file_name().map(PathBuf::from).unwrap_or_default();
                     let key = key_of(&root, &name);
-                    let stem = match self.naming.serial && archive::Kind::of(&path).is_none() {
-                        true => naming::serial(&path),
-                        false => None,
+                    let stem = match self.naming.serial {
+                        Some(reads) if archive::Kind::of(&path).is_none() => {
+                            naming::serial(&path, reads, &root)
+                        }
+                        _ => None,
                     };
                     let item = self.item(path, key, Path::new(""), &root, None, stem);
                     if let Some(item) = self.across(item) {

@@ -145,7 +145,7 @@ pub fn report(
         let naming = Naming {
             out_dir: Some(dir),
             extension: "out",
-            serial: false,
+            serial: None,
         };
         let known = Known::read(dir);
         let skip = |path: &Path| known.is_output(&absolute(path));
@@ -294,7 +294,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
             .first()
             .copied()
             .unwrap_or(options.to.name),
-        serial: options.name.by_serial(),
+        serial: options.name.by_serial().then(|| options.reads()),
     };
     let takes = |item: &Item| options.shard.is_none_or(|shard| shard.takes(&item.key));
 

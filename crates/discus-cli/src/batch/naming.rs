@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use discus::Dat;
 
+use super::worker;
+
 /// How outputs are named.
 #[derive(Clone, Default)]
 pub enum NameBy {
@@ -79,9 +81,12 @@ pub fn file_name(text: &str) -> Option<String> {
 }
 
 /// The serial of the image at `path`, as a file name: `None` for a disc that names none (or
-/// that cannot be read; the conversion will say why).
-pub fn serial(path: &Path) -> Option<String> {
+/// that cannot be read; the conversion will say why). Its file system is read only when the
+/// files the image is made of pass `reads` within `root`: a sheet naming a file outside the
+/// INPUT folder fails as an item later, and its file is not read to name it first.
+pub fn serial(path: &Path, reads: worker::Reads, root: &Path) -> Option<String> {
     let opened = discus::open(path).ok()?;
+    worker::check_reads(reads, path, path, &opened.source.files(), root).ok()?;
     let mut image = discus::fs::Image::open(opened.source, path).ok()?;
     let game = discus::fs::game::identify(&mut image).ok()?;
     game.serial.as_deref().and_then(file_name)
