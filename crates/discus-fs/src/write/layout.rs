@@ -325,9 +325,10 @@ impl Layout {
         }
     }
 
-    pub fn file_path(&self, entry: usize) -> Option<&PathBuf> {
+    /// Where file `entry`'s data is read from, and the device and inode it had when scanned.
+    pub fn file_path(&self, entry: usize) -> Option<(&PathBuf, Option<(u64, u64)>)> {
         match &self.entries[entry].kind {
-            EntryKind::File { path, .. } => Some(path),
+            EntryKind::File { path, identity, .. } => Some((path, *identity)),
             _ => None,
         }
     }

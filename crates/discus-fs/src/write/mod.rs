@@ -128,11 +128,12 @@ pub fn create(dir: &Path, options: &Options) -> Result<Created> {
         if size == 0 || !placed.insert(places.file[f]) {
             continue;
         }
-        if let Some(path) = layout.file_path(f) {
+        if let Some((path, identity)) = layout.file_path(f) {
             spans.push(source::Span {
                 block: u64::from(places.file[f]),
                 size,
                 path: path.clone(),
+                identity,
             });
         }
     }
@@ -160,7 +161,10 @@ fn boot_block(
     places: &layout::Places,
     boot: usize,
 ) -> Result<(u64, Vec<u8>)> {
-    let path = layout.file_path(boot).cloned().unwrap_or_default();
+    let (path, identity) = layout
+        .file_path(boot)
+        .map(|(path, identity)| (path.clone(), identity))
+        .unwrap_or_default();
     let size = layout.file_size(boot);
     if !(64..=MAX_BOOT_IMAGE).contains(&size) {
         return Err(Error::Usage(format!(
@@ -169,7 +173,11 @@ fn boot_block(
             MAX_BOOT_IMAGE >> 20
         )));
     }
-    let data = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let mut data = Vec::new();
+    // One byte more than scanned, at most: enough to see that it grew.
+    let file = source::open_scanned(&path, identity)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, size + 1), &mut data)
+        .map_err(|e| Error::io(&path, e))?;
     if data.len() as u64 != size {
         return Err(Error::at_offset(
             &path,

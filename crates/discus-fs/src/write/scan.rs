@@ -24,6 +24,9 @@ pub(crate) enum EntryKind {
         /// Device and inode of a file with more than one name (a hard link): its names share
         /// one copy of the data.
         inode: Option<(u64, u64)>,
+        /// Device and inode as the folder was read: the file opened later to copy its data must
+        /// be this one, not a link or another file put in its place meanwhile.
+        identity: Option<(u64, u64)>,
     },
     /// A symbolic link, with its target as recorded (bytes, never resolved).
     Symlink(Vec<u8>),
@@ -103,6 +106,7 @@ pub(crate) fn scan(root: &Path, exclude: &dyn Fn(&Path) -> bool) -> Result<Scann
                     path: child.clone(),
                     size: meta.len(),
                     inode: hard_link(&meta),
+                    identity: identity(&meta),
                 }
             } else if kind.is_symlink() {
                 let target = fs::read_link(&child).map_err(|e| Error::io(&child, e))?;
@@ -170,6 +174,18 @@ fn hard_link(meta: &fs::Metadata) -> Option<(u64, u64)> {
 
 #[cfg(not(unix))]
 fn hard_link(_: &fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// Device and inode of a file (`None` where the system has none).
+#[cfg(unix)]
+pub(crate) fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn identity(_: &fs::Metadata) -> Option<(u64, u64)> {
     None
 }
 

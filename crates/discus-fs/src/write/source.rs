@@ -5,7 +5,7 @@
 //! writer takes it like any other source.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use discus_core::flat::read_exact_at;
 use discus_core::{Disc, Error, Form, Lba, Result, SectorSource};
@@ -18,12 +18,31 @@ pub(crate) struct Span {
     pub block: u64,
     pub size: u64,
     pub path: PathBuf,
+    /// Device and inode when the folder was read.
+    pub identity: Option<(u64, u64)>,
 }
 
 impl Span {
     fn end(&self) -> u64 {
         self.block + self.size.div_ceil(BLOCK as u64)
     }
+}
+
+/// Opens a file the folder scan found, refusing one that is no longer the same file: opening
+/// follows links, so a file swapped for a link (or another file) since the folder was read would
+/// put whatever that points at into the image.
+pub(crate) fn open_scanned(path: &Path, identity: Option<(u64, u64)>) -> Result<File> {
+    let file = discus_core::output::open_input(path)?;
+    let opened = file.metadata().map_err(|e| Error::io(path, e))?;
+    if super::scan::identity(&opened) != identity {
+        return Err(Error::io(
+            path,
+            std::io::Error::other(
+                "was replaced (by a link or another file) while the image was written",
+            ),
+        ));
+    }
+    Ok(file)
 }
 
 /// A folder laid out as an image.
@@ -77,10 +96,9 @@ impl Created {
         let stored = usize::try_from(span.size.saturating_sub(offset))
             .unwrap_or(usize::MAX)
             .min(out.len());
-        let (path, size) = (span.path.clone(), span.size);
+        let (path, size, identity) = (span.path.clone(), span.size, span.identity);
         if !matches!(&self.open, Some((i, _)) if *i == index) {
-            let file = discus_core::output::open_input(&path)?;
-            self.open = Some((index, file));
+            self.open = Some((index, open_scanned(&path, identity)?));
         }
         let Some((_, file)) = &self.open else {
             return Ok(());

@@ -160,6 +160,28 @@ fn i16_3_a_file_that_changes_size_while_read_is_an_error() {
     }
 }
 
+/// A file swapped, after the folder was read, for a link to a file outside it of the same size:
+/// its bytes must not reach the image (opening follows links; the scanned inode is compared).
+#[test]
+#[cfg(unix)]
+fn i16_3_a_file_swapped_for_a_link_while_read_is_refused() {
+    let outside = tempfile::tempdir().expect("temp");
+    let secret = outside.path().join("secret");
+    fs::write(&secret, vec![b's'; 100_000]).expect("write");
+    let dir = tempfile::tempdir().expect("temp");
+    let path = dir.path().join("log.txt");
+    fs::write(&path, vec![b'x'; 100_000]).expect("write");
+    let mut created = create(dir.path(), &Options::default()).expect("create");
+    fs::remove_file(&path).expect("remove");
+    std::os::unix::fs::symlink(&secret, &path).expect("link");
+    let error = read_whole(&mut created).expect_err("a swapped file is refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("log.txt") && message.contains("replaced"),
+        "{message}"
+    );
+}
+
 #[test]
 fn i16_3_a_file_unchanged_reads_back_whole() {
     let dir = tempfile::tempdir().expect("temp");
