@@ -198,9 +198,16 @@ struct GdiSource {
     files: Vec<(PathBuf, Input, Form, u64)>,
 }
 
+/// The largest GDI sheet read: a GD-ROM has at most 99 tracks of one short line each.
+const MAX_SHEET: u64 = 64 * 1024;
+
 fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
-    let bytes = std::fs::read(path).with_path(path)?;
-    if bytes.len() > 64 * 1024 {
+    // Measured before it is read: a huge file (or a device) named .gdi is never loaded whole.
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).with_path(path)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SHEET + 1), &mut bytes)
+        .with_path(path)?;
+    if bytes.len() as u64 > MAX_SHEET {
         return Err(Error::at_offset(
             path,
             0,
