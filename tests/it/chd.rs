@@ -346,6 +346,15 @@ fn i13_3_our_dvd_chd_has_chdmans_hashes_and_verifies() {
         chdman_create(&newer, "createdvd", &iso, &theirs, &[]);
         assert_eq!(chdman_hashes(&newer, &ours), chdman_hashes(&newer, &theirs));
         chdman_verifies(&newer, &ours);
+        // Issue 13, item 6: no larger than chdman's. Our LZMA hunks are the bytes chdman's encoder
+        // makes, and every other codec is kept only where it packs smaller.
+        let size = |p: &Path| std::fs::metadata(p).expect("size").len();
+        assert!(
+            size(&ours) <= size(&theirs),
+            "ours {} B, chdman's {} B",
+            size(&ours),
+            size(&theirs)
+        );
     }
 }
 
