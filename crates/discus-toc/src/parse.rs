@@ -94,6 +94,31 @@ impl Mode {
     }
 }
 
+/// The subchannel a track's data file keeps after each sector (`TRACK mode RW|RW_RAW`), 96 bytes
+/// either way; cdrdao's manual and `TrackData::subChannelSize` agree on the size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Sub {
+    #[default]
+    None,
+    /// `RW_RAW`: P–W as on the disc, R–W interleaved and with their L-EC parity (what a drive
+    /// returns for raw P–W reading).
+    Raw,
+    /// `RW`: R–W packs de-interleaved, one 6-bit symbol a byte, four 24-symbol packs a sector
+    /// (what a drive returns for "R–W de-interleaved and error corrected"); parity and
+    /// interleaving are made when the disc is written.
+    Packed,
+}
+
+impl Sub {
+    /// Bytes of subchannel after each sector in the file.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Sub::None => 0,
+            Sub::Raw | Sub::Packed => 96,
+        }
+    }
+}
+
 /// One piece of a track's data, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -105,8 +130,9 @@ pub(crate) enum Piece {
         sectors: Option<u32>,
         pos: Pos,
     },
-    /// Sectors of zeros (SILENCE, ZERO, PREGAP): on the disc, in no file.
-    Zero { sectors: u32, pos: Pos },
+    /// Sectors of zeros (SILENCE, ZERO, PREGAP): on the disc, in no file. `mode0`: `ZERO MODE0`,
+    /// which cdrdao burns as Mode 0 sectors (header mode 0, no data) whatever the track's mode.
+    Zero { sectors: u32, pos: Pos, mode0: bool },
 }
 
 /// Where INDEX 01 is, counted from the track's first sector.
@@ -122,8 +148,8 @@ pub(crate) enum Start {
 pub(crate) struct TocTrack {
     pub pos: Pos,
     pub mode: Option<Mode>,
-    /// `RW_RAW`: 96 bytes of raw P–W subchannel after each sector.
-    pub raw_sub: bool,
+    /// `RW` or `RW_RAW`: 96 bytes of subchannel after each sector.
+    pub sub: Sub,
     pub copy: bool,
     pub pre_emphasis: bool,
     pub four_channel: bool,
@@ -434,23 +460,23 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Toc> {
                         .ok_or_else(|| p.error(at, format!("TRACK: unknown mode '{}'", t.text)))?,
                     _ => return Err(p.error(at, "TRACK: expected a mode (AUDIO, MODE1, …)")),
                 };
-                let mut raw_sub = false;
-                if let Some(sub) = p.peek().filter(|t| t.kind == Kind::Word) {
-                    match sub.text.as_str() {
-                        "RW_RAW" => {
-                            raw_sub = true;
-                            p.at += 1;
-                        }
-                        "RW" => {
-                            return Err(Error::unsupported(
-                                path,
-                                format!(
-                                    "line {}, column {}: packed R-W subchannel (RW); discus reads raw subchannel (RW_RAW)",
-                                    sub.pos.line, sub.pos.column
-                                ),
-                            ));
-                        }
-                        _ => {}
+                // cdrdao's grammar has MODE0 only as the mode of ZERO data, never of a track
+                // (`trackMode` in its TocParser.g); cdrdao and libcdio both refuse the file.
+                if mode == Mode::Mode0 {
+                    return Err(p.error(
+                        at,
+                        "TRACK: MODE0 is not a track mode (cdrdao writes Mode 0 sectors only as ZERO MODE0 inside a track)",
+                    ));
+                }
+                let mut sub = Sub::None;
+                if let Some(word) = p.peek().filter(|t| t.kind == Kind::Word) {
+                    sub = match word.text.as_str() {
+                        "RW_RAW" => Sub::Raw,
+                        "RW" => Sub::Packed,
+                        _ => Sub::None,
+                    };
+                    if sub != Sub::None {
+                        p.at += 1;
                     }
                 }
                 if toc.tracks.len() == 99 {
@@ -459,7 +485,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Toc> {
                 toc.tracks.push(TocTrack {
                     pos,
                     mode: Some(mode),
-                    raw_sub,
+                    sub,
                     ..TocTrack::default()
                 });
             }
@@ -533,8 +559,7 @@ fn track_statement(p: &mut Parser<'_>, track: &mut TocTrack, word: &str, pos: Po
                     )
                 })?;
             }
-            let size =
-                track.mode.map_or(2352, Mode::sector_bytes) + if track.raw_sub { 96 } else { 0 };
+            let size = track.mode.map_or(2352, Mode::sector_bytes) + track.sub.bytes();
             if word != "DATAFILE" {
                 let start = p.length(&format!("{word} start"))?;
                 byte += u64::from(start) * size;
@@ -554,19 +579,30 @@ fn track_statement(p: &mut Parser<'_>, track: &mut TocTrack, word: &str, pos: Po
         }
         "SILENCE" => {
             let sectors = p.length("SILENCE")?;
-            track.pieces.push(Piece::Zero { sectors, pos });
+            track.pieces.push(Piece::Zero {
+                sectors,
+                pos,
+                mode0: false,
+            });
         }
         "ZERO" => {
-            // An optional data mode and subchannel mode say how cdrdao writes the zeros; the
-            // sectors are the track's either way.
-            while p.peek().is_some_and(|t| {
+            // An optional data mode and subchannel mode say how cdrdao writes the zeros. MODE0
+            // makes Mode 0 sectors; any other mode is read as zeros of the track's own mode, and
+            // zero subchannel data is the same in every layout.
+            let mut mode0 = false;
+            while let Some(word) = p.peek().filter(|t| {
                 t.kind == Kind::Word
                     && (Mode::from_keyword(&t.text).is_some() || t.text.starts_with("RW"))
             }) {
+                mode0 |= word.text == Mode::Mode0.keyword();
                 p.at += 1;
             }
             let sectors = p.length("ZERO")?;
-            track.pieces.push(Piece::Zero { sectors, pos });
+            track.pieces.push(Piece::Zero {
+                sectors,
+                pos,
+                mode0,
+            });
         }
         "START" => {
             if track.start.is_some() || track.pregap.is_some() {
@@ -621,7 +657,7 @@ mod tests {
         assert!(t.is_xa());
         assert_eq!(t.catalog.as_deref(), Some("0724385356926"));
         let a = &t.tracks[0];
-        assert!(a.raw_sub && a.copy && a.pre_emphasis && a.four_channel);
+        assert!(a.sub == Sub::Raw && a.copy && a.pre_emphasis && a.four_channel);
         assert_eq!(a.isrc.as_deref(), Some("USEM39600078"));
         assert_eq!(a.pregap, Some(150));
         assert_eq!(
@@ -684,5 +720,25 @@ mod tests {
         assert!(error("TRACK AUDIO\nCD_TEXT { LANGUAGE 0 {\n").contains("no closing"));
         assert!(error("// nothing\n").contains("no TRACK"));
         assert!(error("TRACK AUDIO\nBOGUS\n").contains("line 2, column 1: unknown statement"));
+        assert!(error("CD_ROM\nTRACK MODE0\n").contains("line 2, column 7: TRACK: MODE0"));
+    }
+
+    #[test]
+    fn reads_packed_subchannel_and_mode0_zeros() {
+        let t =
+            toc("TRACK MODE1 RW\nZERO MODE0 0:0:2\nZERO MODE1 RW 0:0:1\nDATAFILE \"d\" 0:0:1\n");
+        let track = &t.tracks[0];
+        assert_eq!(track.sub, Sub::Packed);
+        let zeros: Vec<bool> = track
+            .pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Zero { mode0, .. } => Some(*mode0),
+                Piece::File { .. } => None,
+            })
+            .collect();
+        assert_eq!(zeros, [true, false]);
+        // A DATAFILE length counts records of 2048 + 96 bytes.
+        assert_eq!(track.pieces.len(), 3);
     }
 }
