@@ -781,4 +781,44 @@ mod tests {
         assert_eq!(source.disc().subchannel, Some(Subchannel::Stored));
         assert_eq!(source.disc().tracks().next().unwrap().length, 2);
     }
+
+    #[test]
+    fn packed_subchannel_reads_the_same_sector_by_sector_as_in_one_run() {
+        // The interleave reaches two sectors back: a run that starts mid-track must see them.
+        let mut file = Vec::new();
+        for i in 0..10u32 {
+            file.extend(std::iter::repeat_n(i as u8, 2352));
+            file.extend((0..96u32).map(|j| ((i * 13 + j * 7) % 64) as u8));
+        }
+        let (_dir, source) = open("TRACK AUDIO RW\nDATAFILE \"data.bin\"\n", &file);
+        let mut source = source.unwrap();
+        assert_eq!(source.stored_form(0), Form::RawSub);
+        let mut whole = vec![0u8; 2448 * 10];
+        source.read(0, Lba(0), &mut whole).unwrap();
+        for i in 0..10 {
+            let mut one = vec![0u8; 2448];
+            source.read(0, Lba(i as i32), &mut one).unwrap();
+            assert_eq!(one[..], whole[i * 2448..(i + 1) * 2448], "sector {i}");
+        }
+        // R–W moved: sector 0's subchannel is not the file's bytes.
+        assert_ne!(whole[2352..2448], file[2352..2448]);
+    }
+
+    #[test]
+    fn form2_and_mode0_sectors_are_built() {
+        let (_dir, source) = open(
+            "CD_ROM_XA\nTRACK MODE2_FORM2\nZERO MODE0 0:0:1\nDATAFILE \"data.bin\"\n",
+            &[5u8; 2324 * 2],
+        );
+        let mut source = source.unwrap();
+        // Mode 0 sectors only fit raw sectors.
+        assert_eq!(source.stored_form(0), Form::Raw);
+        let mut buf = vec![0u8; 2352 * 3];
+        source.read(0, Lba(0), &mut buf).unwrap();
+        assert_eq!(buf[15], 0);
+        assert!(buf[16..2352].iter().all(|&b| b == 0));
+        assert_eq!(buf[2352 + 15], 2);
+        assert_eq!(buf[2352 + 16..2352 + 24], [0, 0, 0x20, 0, 0, 0, 0x20, 0]);
+        assert!(buf[2352 + 24..2352 + 24 + 2324].iter().all(|&b| b == 5));
+    }
 }
