@@ -625,6 +625,16 @@ fn i15_1_zero_mode0_sectors_read_as_cdrdao_burns_them_and_a_mode0_track_is_refus
     }
     assert_cdrdao_agrees(&toc);
     assert_round_trips(&toc, Form::Raw);
+    // Data lengths in bytes (cdrdao's `dataLength`: bytes of the statement's own sectors, 2336
+    // for Mode 0, 2048 for MODE1) are the same disc.
+    let in_bytes = dir.path().join("m0-bytes.toc");
+    std::fs::write(
+        &in_bytes,
+        "CD_ROM\n\nTRACK MODE1\nZERO MODE0 23360\nSTART\nDATAFILE \"m1.iso\" 614400\nZERO MODE0 11680\n",
+    )
+    .expect("write");
+    assert!(raw == sectors_in(&in_bytes, Form::Raw));
+    assert_cdrdao_agrees(&in_bytes);
     // cdrdao's grammar has no MODE0 track (its `trackMode` rule), and libcdio refuses it too.
     let track_mode0 = dir.path().join("track-mode0.toc");
     std::fs::write(&track_mode0, "CD_ROM\nTRACK MODE0\nZERO 00:00:10\n").expect("write");

@@ -271,6 +271,15 @@ fn tokens(path: &Path, text: &str) -> Result<Vec<Token>> {
     Ok(out)
 }
 
+/// What a plain number counts in a length: cdrdao reads samples for audio statements (FILE,
+/// SILENCE) and bytes of the statement's sector size for data statements (DATAFILE, ZERO: its
+/// `dataLength` rule).
+#[derive(Clone, Copy, Debug)]
+enum Unit {
+    Samples,
+    Bytes(u64),
+}
+
 struct Parser<'a> {
     path: &'a Path,
     tokens: Vec<Token>,
@@ -308,6 +317,11 @@ impl Parser<'_> {
     /// A length or position: `mm:ss:ff` in sectors, or a number of samples (4 bytes each) that
     /// makes whole 2352-byte sectors.
     fn length(&mut self, what: &str) -> Result<u32> {
+        self.length_in(what, Unit::Samples)
+    }
+
+    /// A length in `mm:ss:ff` or a plain number in `unit`, which must make whole sectors.
+    fn length_in(&mut self, what: &str, unit: Unit) -> Result<u32> {
         let pos = self.here();
         let token = match self.next() {
             Some(t) if t.kind == Kind::Word => t,
@@ -318,26 +332,31 @@ impl Parser<'_> {
                 .map(Msf::frames)
                 .map_err(|e| self.error(pos, format!("{what}: {e}")));
         }
-        let samples: u64 = token.text.parse().map_err(|_| {
+        let (per_sector, name) = match unit {
+            Unit::Samples => (588, "samples"),
+            Unit::Bytes(block) => (block, "bytes"),
+        };
+        let number: u64 = token.text.parse().map_err(|_| {
             self.error(
                 pos,
                 format!(
-                    "{what}: '{}' is neither a time mm:ss:ff nor a sample count",
+                    "{what}: '{}' is neither a time mm:ss:ff nor a number of {name}",
                     token.text
                 ),
             )
         })?;
-        if !samples.is_multiple_of(588) {
+        if !number.is_multiple_of(per_sector) {
+            // cdrdao pads the last sector with zeros; discus keeps whole sectors only.
             return Err(Error::unsupported(
                 self.path,
                 format!(
-                    "line {}, column {}: {what}: {samples} samples is not a whole number of sectors (588 samples each)",
+                    "line {}, column {}: {what}: {number} {name} is not a whole number of sectors ({per_sector} {name} each)",
                     pos.line, pos.column
                 ),
             ));
         }
-        u32::try_from(samples / 588)
-            .map_err(|_| self.error(pos, format!("{what}: {samples} samples is too long")))
+        u32::try_from(number / per_sector)
+            .map_err(|_| self.error(pos, format!("{what}: {number} {name} is too long")))
     }
 
     fn string(&mut self, what: &str) -> Result<String> {
@@ -564,8 +583,13 @@ fn track_statement(p: &mut Parser<'_>, track: &mut TocTrack, word: &str, pos: Po
                 let start = p.length(&format!("{word} start"))?;
                 byte += u64::from(start) * size;
             }
+            let unit = if word == "DATAFILE" {
+                Unit::Bytes(size)
+            } else {
+                Unit::Samples
+            };
             let sectors = if p.peek_length() {
-                Some(p.length(&format!("{word} length"))?).filter(|&n| n > 0)
+                Some(p.length_in(&format!("{word} length"), unit)?).filter(|&n| n > 0)
             } else {
                 None
             };
@@ -589,15 +613,20 @@ fn track_statement(p: &mut Parser<'_>, track: &mut TocTrack, word: &str, pos: Po
             // An optional data mode and subchannel mode say how cdrdao writes the zeros. MODE0
             // makes Mode 0 sectors; any other mode is read as zeros of the track's own mode, and
             // zero subchannel data is the same in every layout.
-            let mut mode0 = false;
+            let (mut mode, mut sub) = (track.mode.unwrap_or(Mode::Audio), track.sub);
             while let Some(word) = p.peek().filter(|t| {
                 t.kind == Kind::Word
                     && (Mode::from_keyword(&t.text).is_some() || t.text.starts_with("RW"))
             }) {
-                mode0 |= word.text == Mode::Mode0.keyword();
+                match word.text.as_str() {
+                    "RW" => sub = Sub::Packed,
+                    "RW_RAW" => sub = Sub::Raw,
+                    other => mode = Mode::from_keyword(other).unwrap_or(mode),
+                }
                 p.at += 1;
             }
-            let sectors = p.length("ZERO")?;
+            let mode0 = mode == Mode::Mode0;
+            let sectors = p.length_in("ZERO", Unit::Bytes(mode.sector_bytes() + sub.bytes()))?;
             track.pieces.push(Piece::Zero {
                 sectors,
                 pos,
@@ -738,7 +767,22 @@ mod tests {
             })
             .collect();
         assert_eq!(zeros, [true, false]);
-        // A DATAFILE length counts records of 2048 + 96 bytes.
         assert_eq!(track.pieces.len(), 3);
+        // Plain numbers in data statements are bytes of their sectors (cdrdao's `dataLength`):
+        // the track's subchannel counts: a Mode 0 sector is 2336 + 96 bytes here, a MODE1 one 2144.
+        let t = toc("TRACK MODE1 RW\nZERO MODE0 4864\nDATAFILE \"d\" 6432\nSILENCE 588\n");
+        let lengths: Vec<Option<u32>> = t.tracks[0]
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Zero { sectors, .. } => Some(*sectors),
+                Piece::File { sectors, .. } => *sectors,
+            })
+            .collect();
+        assert_eq!(lengths, [Some(2), Some(3), Some(1)]);
+        assert!(
+            error("TRACK MODE1\nZERO 2049\n")
+                .contains("2049 bytes is not a whole number of sectors (2048 bytes each)")
+        );
     }
 }
