@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use discus_core::sector::{FORM2_USER_SIZE, MODE2_SIZE, RAW_SIZE, SUBMODE_FORM2, edc};
+use discus_core::sector::{RAW_SIZE, form2_body_from_user_data};
 use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource};
 
 use crate::files::{self, DataFile};
@@ -281,19 +281,6 @@ fn read_cd_text(path: &Path) -> std::result::Result<Vec<u8>, String> {
     Ok(packs.to_vec())
 }
 
-/// Builds the 2336-byte Mode 2 body of a sector stored without its subheader: a Form 2 data
-/// subheader, the user data and (for 2324-byte sectors) a freshly computed EDC.
-fn widen(kind: TrackKind, stored: &[u8], body: &mut [u8]) {
-    let subheader = [0, 0, SUBMODE_FORM2, 0];
-    body[..4].copy_from_slice(&subheader);
-    body[4..8].copy_from_slice(&subheader);
-    body[8..8 + stored.len()].copy_from_slice(stored);
-    if kind == TrackKind::Mode2Form2 {
-        let edc = edc::compute(&body[..8 + FORM2_USER_SIZE]);
-        body[8 + FORM2_USER_SIZE..MODE2_SIZE].copy_from_slice(&edc.to_le_bytes());
-    }
-}
-
 impl SectorSource for CueSource {
     fn disc(&self) -> &Disc {
         &self.disc
@@ -356,7 +343,7 @@ impl SectorSource for CueSource {
                     .chunks_exact(file_size)
                     .zip(dst.chunks_exact_mut(size))
                 {
-                    widen(kind, stored, body);
+                    form2_body_from_user_data(stored, body);
                 }
             }
             if file.kind == FileType::Motorola && kind.is_audio() {
@@ -435,21 +422,6 @@ impl SectorSource for CueSource {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn widened_form2_sectors_have_a_form2_subheader_and_edc() {
-        let stored: Vec<u8> = (0..FORM2_USER_SIZE).map(|i| i as u8).collect();
-        let mut body = vec![0u8; MODE2_SIZE];
-        widen(TrackKind::Mode2Form2, &stored, &mut body);
-        assert_eq!(body[..8], [0, 0, 0x20, 0, 0, 0, 0x20, 0]);
-        assert_eq!(body[8..8 + FORM2_USER_SIZE], stored[..]);
-        let edc = edc::compute(&body[..2332]).to_le_bytes();
-        assert_eq!(body[2332..], edc);
-        // 2328-byte sectors keep their own EDC.
-        let stored = vec![7u8; FORM2_USER_SIZE + 4];
-        widen(TrackKind::Mode2Form2Edc, &stored, &mut body);
-        assert_eq!(body[2332..], [7, 7, 7, 7]);
-    }
 
     #[test]
     fn cd_text_headers_and_trailing_nul_are_dropped() {

@@ -94,6 +94,31 @@ impl Mode {
     }
 }
 
+/// The subchannel a track's data file keeps after each sector (`TRACK mode RW|RW_RAW`), 96 bytes
+/// either way; cdrdao's manual and `TrackData::subChannelSize` agree on the size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Sub {
+    #[default]
+    None,
+    /// `RW_RAW`: P–W as on the disc, R–W interleaved and with their L-EC parity (what a drive
+    /// returns for raw P–W reading).
+    Raw,
+    /// `RW`: R–W packs de-interleaved, one 6-bit symbol a byte, four 24-symbol packs a sector
+    /// (what a drive returns for "R–W de-interleaved and error corrected"); parity and
+    /// interleaving are made when the disc is written.
+    Packed,
+}
+
+impl Sub {
+    /// Bytes of subchannel after each sector in the file.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Sub::None => 0,
+            Sub::Raw | Sub::Packed => 96,
+        }
+    }
+}
+
 /// One piece of a track's data, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -105,8 +130,9 @@ pub(crate) enum Piece {
         sectors: Option<u32>,
         pos: Pos,
     },
-    /// Sectors of zeros (SILENCE, ZERO, PREGAP): on the disc, in no file.
-    Zero { sectors: u32, pos: Pos },
+    /// Sectors of zeros (SILENCE, ZERO, PREGAP): on the disc, in no file. `mode0`: `ZERO MODE0`,
+    /// which cdrdao burns as Mode 0 sectors (header mode 0, no data) whatever the track's mode.
+    Zero { sectors: u32, pos: Pos, mode0: bool },
 }
 
 /// Where INDEX 01 is, counted from the track's first sector.
@@ -122,8 +148,8 @@ pub(crate) enum Start {
 pub(crate) struct TocTrack {
     pub pos: Pos,
     pub mode: Option<Mode>,
-    /// `RW_RAW`: 96 bytes of raw P–W subchannel after each sector.
-    pub raw_sub: bool,
+    /// `RW` or `RW_RAW`: 96 bytes of subchannel after each sector.
+    pub sub: Sub,
     pub copy: bool,
     pub pre_emphasis: bool,
     pub four_channel: bool,
@@ -245,6 +271,15 @@ fn tokens(path: &Path, text: &str) -> Result<Vec<Token>> {
     Ok(out)
 }
 
+/// What a plain number counts in a length: cdrdao reads samples for audio statements (FILE,
+/// SILENCE) and bytes of the statement's sector size for data statements (DATAFILE, ZERO: its
+/// `dataLength` rule).
+#[derive(Clone, Copy, Debug)]
+enum Unit {
+    Samples,
+    Bytes(u64),
+}
+
 struct Parser<'a> {
     path: &'a Path,
     tokens: Vec<Token>,
@@ -282,6 +317,11 @@ impl Parser<'_> {
     /// A length or position: `mm:ss:ff` in sectors, or a number of samples (4 bytes each) that
     /// makes whole 2352-byte sectors.
     fn length(&mut self, what: &str) -> Result<u32> {
+        self.length_in(what, Unit::Samples)
+    }
+
+    /// A length in `mm:ss:ff` or a plain number in `unit`, which must make whole sectors.
+    fn length_in(&mut self, what: &str, unit: Unit) -> Result<u32> {
         let pos = self.here();
         let token = match self.next() {
             Some(t) if t.kind == Kind::Word => t,
@@ -292,26 +332,31 @@ impl Parser<'_> {
                 .map(Msf::frames)
                 .map_err(|e| self.error(pos, format!("{what}: {e}")));
         }
-        let samples: u64 = token.text.parse().map_err(|_| {
+        let (per_sector, name) = match unit {
+            Unit::Samples => (588, "samples"),
+            Unit::Bytes(block) => (block, "bytes"),
+        };
+        let number: u64 = token.text.parse().map_err(|_| {
             self.error(
                 pos,
                 format!(
-                    "{what}: '{}' is neither a time mm:ss:ff nor a sample count",
+                    "{what}: '{}' is neither a time mm:ss:ff nor a number of {name}",
                     token.text
                 ),
             )
         })?;
-        if !samples.is_multiple_of(588) {
+        if !number.is_multiple_of(per_sector) {
+            // cdrdao pads the last sector with zeros; discus keeps whole sectors only.
             return Err(Error::unsupported(
                 self.path,
                 format!(
-                    "line {}, column {}: {what}: {samples} samples is not a whole number of sectors (588 samples each)",
+                    "line {}, column {}: {what}: {number} {name} is not a whole number of sectors ({per_sector} {name} each)",
                     pos.line, pos.column
                 ),
             ));
         }
-        u32::try_from(samples / 588)
-            .map_err(|_| self.error(pos, format!("{what}: {samples} samples is too long")))
+        u32::try_from(number / per_sector)
+            .map_err(|_| self.error(pos, format!("{what}: {number} {name} is too long")))
     }
 
     fn string(&mut self, what: &str) -> Result<String> {
@@ -434,23 +479,23 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Toc> {
                         .ok_or_else(|| p.error(at, format!("TRACK: unknown mode '{}'", t.text)))?,
                     _ => return Err(p.error(at, "TRACK: expected a mode (AUDIO, MODE1, …)")),
                 };
-                let mut raw_sub = false;
-                if let Some(sub) = p.peek().filter(|t| t.kind == Kind::Word) {
-                    match sub.text.as_str() {
-                        "RW_RAW" => {
-                            raw_sub = true;
-                            p.at += 1;
-                        }
-                        "RW" => {
-                            return Err(Error::unsupported(
-                                path,
-                                format!(
-                                    "line {}, column {}: packed R-W subchannel (RW); discus reads raw subchannel (RW_RAW)",
-                                    sub.pos.line, sub.pos.column
-                                ),
-                            ));
-                        }
-                        _ => {}
+                // cdrdao's grammar has MODE0 only as the mode of ZERO data, never of a track
+                // (`trackMode` in its TocParser.g); cdrdao and libcdio both refuse the file.
+                if mode == Mode::Mode0 {
+                    return Err(p.error(
+                        at,
+                        "TRACK: MODE0 is not a track mode (cdrdao writes Mode 0 sectors only as ZERO MODE0 inside a track)",
+                    ));
+                }
+                let mut sub = Sub::None;
+                if let Some(word) = p.peek().filter(|t| t.kind == Kind::Word) {
+                    sub = match word.text.as_str() {
+                        "RW_RAW" => Sub::Raw,
+                        "RW" => Sub::Packed,
+                        _ => Sub::None,
+                    };
+                    if sub != Sub::None {
+                        p.at += 1;
                     }
                 }
                 if toc.tracks.len() == 99 {
@@ -459,7 +504,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Toc> {
                 toc.tracks.push(TocTrack {
                     pos,
                     mode: Some(mode),
-                    raw_sub,
+                    sub,
                     ..TocTrack::default()
                 });
             }
@@ -533,14 +578,18 @@ fn track_statement(p: &mut Parser<'_>, track: &mut TocTrack, word: &str, pos: Po
                     )
                 })?;
             }
-            let size =
-                track.mode.map_or(2352, Mode::sector_bytes) + if track.raw_sub { 96 } else { 0 };
+            let size = track.mode.map_or(2352, Mode::sector_bytes) + track.sub.bytes();
             if word != "DATAFILE" {
                 let start = p.length(&format!("{word} start"))?;
                 byte += u64::from(start) * size;
             }
+            let unit = if word == "DATAFILE" {
+                Unit::Bytes(size)
+            } else {
+                Unit::Samples
+            };
             let sectors = if p.peek_length() {
-                Some(p.length(&format!("{word} length"))?).filter(|&n| n > 0)
+                Some(p.length_in(&format!("{word} length"), unit)?).filter(|&n| n > 0)
             } else {
                 None
             };
@@ -554,19 +603,35 @@ fn track_statement(p: &mut Parser<'_>, track: &mut TocTrack, word: &str, pos: Po
         }
         "SILENCE" => {
             let sectors = p.length("SILENCE")?;
-            track.pieces.push(Piece::Zero { sectors, pos });
+            track.pieces.push(Piece::Zero {
+                sectors,
+                pos,
+                mode0: false,
+            });
         }
         "ZERO" => {
-            // An optional data mode and subchannel mode say how cdrdao writes the zeros; the
-            // sectors are the track's either way.
-            while p.peek().is_some_and(|t| {
+            // An optional data mode and subchannel mode say how cdrdao writes the zeros. MODE0
+            // makes Mode 0 sectors; any other mode is read as zeros of the track's own mode, and
+            // zero subchannel data is the same in every layout.
+            let (mut mode, mut sub) = (track.mode.unwrap_or(Mode::Audio), track.sub);
+            while let Some(word) = p.peek().filter(|t| {
                 t.kind == Kind::Word
                     && (Mode::from_keyword(&t.text).is_some() || t.text.starts_with("RW"))
             }) {
+                match word.text.as_str() {
+                    "RW" => sub = Sub::Packed,
+                    "RW_RAW" => sub = Sub::Raw,
+                    other => mode = Mode::from_keyword(other).unwrap_or(mode),
+                }
                 p.at += 1;
             }
-            let sectors = p.length("ZERO")?;
-            track.pieces.push(Piece::Zero { sectors, pos });
+            let mode0 = mode == Mode::Mode0;
+            let sectors = p.length_in("ZERO", Unit::Bytes(mode.sector_bytes() + sub.bytes()))?;
+            track.pieces.push(Piece::Zero {
+                sectors,
+                pos,
+                mode0,
+            });
         }
         "START" => {
             if track.start.is_some() || track.pregap.is_some() {
@@ -621,7 +686,7 @@ mod tests {
         assert!(t.is_xa());
         assert_eq!(t.catalog.as_deref(), Some("0724385356926"));
         let a = &t.tracks[0];
-        assert!(a.raw_sub && a.copy && a.pre_emphasis && a.four_channel);
+        assert!(a.sub == Sub::Raw && a.copy && a.pre_emphasis && a.four_channel);
         assert_eq!(a.isrc.as_deref(), Some("USEM39600078"));
         assert_eq!(a.pregap, Some(150));
         assert_eq!(
@@ -684,5 +749,40 @@ mod tests {
         assert!(error("TRACK AUDIO\nCD_TEXT { LANGUAGE 0 {\n").contains("no closing"));
         assert!(error("// nothing\n").contains("no TRACK"));
         assert!(error("TRACK AUDIO\nBOGUS\n").contains("line 2, column 1: unknown statement"));
+        assert!(error("CD_ROM\nTRACK MODE0\n").contains("line 2, column 7: TRACK: MODE0"));
+    }
+
+    #[test]
+    fn reads_packed_subchannel_and_mode0_zeros() {
+        let t =
+            toc("TRACK MODE1 RW\nZERO MODE0 0:0:2\nZERO MODE1 RW 0:0:1\nDATAFILE \"d\" 0:0:1\n");
+        let track = &t.tracks[0];
+        assert_eq!(track.sub, Sub::Packed);
+        let zeros: Vec<bool> = track
+            .pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Zero { mode0, .. } => Some(*mode0),
+                Piece::File { .. } => None,
+            })
+            .collect();
+        assert_eq!(zeros, [true, false]);
+        assert_eq!(track.pieces.len(), 3);
+        // Plain numbers in data statements are bytes of their sectors (cdrdao's `dataLength`):
+        // the track's subchannel counts: a Mode 0 sector is 2336 + 96 bytes here, a MODE1 one 2144.
+        let t = toc("TRACK MODE1 RW\nZERO MODE0 4864\nDATAFILE \"d\" 6432\nSILENCE 588\n");
+        let lengths: Vec<Option<u32>> = t.tracks[0]
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Zero { sectors, .. } => Some(*sectors),
+                Piece::File { sectors, .. } => *sectors,
+            })
+            .collect();
+        assert_eq!(lengths, [Some(2), Some(3), Some(1)]);
+        assert!(
+            error("TRACK MODE1\nZERO 2049\n")
+                .contains("2049 bytes is not a whole number of sectors (2048 bytes each)")
+        );
     }
 }

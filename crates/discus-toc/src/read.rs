@@ -5,18 +5,29 @@
 //! and `START` says how many of its first sectors are the pregap. Zeros before `START` are a
 //! pregap no file holds; zeros at the end of a track that has file data are its postgap; zeros
 //! anywhere else are sectors of the track that the TOC spells out, generated when read.
+//!
+//! A track is served in the form its file keeps when the model has one (2048, 2336, 2352, 2448);
+//! otherwise each sector is built the way cdrdao builds it when it burns the TOC: 2324-byte
+//! `MODE2_FORM2` data gets the Form 2 subheader and its EDC, `ZERO MODE0` becomes Mode 0 sectors,
+//! and a track with subchannel (`RW`, `RW_RAW`) is served raw with its 96 bytes, packed R–W being
+//! interleaved with its parity and joined to P and Q made from the layout.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use discus_core::ecm::Input;
+use discus_core::sector::subchannel::{Generator, rw_packed_to_raw};
+use discus_core::sector::{
+    MODE2_SIZE, RAW_SIZE, SUBCHANNEL_SIZE, encode_mode0, form2_body_from_user_data,
+    transcode_on_one_thread,
+};
 use discus_core::stream::generate;
 use discus_core::{
-    Control, Disc, Error, Form, Gap, Index, IoContext, Lba, Result, SectorSource, Subchannel,
-    Track, TrackMode,
+    Check, Control, Disc, Error, Form, Gap, Index, IoContext, Lba, Result, SectorSource,
+    Subchannel, Track, TrackMode,
 };
 
-use crate::parse::{Mode, Piece, Pos, Start, Toc, TocTrack, parse};
+use crate::parse::{Mode, Piece, Pos, Start, Sub, Toc, TocTrack, parse};
 
 /// Where a run of a track's sectors comes from.
 #[derive(Clone, Copy, Debug)]
@@ -26,40 +37,77 @@ struct Extent {
     /// The file (index in `files`) and the byte of the extent's first sector; `None` for zeros.
     file: Option<(usize, u64)>,
     swap: bool,
+    /// `ZERO MODE0`: Mode 0 sectors.
+    mode0: bool,
+}
+
+/// What one sector of a track is made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    File,
+    Zero,
+    Mode0,
+}
+
+/// How a track keeps its sectors and how they are served.
+#[derive(Clone, Copy, Debug)]
+struct Storage {
+    /// cdrdao's mode: the shape of a sector in the file.
+    mode: Mode,
+    sub: Sub,
+    /// The form sectors are served in.
+    form: Form,
+    /// The track's first sector, where its stream of subchannel packs begins.
+    first: Lba,
+}
+
+impl Storage {
+    /// Bytes of one sector and its subchannel in the file.
+    fn record(&self) -> usize {
+        (self.mode.sector_bytes() + self.sub.bytes()) as usize
+    }
+
+    /// Whether the file's records are the served sectors as they are (zeros and Mode 0 apart).
+    fn direct(&self) -> bool {
+        self.mode != Mode::Mode2Form2
+            && self.sub != Sub::Packed
+            && self.form.without_subchannel() == main_form(self.mode)
+    }
 }
 
 /// An open TOC image.
 #[derive(Debug)]
 pub(crate) struct TocSource {
     disc: Disc,
-    forms: Vec<Form>,
+    storage: Vec<Storage>,
     extents: Vec<Vec<Extent>>,
+    /// P and Q of each track, for the subchannel of sectors whose file keeps only R–W or none.
+    generators: Vec<Generator>,
     toc_path: PathBuf,
     files: Vec<(PathBuf, Input)>,
     warnings: Vec<String>,
+    /// Records read from the files before they are built into sectors.
+    scratch: Vec<u8>,
 }
 
-/// The form a track's sectors are stored in, or why discus cannot read it.
-fn form_of(mode: Mode, raw_sub: bool) -> std::result::Result<Form, String> {
-    let form = match mode {
+/// The model's form closest to how a cdrdao mode keeps a sector (without subchannel). A 2324-byte
+/// Form 2 sector widens to the 2336-byte Mode 2 body. MODE0 is never a track's mode (the parser
+/// refuses it); its 2336 bytes would be a Mode 2 body.
+fn main_form(mode: Mode) -> Form {
+    match mode {
         Mode::Audio | Mode::Mode1Raw | Mode::Mode2Raw => Form::Raw,
         Mode::Mode1 | Mode::Mode2Form1 => Form::Cooked,
-        Mode::Mode2 | Mode::Mode2FormMix => Form::Mode2,
-        Mode::Mode0 | Mode::Mode2Form2 => {
-            return Err(format!(
-                "{} tracks ({}-byte sectors) are not read by discus",
-                mode.keyword(),
-                mode.sector_bytes()
-            ));
-        }
-    };
-    match (form, raw_sub) {
-        (Form::Raw, true) => Ok(Form::RawSub),
-        (_, true) => Err(format!(
-            "{} with RW_RAW subchannel: discus keeps subchannel only with 2352-byte sectors",
-            mode.keyword()
-        )),
-        (form, false) => Ok(form),
+        Mode::Mode0 | Mode::Mode2 | Mode::Mode2FormMix | Mode::Mode2Form2 => Form::Mode2,
+    }
+}
+
+/// The form a track is served in: its own, unless subchannel (which the model carries only after
+/// raw sectors) or Mode 0 sectors (which only raw sectors hold) need it raw.
+fn form_of(mode: Mode, sub: Sub, has_mode0: bool) -> Form {
+    match (sub, has_mode0) {
+        (Sub::Raw | Sub::Packed, _) => Form::RawSub,
+        (Sub::None, true) => Form::Raw,
+        (Sub::None, false) => main_form(mode),
     }
 }
 
@@ -152,6 +200,15 @@ struct Sized {
     sectors: u32,
     file: Option<(usize, u64)>,
     swap: bool,
+    mode0: bool,
+}
+
+impl Sized {
+    /// Whether the piece's sectors are not what the core generates for the track: file data, or
+    /// Mode 0 sectors in a track of another mode.
+    fn stored(&self) -> bool {
+        self.file.is_some() || self.mode0
+    }
 }
 
 /// The lengths of a track's pieces, checked against their files.
@@ -162,14 +219,16 @@ fn size_pieces(track: &TocTrack, files: &mut Files<'_>, size: u64) -> Result<Vec
             sectors: pregap,
             file: None,
             swap: false,
+            mode0: false,
         });
     }
     for piece in &track.pieces {
         match piece {
-            Piece::Zero { sectors, .. } => sized.push(Sized {
+            Piece::Zero { sectors, mode0, .. } => sized.push(Sized {
                 sectors: *sectors,
                 file: None,
                 swap: false,
+                mode0: *mode0,
             }),
             Piece::File {
                 name,
@@ -206,6 +265,20 @@ fn size_pieces(track: &TocTrack, files: &mut Files<'_>, size: u64) -> Result<Vec
                     }
                     None => {
                         let rest = len - byte;
+                        if rest % size != 0 && track.sub != Sub::None {
+                            // The bytes cut off are the subchannel of the last sector (or more):
+                            // reading on would shift every sector's subchannel, and padding
+                            // would invent it.
+                            return Err(pos.error(
+                                files.toc,
+                                format!(
+                                    "'{}' ends {} bytes into the sector at byte {}: a sector with its subchannel is {size} bytes",
+                                    path.display(),
+                                    rest % size,
+                                    byte + rest / size * size
+                                ),
+                            ));
+                        }
                         if rest % size != 0 {
                             files.warnings.push(format!(
                                 "{}: line {}: the last {} bytes of '{}' are not a whole {size}-byte sector and are ignored",
@@ -224,6 +297,7 @@ fn size_pieces(track: &TocTrack, files: &mut Files<'_>, size: u64) -> Result<Vec
                     sectors,
                     file: Some((index, files.bases[index] + *byte)),
                     swap: *swap,
+                    mode0: false,
                 });
             }
         }
@@ -266,26 +340,18 @@ impl TocSource {
             warnings: Vec::new(),
         };
         let mut tracks = Vec::new();
-        let mut forms = Vec::new();
+        let mut storage = Vec::new();
         let mut extents = Vec::new();
         let mut cursor: i64 = 0;
-        let mut raw_sub = false;
+        let mut any_sub = false;
         for (number, toc_track) in (1u8..).zip(&toc.tracks) {
             let pos = toc_track.pos;
             let mode = toc_track.mode.unwrap_or(Mode::Audio);
-            // The files first: a missing file is the first thing to fix, whatever the mode.
-            let size = mode.sector_bytes() + if toc_track.raw_sub { 96 } else { 0 };
+            let size = mode.sector_bytes() + toc_track.sub.bytes();
             let sized = size_pieces(toc_track, &mut files, size)?;
-            let form = form_of(mode, toc_track.raw_sub).map_err(|message| {
-                Error::unsupported(
-                    path,
-                    format!(
-                        "line {}, column {}: track {number}: {message}",
-                        pos.line, pos.column
-                    ),
-                )
-            })?;
-            raw_sub |= toc_track.raw_sub;
+            let has_mode0 = sized.iter().any(|piece| piece.mode0 && piece.sectors > 0);
+            let form = form_of(mode, toc_track.sub, has_mode0);
+            any_sub |= toc_track.sub != Sub::None;
             let total: u64 = sized.iter().map(|s| u64::from(s.sectors)).sum();
             // Where INDEX 01 is, from the track's first sector.
             let pregap: u64 = match (toc_track.pregap, toc_track.start) {
@@ -311,9 +377,10 @@ impl TocSource {
             let (mut zeros_before, mut files_before) = (false, false);
             for piece in &sized {
                 if offset < pregap && piece.sectors > 0 {
-                    match piece.file {
-                        Some(_) => files_before = true,
-                        None => zeros_before = true,
+                    if piece.stored() {
+                        files_before = true;
+                    } else {
+                        zeros_before = true;
                     }
                 }
                 offset += u64::from(piece.sectors);
@@ -331,7 +398,7 @@ impl TocSource {
             let mut postgap = 0u64;
             let mut end = total;
             for piece in sized.iter().rev() {
-                if piece.file.is_some() || end - u64::from(piece.sectors) < pregap {
+                if piece.stored() || end - u64::from(piece.sectors) < pregap {
                     break;
                 }
                 end -= u64::from(piece.sectors);
@@ -342,7 +409,7 @@ impl TocSource {
                 sized.iter().any(|piece| {
                     let begin = offset;
                     offset += u64::from(piece.sectors);
-                    piece.file.is_some() && offset > pregap && begin < total - postgap
+                    piece.stored() && offset > pregap && begin < total - postgap
                 })
             };
             if !body_has_file {
@@ -394,6 +461,7 @@ impl TocSource {
                         sectors: piece.sectors,
                         file: piece.file,
                         swap: piece.swap,
+                        mode0: piece.mode0,
                     });
                 }
                 lba = Lba(lba.0 + piece.sectors as i32);
@@ -403,21 +471,172 @@ impl TocSource {
                 return Err(pos.error(path, "the disc is too long"));
             }
             tracks.push(track);
-            forms.push(form);
+            storage.push(Storage {
+                mode,
+                sub: toc_track.sub,
+                form,
+                first,
+            });
             extents.push(runs);
         }
+        let generators = tracks.iter().map(Generator::new).collect();
         let mut disc = Disc::single_session(tracks);
         disc.catalog = toc.catalog.clone();
         disc.text = toc.text.clone();
-        disc.subchannel = raw_sub.then_some(Subchannel::Stored);
+        disc.subchannel = any_sub.then_some(Subchannel::Stored);
         Ok(TocSource {
             disc,
-            forms,
+            storage,
             extents,
+            generators,
             toc_path: path.to_path_buf(),
             files: files.open.into_iter().map(|(p, f, _)| (p, f)).collect(),
             warnings: files.warnings,
+            scratch: Vec::new(),
         })
+    }
+
+    /// Reads the file records of `count` sectors of `track` from `first` into `out` (`record`
+    /// bytes each; zeros where the TOC has zeros), and says what each sector is made from.
+    fn fill_records(
+        &self,
+        track: usize,
+        first: Lba,
+        count: usize,
+        out: &mut [u8],
+        kinds: &mut Vec<Kind>,
+    ) -> Result<()> {
+        let storage = &self.storage[track];
+        let record = storage.record();
+        let main = storage.mode.sector_bytes() as usize;
+        let runs = self
+            .extents
+            .get(track)
+            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?;
+        kinds.clear();
+        let mut done = 0usize;
+        while done < count {
+            let at = Lba(first.0 + done as i32);
+            let run = runs
+                .iter()
+                .find(|r| at >= r.first && at.distance_from(r.first) < i64::from(r.sectors))
+                .ok_or_else(|| {
+                    Error::Usage(format!("LBA {at} is in no piece of track {}", track + 1))
+                })?;
+            let into = at.distance_from(run.first) as u64;
+            let take = (count - done).min((u64::from(run.sectors) - into) as usize);
+            let dst = &mut out[done * record..(done + take) * record];
+            let kind = match run.file {
+                Some((file, byte)) => {
+                    let (path, file) = &self.files[file];
+                    file.read_exact_at(path, dst, byte + into * record as u64)?;
+                    if run.swap {
+                        // Big-endian samples (SWAP): the main channel's bytes change places in pairs.
+                        for sector in dst.chunks_exact_mut(record) {
+                            for pair in sector[..main.min(RAW_SIZE)].chunks_exact_mut(2) {
+                                pair.swap(0, 1);
+                            }
+                        }
+                    }
+                    Kind::File
+                }
+                None => {
+                    dst.fill(0);
+                    if run.mode0 { Kind::Mode0 } else { Kind::Zero }
+                }
+            };
+            kinds.extend(std::iter::repeat_n(kind, take));
+            done += take;
+        }
+        Ok(())
+    }
+
+    /// Builds `count` sectors of a track whose file does not keep them in the served form.
+    fn read_built(&mut self, track: usize, lba: Lba, count: usize, buf: &mut [u8]) -> Result<()> {
+        let storage = self.storage[track];
+        let mode = self
+            .disc
+            .track(track)
+            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?
+            .mode;
+        let record = storage.record();
+        let main = storage.mode.sector_bytes() as usize;
+        let size = storage.form.size();
+        // Packed R–W is interleaved over eight packs: the two sectors before feed the delay.
+        let history = match storage.sub {
+            Sub::Packed => lba.distance_from(storage.first).clamp(0, 2) as usize,
+            Sub::None | Sub::Raw => 0,
+        };
+        let first = Lba(lba.0 - history as i32);
+        let mut records = std::mem::take(&mut self.scratch);
+        records.clear();
+        records.resize((history + count) * record, 0);
+        let mut kinds = Vec::with_capacity(history + count);
+        let filled = self.fill_records(track, first, history + count, &mut records, &mut kinds);
+        if let Err(e) = filled {
+            self.scratch = records;
+            return Err(e);
+        }
+        let mut rw = Vec::new();
+        if storage.sub == Sub::Packed {
+            let packed: Vec<u8> = records
+                .chunks_exact(record)
+                .flat_map(|r| r[main..].iter().copied())
+                .collect();
+            rw.resize(count * SUBCHANNEL_SIZE, 0);
+            rw_packed_to_raw(history, &packed, &mut rw);
+        }
+        let served = storage.form.without_subchannel();
+        let from = main_form(storage.mode);
+        let generator = &self.generators[track];
+        let mut body = [0u8; MODE2_SIZE];
+        for (i, sector) in buf.chunks_exact_mut(size).take(count).enumerate() {
+            let at = Lba(lba.0 + i as i32);
+            let stored = &records[(history + i) * record..(history + i + 1) * record];
+            let kind = kinds[history + i];
+            let (main_out, sub_out) = sector.split_at_mut(served.size());
+            match kind {
+                Kind::Mode0 => encode_mode0(at, main_out),
+                Kind::Zero => generate(mode, at, served, main_out, None),
+                Kind::File => {
+                    let data = if storage.mode == Mode::Mode2Form2 {
+                        form2_body_from_user_data(&stored[..main], &mut body);
+                        &body[..]
+                    } else {
+                        &stored[..main]
+                    };
+                    // cooked → raw regenerates sync, header, EDC and ECC as cdrdao's encoder
+                    // does; nothing is stripped, so there is nothing to check.
+                    transcode_on_one_thread(
+                        mode,
+                        at,
+                        from,
+                        data,
+                        served,
+                        main_out,
+                        None,
+                        &mut Check::default(),
+                    );
+                }
+            }
+            if storage.form.has_subchannel() {
+                match (storage.sub, kind) {
+                    (Sub::Raw, Kind::File) => sub_out.copy_from_slice(&stored[main..]),
+                    (Sub::Packed, _) => {
+                        // cdrdao keeps only R–W from the file and makes P and Q itself.
+                        generator.write(at, sub_out);
+                        let rw = &rw[i * SUBCHANNEL_SIZE..(i + 1) * SUBCHANNEL_SIZE];
+                        for (byte, symbol) in sub_out.iter_mut().zip(rw) {
+                            *byte = (*byte & 0xC0) | symbol;
+                        }
+                    }
+                    // Zeros have zero R–W; P and Q are the layout's.
+                    _ => generator.write(at, sub_out),
+                }
+            }
+        }
+        self.scratch = records;
+        Ok(())
     }
 }
 
@@ -427,50 +646,48 @@ impl SectorSource for TocSource {
     }
 
     fn stored_form(&self, track: usize) -> Form {
-        self.forms.get(track).copied().unwrap_or(Form::Raw)
+        self.storage.get(track).map_or(Form::Raw, |s| s.form)
     }
 
     fn read(&mut self, track: usize, lba: Lba, buf: &mut [u8]) -> Result<()> {
-        let form = self.stored_form(track);
-        let size = form.size();
+        let storage = *self
+            .storage
+            .get(track)
+            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?;
+        let size = storage.form.size();
+        let count = buf.len() / size;
+        if !storage.direct() {
+            return self.read_built(track, lba, count, buf);
+        }
         let mode = self
             .disc
             .track(track)
             .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?
             .mode;
-        let runs = self
-            .extents
-            .get(track)
-            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?;
-        let count = buf.len() / size;
-        let mut done = 0usize;
-        while done < count {
-            let at = Lba(lba.0 + done as i32);
-            let run = runs
-                .iter()
-                .find(|r| at >= r.first && at.distance_from(r.first) < i64::from(r.sectors))
-                .ok_or_else(|| {
-                    Error::Usage(format!("LBA {at} is in no piece of track {}", track + 1))
-                })?;
-            let into = at.distance_from(run.first) as u64;
-            let take = (count - done).min((u64::from(run.sectors) - into) as usize);
-            let dst = &mut buf[done * size..(done + take) * size];
-            match run.file {
-                Some((file, byte)) => {
-                    let (path, file) = &self.files[file];
-                    file.read_exact_at(path, dst, byte + into * size as u64)?;
-                    if run.swap {
-                        // Big-endian samples (SWAP): the main channel's bytes change places in pairs.
-                        for sector in dst.chunks_exact_mut(size) {
-                            for pair in sector[..2352.min(size)].chunks_exact_mut(2) {
-                                pair.swap(0, 1);
-                            }
+        let mut kinds = Vec::with_capacity(count);
+        self.fill_records(track, lba, count, &mut buf[..count * size], &mut kinds)?;
+        let generator = self.generators.get(track);
+        let mut i = 0;
+        while i < count {
+            let kind = kinds[i];
+            let run = kinds[i..].iter().take_while(|&&k| k == kind).count();
+            let at = Lba(lba.0 + i as i32);
+            let sectors = &mut buf[i * size..(i + run) * size];
+            match kind {
+                Kind::File => {}
+                Kind::Zero => generate(mode, at, storage.form, sectors, generator),
+                Kind::Mode0 => {
+                    for (n, sector) in sectors.chunks_exact_mut(size).enumerate() {
+                        let at = Lba(at.0 + n as i32);
+                        encode_mode0(at, sector);
+                        if let (true, Some(generator)) = (storage.form.has_subchannel(), generator)
+                        {
+                            generator.write(at, &mut sector[RAW_SIZE..]);
                         }
                     }
                 }
-                None => generate(mode, at, form, dst, None),
             }
-            done += take;
+            i += run;
         }
         Ok(())
     }
@@ -563,5 +780,45 @@ mod tests {
         assert_eq!(source.stored_form(0), Form::RawSub);
         assert_eq!(source.disc().subchannel, Some(Subchannel::Stored));
         assert_eq!(source.disc().tracks().next().unwrap().length, 2);
+    }
+
+    #[test]
+    fn packed_subchannel_reads_the_same_sector_by_sector_as_in_one_run() {
+        // The interleave reaches two sectors back: a run that starts mid-track must see them.
+        let mut file = Vec::new();
+        for i in 0..10u32 {
+            file.extend(std::iter::repeat_n(i as u8, 2352));
+            file.extend((0..96u32).map(|j| ((i * 13 + j * 7) % 64) as u8));
+        }
+        let (_dir, source) = open("TRACK AUDIO RW\nDATAFILE \"data.bin\"\n", &file);
+        let mut source = source.unwrap();
+        assert_eq!(source.stored_form(0), Form::RawSub);
+        let mut whole = vec![0u8; 2448 * 10];
+        source.read(0, Lba(0), &mut whole).unwrap();
+        for i in 0..10 {
+            let mut one = vec![0u8; 2448];
+            source.read(0, Lba(i as i32), &mut one).unwrap();
+            assert_eq!(one[..], whole[i * 2448..(i + 1) * 2448], "sector {i}");
+        }
+        // R–W moved: sector 0's subchannel is not the file's bytes.
+        assert_ne!(whole[2352..2448], file[2352..2448]);
+    }
+
+    #[test]
+    fn form2_and_mode0_sectors_are_built() {
+        let (_dir, source) = open(
+            "CD_ROM_XA\nTRACK MODE2_FORM2\nZERO MODE0 0:0:1\nDATAFILE \"data.bin\"\n",
+            &[5u8; 2324 * 2],
+        );
+        let mut source = source.unwrap();
+        // Mode 0 sectors only fit raw sectors.
+        assert_eq!(source.stored_form(0), Form::Raw);
+        let mut buf = vec![0u8; 2352 * 3];
+        source.read(0, Lba(0), &mut buf).unwrap();
+        assert_eq!(buf[15], 0);
+        assert!(buf[16..2352].iter().all(|&b| b == 0));
+        assert_eq!(buf[2352 + 15], 2);
+        assert_eq!(buf[2352 + 16..2352 + 24], [0, 0, 0x20, 0, 0, 0, 0x20, 0]);
+        assert!(buf[2352 + 24..2352 + 24 + 2324].iter().all(|&b| b == 5));
     }
 }

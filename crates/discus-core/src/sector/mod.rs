@@ -40,6 +40,11 @@ pub const RAW_SUB_SIZE: usize = RAW_SIZE + SUBCHANNEL_SIZE;
 pub const DATA_SUBHEADER: [u8; 4] = [0x00, 0x00, 0x08, 0x00];
 /// Submode bit that marks Form 2.
 pub const SUBMODE_FORM2: u8 = 0x20;
+/// The subheader given to Form 2 sectors whose file keeps only their user data: no file, channel
+/// or coding information, only the Form 2 bit. cdrdao burns a `MODE2_FORM2` sector with exactly
+/// this subheader (its `TrackReader::readBlock` clears the eight bytes and sets bytes 2 and 6 to
+/// 0x20) and so do writers of a cue sheet's `MODE2/2324` tracks; anything richer would be invented.
+pub const FORM2_SUBHEADER: [u8; 4] = [0x00, 0x00, SUBMODE_FORM2, 0x00];
 
 /// The shape sectors travel in between a source and a sink.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,6 +156,30 @@ pub fn encode_form1(lba: Lba, subheader: [u8; 4], user: &[u8], sector: &mut [u8;
     encode_mode2(lba, &body, sector);
 }
 
+/// Builds the 2336-byte Mode 2 body of a Form 2 sector from what a file keeps of it without its
+/// subheader: [`FORM2_SUBHEADER`] twice, then the `stored` bytes, which are either the 2324 bytes
+/// of user data (the EDC is then computed, as cdrdao's `lec_encode_mode2_form2_sector` does when it
+/// burns such a sector: a Form 2 EDC of zero would claim "not computed" for data that has one) or
+/// those 2324 bytes followed by the sector's own EDC (2328, kept as stored).
+pub fn form2_body_from_user_data(stored: &[u8], body: &mut [u8]) {
+    body[..4].copy_from_slice(&FORM2_SUBHEADER);
+    body[4..8].copy_from_slice(&FORM2_SUBHEADER);
+    let kept = stored.len().min(FORM2_USER_SIZE + 4);
+    body[8..8 + kept].copy_from_slice(&stored[..kept]);
+    if kept < FORM2_USER_SIZE + 4 {
+        let edc = edc::compute(&body[..8 + FORM2_USER_SIZE]);
+        body[8 + FORM2_USER_SIZE..MODE2_SIZE].copy_from_slice(&edc.to_le_bytes());
+    }
+}
+
+/// Builds a raw Mode 0 sector at `lba`: sync, a header with mode byte 0, and 2336 zeros. Mode 0
+/// has no user data at all (ECMA-130 §14.3); cdrdao writes these for `ZERO MODE0` and zeroes the
+/// body whatever it was given (`lec_encode_mode0_sector`).
+pub fn encode_mode0(lba: Lba, sector: &mut [u8]) {
+    write_header(sector, lba, 0);
+    sector[16..RAW_SIZE].fill(0);
+}
+
 /// The mode byte of a raw sector, or `None` when it has no sync (audio, or not a sector at all).
 pub fn sniff_mode(sector: &[u8]) -> Option<u8> {
     (sector.len() >= 16 && sector[..12] == SYNC).then(|| sector[15])
@@ -192,5 +221,34 @@ mod tests {
         encode_mode2(Lba(0), &body, &mut form2);
         let edc = edc::compute(&form2[16..2348]);
         assert_eq!(form2[2348..], edc.to_le_bytes());
+    }
+
+    #[test]
+    fn form2_bodies_get_the_form2_subheader_and_an_edc_unless_they_keep_theirs() {
+        let stored: Vec<u8> = (0..FORM2_USER_SIZE).map(|i| i as u8).collect();
+        let mut body = vec![0xAAu8; MODE2_SIZE];
+        form2_body_from_user_data(&stored, &mut body);
+        assert_eq!(body[..8], [0, 0, 0x20, 0, 0, 0, 0x20, 0]);
+        assert_eq!(body[8..8 + FORM2_USER_SIZE], stored[..]);
+        // The EDC covers subheader and data, as in a raw sector's bytes 16..2348.
+        let edc = edc::compute(&body[..2332]).to_le_bytes();
+        assert_eq!(body[2332..], edc);
+        let mut raw = [0u8; RAW_SIZE];
+        encode_mode2(Lba(0), &body, &mut raw);
+        assert_eq!(raw[16..], body[..]);
+        // 2328-byte sectors keep their own EDC.
+        let stored = vec![7u8; FORM2_USER_SIZE + 4];
+        form2_body_from_user_data(&stored, &mut body);
+        assert_eq!(body[2332..], [7, 7, 7, 7]);
+    }
+
+    #[test]
+    fn a_mode0_sector_is_sync_header_mode_0_and_zeros() {
+        let mut sector = [0x55u8; RAW_SIZE];
+        encode_mode0(Lba(0), &mut sector);
+        assert_eq!(sector[..12], SYNC);
+        assert_eq!(sector[12..16], [0x00, 0x02, 0x00, 0x00]);
+        assert!(sector[16..].iter().all(|&b| b == 0));
+        assert_eq!(sniff_mode(&sector), Some(0));
     }
 }
