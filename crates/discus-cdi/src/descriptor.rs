@@ -489,4 +489,105 @@ mod tests {
         assert_eq!(Trailer::parse(&word(V35, 2000), 1000), None);
         assert_eq!(Trailer::parse(&word(0x8000_0007, 100), 1000), None);
     }
+
+    /// The header of a block: DiscJuggler 3.00.780's 8 extra bytes when `newer`, and
+    /// DiscJuggler 4's medium fields.
+    fn header_bytes(newer: bool, medium: u16) -> Vec<u8> {
+        let mut b = if newer {
+            [&1u32.to_le_bytes()[..], &[0; 8]].concat()
+        } else {
+            vec![0; 4]
+        };
+        b.extend(START_MARK);
+        b.extend(START_MARK);
+        b.extend([0, 0, 0, 1, 3]);
+        b.extend(b"a.c");
+        b.extend([0; 19]);
+        b.extend(0x8000_0000u32.to_le_bytes());
+        b.extend(360_000u32.to_le_bytes());
+        b.extend([0, 0]);
+        b.extend(medium.to_le_bytes());
+        b
+    }
+
+    /// A v3 descriptor of one audio track with the given CD-TEXT blocks, then `after`.
+    fn descriptor(text: &[&[&[u8]]], after: &[u8]) -> Vec<u8> {
+        let mut d = vec![1, 0, 1, 0];
+        d.extend(header_bytes(false, MEDIUM_CD_ROM));
+        d.extend(2u16.to_le_bytes());
+        d.extend(150u32.to_le_bytes());
+        d.extend(10u32.to_le_bytes());
+        d.extend((text.len() as u32).to_le_bytes());
+        for fields in text {
+            for i in 0..TEXT_FIELDS {
+                let field = fields.get(i).copied().unwrap_or(b"");
+                d.push(field.len() as u8);
+                d.extend(field);
+            }
+        }
+        d.extend([0; 2]);
+        d.extend(0u32.to_le_bytes()); // audio
+        d.extend([0; 12]);
+        d.extend(0u32.to_le_bytes()); // start
+        d.extend(160u32.to_le_bytes()); // total
+        d.extend([0; 16]);
+        d.extend(2u32.to_le_bytes()); // 2352-byte sectors
+        d.extend(0u32.to_le_bytes());
+        d.extend([0; 9 + 12 + 4 + 5 + 4]);
+        d.extend([0; 13]); // the session's closing bytes
+        d.extend(0u16.to_le_bytes()); // the session of no tracks
+        d.extend(after);
+        d
+    }
+
+    #[test]
+    fn cd_text_fields_and_a_disc_block_in_the_newer_header_shape() {
+        let path = Path::new("t.cdi");
+        let mut disc = header_bytes(true, MEDIUM_DVD_ROM);
+        disc.extend(210u32.to_le_bytes());
+        disc.extend(b"\x03VOL");
+        disc.extend([0, 1, 0, 0, 0, 1, 0, 0, 0]);
+        disc.extend(b"0123456789012");
+        disc.extend(1u32.to_le_bytes());
+        disc.extend(18u32.to_le_bytes());
+        disc.extend([0x80; 18]);
+        disc.extend([0; 8]);
+        let fields: &[&[u8]] = &[b"zero", b"", b"two"];
+        let bytes = descriptor(&[fields, &[]], &disc);
+        let parsed = parse(path, V3, &bytes, 1000).unwrap();
+        let track = &parsed.sessions[0][0];
+        assert_eq!(track.medium, Some(MEDIUM_CD_ROM));
+        assert_eq!(track.text.len(), 2);
+        assert_eq!(track.text[0][2], b"two");
+        assert!(track.text[1].iter().all(Vec::is_empty));
+        let block = parsed.disc.unwrap();
+        assert_eq!(block.medium, Some(MEDIUM_DVD_ROM));
+        assert_eq!((block.sectors, &block.volume[..]), (210, &b"VOL"[..]));
+        assert_eq!(
+            block.catalog.map(|(c, _)| c),
+            Some(b"0123456789012".to_vec())
+        );
+        assert_eq!(block.cd_text.0, vec![0x80; 18]);
+        assert_eq!(parsed.unread, None);
+
+        // Bytes after the sessions with no start mark: left unread, named.
+        let bytes = descriptor(&[], b"junk after the sessions");
+        let parsed = parse(path, V3, &bytes, 1000).unwrap();
+        let unread = parsed.unread.unwrap();
+        assert_eq!((parsed.disc, unread.count), (None, 25));
+
+        // More than 8 languages, and a field that runs past the end.
+        let nine: Vec<&[&[u8]]> = vec![&[]; 9];
+        let err = parse(path, V3, &descriptor(&nine, &[]), 0).unwrap_err();
+        assert!(err.to_string().contains("9 CD-TEXT blocks"), "{err}");
+        let mut cut = descriptor(&[&[b"a title"]], &[]);
+        let len_at = cut.iter().position(|&b| b == 7).unwrap();
+        cut.truncate(len_at + 3);
+        let err = parse(path, V3, &cut, 0).unwrap_err().to_string();
+        assert!(
+            err.contains("field 0 of the track's CD-TEXT block 0 claims 7 bytes")
+                && err.contains(&format!("byte offset {len_at}")),
+            "{err}"
+        );
+    }
 }
