@@ -325,6 +325,22 @@ fn i15_4_a_real_cdi_from_cditools() {
     );
     let info = discus::info(&path).expect("info");
     assert_eq!(info.volume.map(|v| v.label), Some("mygame".to_string()));
+    // Its disc block (cdibuilder writes DiscJuggler 4's layout) is read without a warning: the
+    // disc's size, a volume name of spaces (none), no catalog.
+    let opened = discus::open(&path).expect("open");
+    assert!(
+        opened.source.warnings().is_empty(),
+        "{:?}",
+        opened.source.warnings()
+    );
+    let details = opened.source.details();
+    assert!(
+        details
+            .iter()
+            .any(|(k, v)| k == "disc size" && v.starts_with("13472 sectors")),
+        "{details:?}"
+    );
+    assert_eq!(opened.source.disc().catalog, None);
 }
 
 /// Where the descriptor of a v3.5 image begins (its trailer counts from the end of the file).
