@@ -1,12 +1,13 @@
 //! DiscJuggler CDI (issue 15 item 4): the samples the recipe lays out from the format's facts
 //! (v2, v3, v3.5; 2048, 2336, 2352, 2352 + Q and 2352 + P–W sectors; a Dreamcast-style audio
-//! session and data session) read as the recipe says, agree with `iat`, convert to the other
-//! formats sector for sector, and broken descriptors fail with the byte offset.
+//! session and data session; track CD-TEXT in two languages and the disc block's catalog and
+//! lead-in packs; a DVD) read as the recipe says, agree with `iat` and chdman, convert to the
+//! other formats sector for sector, and broken descriptors fail with the byte offset.
 
 use std::path::{Path, PathBuf};
 
 use discus::core::testing::all_sectors;
-use discus::core::{Check, Form, Lba, Subchannel, read_sectors};
+use discus::core::{Check, Form, Lba, Medium, Subchannel, read_sectors};
 use discus_tests::{corpus, peer, run, samples};
 
 fn sample(name: &str) -> PathBuf {
@@ -183,7 +184,8 @@ fn i15_4_iat_extracts_the_data_tracks_discus_reads() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    for name in ["data-v2.cdi", "dreamcast-v35.cdi"] {
+    // The DVD image too: iat skips the same stored pregap discus leaves out of a DVD.
+    for name in ["data-v2.cdi", "dreamcast-v35.cdi", "dvd-v35.cdi"] {
         let ours = dir.path().join(format!("{name}.discus.iso"));
         discus::convert(&sample(name), &ours, &options(true)).expect("to ISO");
         let theirs = dir.path().join(format!("{name}.iat.iso"));
@@ -323,4 +325,233 @@ fn i15_4_a_real_cdi_from_cditools() {
     );
     let info = discus::info(&path).expect("info");
     assert_eq!(info.volume.map(|v| v.label), Some("mygame".to_string()));
+    // Its disc block (cdibuilder writes DiscJuggler 4's layout) is read without a warning: the
+    // disc's size, a volume name of spaces (none), no catalog.
+    let opened = discus::open(&path).expect("open");
+    assert!(
+        opened.source.warnings().is_empty(),
+        "{:?}",
+        opened.source.warnings()
+    );
+    let details = opened.source.details();
+    assert!(
+        details
+            .iter()
+            .any(|(k, v)| k == "disc size" && v.starts_with("13472 sectors")),
+        "{details:?}"
+    );
+    assert_eq!(opened.source.disc().catalog, None);
+}
+
+/// Where the descriptor of a v3.5 image begins (its trailer counts from the end of the file).
+fn v35_descriptor(bytes: &[u8]) -> usize {
+    let place = u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().expect("4 bytes"));
+    bytes.len() - place as usize
+}
+
+/// A v3.5 image whose descriptor is cut after `keep` bytes, its trailer moved up to place it.
+fn v35_cut(bytes: &[u8], keep: usize) -> Vec<u8> {
+    let start = v35_descriptor(bytes);
+    let mut out = bytes[..start + keep].to_vec();
+    out.extend_from_slice(&0x8000_0006u32.to_le_bytes());
+    out.extend_from_slice(&(keep as u32 + 8).to_le_bytes());
+    out
+}
+
+/// Where `needle` begins in `bytes`.
+fn find(bytes: &[u8], needle: &[u8]) -> usize {
+    bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap_or_else(|| panic!("{needle:?} not found"))
+}
+
+#[test]
+fn i15_4_cd_text_titles_catalog_and_lead_in_packs() {
+    let path = sample("cdtext-v35.cdi");
+    let opened = discus::open(&path).expect("open");
+    let disc = opened.source.disc().clone();
+    // The first language's title field (field 10) is each track's title; the second
+    // language's ("Premiere lumiere") is not.
+    let titles: Vec<Option<&str>> = disc.tracks().map(|t| t.text.title.as_deref()).collect();
+    assert_eq!(titles, [Some("First light"), Some("Second wind")]);
+    assert_eq!(disc.catalog.as_deref(), Some("0123456789012"));
+    assert_eq!(disc.medium, Medium::Cd);
+    // Fields whose meaning no reader states are listed, both languages, not dropped.
+    let details = opened.source.details();
+    let listed = |key: &str| {
+        details
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {key} in {details:?}"))
+    };
+    let track1 = listed("track 1 CD-TEXT");
+    assert!(
+        track1.contains("3 \"field three\"")
+            && track1.contains("block 1: 0 \"Ada\", 10 \"Premiere lumiere\""),
+        "{track1}"
+    );
+    assert_eq!(listed("volume name"), "AUDIO");
+    assert!(
+        opened.source.warnings().is_empty(),
+        "{:?}",
+        opened.source.warnings()
+    );
+    // The lead-in's packs travel as the disc's: 10 packs, a title pack first.
+    let packs = disc.cd_text_packs.clone().expect("the disc block's packs");
+    assert_eq!((packs.len(), packs[0]), (10 * 18, 0x80));
+
+    // Through NRG, whose reader decodes packs: the performers and the disc's title come back
+    // from the lead-in packs, the catalog from the descriptor.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nrg = dir.path().join("text.nrg");
+    discus::convert(&path, &nrg, &options(false)).expect("to NRG");
+    let back = discus::open(&nrg).expect("open NRG");
+    let back = back.source.disc();
+    assert_eq!(back.catalog.as_deref(), Some("0123456789012"));
+    assert_eq!(back.text.title.as_deref(), Some("CD-TEXT sample"));
+    let people: Vec<(Option<&str>, Option<&str>)> = back
+        .tracks()
+        .map(|t| (t.text.title.as_deref(), t.text.performer.as_deref()))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            (Some("First light"), Some("Ada")),
+            (Some("Second wind"), Some("Grace"))
+        ]
+    );
+    // A cue sheet keeps the catalog, the titles and the packs (as its CDTEXTFILE).
+    let cue = dir.path().join("text.cue");
+    discus::convert(&path, &cue, &options(false)).expect("to cue");
+    let sheet = std::fs::read_to_string(&cue).expect("sheet");
+    assert!(
+        sheet.contains("CATALOG 0123456789012") && sheet.contains("TITLE \"Second wind\""),
+        "{sheet}"
+    );
+    assert!(std::fs::read(dir.path().join("text.cdt")).expect("cdt") == packs);
+    let comparison =
+        discus::compare(&path, &cue, &discus::CompareOptions::default()).expect("compare");
+    assert!(comparison.identical(), "{comparison:?}");
+}
+
+#[test]
+fn i15_4_dvd_cdi_converts_to_iso_and_a_dvd_chd() {
+    let path = sample("dvd-v35.cdi");
+    let iso = std::fs::read(samples().join("iso/data.iso")).expect("the sample ISO");
+    let sectors = (iso.len() / 2048) as u32;
+    assert_eq!(layout(&path), [(1, 1, "mode1", 0, sectors, 0, false)]);
+    let opened = discus::open(&path).expect("open");
+    assert_eq!(
+        opened.source.disc().medium,
+        Medium::Dvd {
+            layers: 1,
+            layer_break: None
+        }
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    // No --allow-lossy: a DVD's ISO is the whole disc.
+    let ours = dir.path().join("dvd.iso");
+    discus::convert(&path, &ours, &options(false)).expect("to ISO");
+    assert!(std::fs::read(&ours).expect("ISO") == iso);
+    // A CD-only target refuses the DVD before writing.
+    assert!(discus::convert(&path, &dir.path().join("dvd.cue"), &options(false)).is_err());
+    let chd = dir.path().join("dvd.chd");
+    discus::convert(&path, &chd, &options(false)).expect("to CHD");
+    let comparison =
+        discus::compare(&path, &chd, &discus::CompareOptions::default()).expect("compare");
+    assert!(comparison.identical(), "{comparison:?}");
+    for name in ["chdman", "chdman-0.289"] {
+        let Some(chdman) = peer(name) else {
+            continue;
+        };
+        let out = run(
+            &chdman,
+            &["verify".as_ref(), "-i".as_ref(), chd.as_os_str()],
+            dir.path(),
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && said.contains("Overall SHA1 verification successful"),
+            "{name} verify: {said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if name == "chdman-0.289" {
+            let back = dir.path().join("back.iso");
+            let out = run(
+                &chdman,
+                &[
+                    "extractdvd".as_ref(),
+                    "-i".as_ref(),
+                    chd.as_os_str(),
+                    "-o".as_ref(),
+                    back.as_os_str(),
+                    "-f".as_ref(),
+                ],
+                dir.path(),
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(std::fs::read(&back).expect("extracted") == iso);
+        }
+    }
+}
+
+#[test]
+fn i15_4_cd_text_and_disc_block_past_the_descriptor_name_the_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bytes = std::fs::read(sample("cdtext-v35.cdi")).expect("sample");
+    let start = v35_descriptor(&bytes);
+    let path = dir.path().join("cut.cdi");
+    let open_error = |file: &[u8]| {
+        std::fs::write(&path, file).expect("write");
+        error_of(&path)
+    };
+    // A CD-TEXT field whose length runs past the end of the descriptor.
+    let title = find(&bytes[start..], b"\x0bFirst light");
+    let said = open_error(&v35_cut(&bytes, title + 4));
+    assert!(
+        said.contains("field 10 of the track's CD-TEXT block 0 claims 11 bytes")
+            && said.contains(&format!("byte offset {}", start + title)),
+        "{said}"
+    );
+    // The disc block's CD-TEXT length made larger than what follows.
+    let volume = find(&bytes[start..], b"\x05AUDIO");
+    let text_len = volume + 6 + 9 + 13 + 4;
+    let mut long = bytes.clone();
+    long[start + text_len..start + text_len + 4].copy_from_slice(&100_000u32.to_le_bytes());
+    let said = open_error(&long);
+    assert!(
+        said.contains("the disc block's CD-TEXT claims 100000 bytes")
+            && said.contains(&format!("byte offset {}", start + text_len)),
+        "{said}"
+    );
+    // Every cut through the disc block, from its start mark to the end of its CD-TEXT, is an
+    // error naming a byte; a cut right after the session of no tracks is a descriptor without
+    // a disc block (as older writers end), one inside the start mark leaves bytes that are no
+    // disc block (a warning), and the 8 closing bytes are not needed.
+    let header = volume - 74;
+    let text_end = text_len + 4 + 180;
+    let descriptor_len = bytes.len() - 8 - start;
+    for keep in header..descriptor_len {
+        std::fs::write(&path, v35_cut(&bytes, keep)).expect("write");
+        let opened = discus::open(&path);
+        match (keep >= header + 24 && keep < text_end, opened) {
+            (true, Err(e)) => assert!(e.to_string().contains("byte offset"), "{keep}: {e}"),
+            (true, Ok(_)) => panic!("cut at {keep} opened"),
+            (false, Err(e)) => panic!("cut at {keep}: {e}"),
+            (false, Ok(opened)) => {
+                let warned = opened
+                    .source
+                    .warnings()
+                    .iter()
+                    .any(|w| w.contains("not a disc block"));
+                assert_eq!(warned, keep > header && keep < header + 24, "cut at {keep}");
+            }
+        }
+    }
 }

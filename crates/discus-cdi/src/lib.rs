@@ -12,12 +12,14 @@ pub mod descriptor;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use descriptor::{MAX_DESCRIPTOR, TrackBlock, Trailer};
+use descriptor::{
+    DiscBlock, MAX_DESCRIPTOR, MEDIUM_CD_ROM, MEDIUM_DVD_ROM, TEXT_FIELDS, TrackBlock, Trailer,
+};
 use discus_core::flat::read_exact_at;
 use discus_core::sector::subchannel::Generator;
 use discus_core::{
-    Confidence, Control, Disc, Error, Form, Format, Gap, Index, IoContext, Lba, Probe, Result,
-    SectorSource, Session, Subchannel, Track, TrackMode,
+    Confidence, Control, Disc, Error, Form, Format, Gap, Index, IoContext, Lba, Medium, Probe,
+    Result, SectorSource, Session, Subchannel, Track, TrackMode,
 };
 
 /// The CDI format.
@@ -32,6 +34,14 @@ pub static FORMAT: Format = Format {
 
 /// The sectors before LBA 0 that DiscJuggler stores at the head of the first track.
 const STANDARD_PREGAP: u32 = 150;
+
+/// The field of a track's CD-TEXT block that holds the track's title: the one field whose
+/// meaning a public reader states (Aaru reads field 10 as the title; libmirage and the others
+/// skip the fields without naming them).
+const TITLE_FIELD: usize = 10;
+
+/// Bytes of one CD-TEXT pack.
+const PACK_SIZE: usize = 18;
 
 fn probe(probe: &Probe<'_>) -> Confidence {
     let last8 = probe
@@ -131,7 +141,7 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
     }
     let mut bytes = vec![0u8; size as usize];
     read_exact_at(&file, path, &mut bytes, trailer.start)?;
-    let sessions = descriptor::parse(path, trailer.version, &bytes, trailer.start)?;
+    let descriptor = descriptor::parse(path, trailer.version, &bytes, trailer.start)?;
     let mut source = CdiSource {
         path: path.to_path_buf(),
         file,
@@ -147,11 +157,214 @@ fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
         warnings: Vec::new(),
         scratch: Vec::new(),
     };
-    source.lay_out(&sessions, trailer.start)?;
+    if let Some(unread) = descriptor.unread {
+        source.warnings.push(format!(
+            "{} bytes after the sessions, from byte {}, are not a disc block discus knows; its volume name, catalog and CD-TEXT are not read",
+            unread.count, unread.at
+        ));
+    }
+    if source.medium(&descriptor.sessions, descriptor.disc.as_ref())? == MEDIUM_DVD_ROM {
+        source.lay_out_dvd(&descriptor.sessions, trailer.start)?;
+    } else {
+        source.lay_out(&descriptor.sessions, trailer.start)?;
+        source.track_text(&descriptor.sessions);
+    }
+    if let Some(block) = &descriptor.disc {
+        source.disc_block(block);
+    }
     Ok(Box::new(source))
 }
 
+/// A CD-TEXT field or volume name as text: DiscJuggler stores single-byte text (read as ISO
+/// 8859-1, of which ASCII is a part), sometimes NUL-terminated.
+fn text_of(bytes: &[u8]) -> Option<String> {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    let text: String = bytes[..end].iter().map(|&b| char::from(b)).collect();
+    let text = text.trim_end();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
 impl CdiSource {
+    /// The disc's medium type: the first header that has one (the first track's, as libmirage
+    /// takes it; else the disc block's). Headers that disagree with it are a warning; a type
+    /// that is neither CD-ROM nor DVD-ROM is read as a CD, with a warning.
+    fn medium(&mut self, sessions: &[Vec<TrackBlock>], disc: Option<&DiscBlock>) -> Result<u16> {
+        let headers = sessions
+            .iter()
+            .flatten()
+            .map(|b| (b.offset, b.medium))
+            .chain(disc.map(|d| (d.offset, d.medium)));
+        let mut chosen: Option<(u64, u16)> = None;
+        for (at, medium) in headers {
+            let Some(medium) = medium else { continue };
+            match chosen {
+                None => chosen = Some((at, medium)),
+                Some((_, first)) if first != medium => self.warnings.push(format!(
+                    "the block at byte {at} gives medium type {medium:#04x}, the first {first:#04x}; the first is read"
+                )),
+                Some(_) => {}
+            }
+        }
+        let Some((_, medium)) = chosen else {
+            return Ok(MEDIUM_CD_ROM);
+        };
+        let name = match medium {
+            MEDIUM_CD_ROM => "CD-ROM",
+            MEDIUM_DVD_ROM => "DVD-ROM",
+            other => {
+                self.warnings.push(format!(
+                    "medium type {other:#04x} is neither CD-ROM (0x98) nor DVD-ROM (0x38); the image is read as a CD"
+                ));
+                "unknown, read as a CD"
+            }
+        };
+        self.details
+            .push(("medium type".into(), format!("{medium:#04x} ({name})")));
+        Ok(medium)
+    }
+
+    /// A DVD image: one Mode 1 track in 2048-byte sectors, which DiscJuggler stores after the
+    /// same 150-sector pregap it gives a CD. A DVD has no pregap, tracks or CD addresses, so the
+    /// model is the sectors after it from sector 0, as Aaru reads such an image.
+    fn lay_out_dvd(&mut self, sessions: &[Vec<TrackBlock>], data_end: u64) -> Result<()> {
+        let path = self.path.clone();
+        let blocks: Vec<&TrackBlock> = sessions.iter().flatten().collect();
+        let [block] = blocks.as_slice() else {
+            let at = blocks.first().map_or(0, |b| b.offset);
+            return Err(Error::at_offset(
+                &path,
+                at,
+                format!(
+                    "a DVD image (medium type 0x38) with {} tracks: a DVD is one track of 2048-byte sectors",
+                    blocks.len()
+                ),
+            ));
+        };
+        let fail = |message: String| Error::at_offset(&path, block.offset, message);
+        if block.mode != 1 || block.read_mode != 0 {
+            return Err(fail(format!(
+                "a DVD image (medium type 0x38) whose track has mode {} and read mode {}: a DVD is Mode 1 in 2048-byte sectors (mode 1, read mode 0)",
+                block.mode, block.read_mode
+            )));
+        }
+        check_lengths(block, 1, 2048, 0, data_end).map_err(fail)?;
+        let pregap = block.indexes[0];
+        let length = block.total - pregap;
+        let first_data = i64::from(block.start) - i64::from(STANDARD_PREGAP) + i64::from(pregap);
+        if first_data != 0 {
+            self.warnings.push(format!(
+                "the DVD track's data is placed at LBA {first_data}; a DVD's begins at sector 0, where discus reads it"
+            ));
+        }
+        let skipped = u64::from(pregap) * 2048;
+        let mut head = vec![0u8; usize::try_from(skipped).unwrap_or(0)];
+        read_exact_at(&self.file, &path, &mut head, 0)?;
+        if head.iter().any(|&b| b != 0) {
+            self.warnings.push(format!(
+                "the {pregap} sectors DiscJuggler stores before the DVD's data are not empty; a DVD has no place for them and they are not read"
+            ));
+        }
+        let medium = match Medium::for_user_data(u64::from(length)) {
+            Medium::Cd => Medium::Dvd {
+                layers: 1,
+                layer_break: None,
+            },
+            other => other,
+        };
+        self.disc = Disc {
+            medium,
+            ..Disc::single_session(vec![Track::new(1, TrackMode::Mode1, Lba(0), length)])
+        };
+        self.stored.push(Stored {
+            offset: skipped,
+            stride: 2048,
+            form: Form::Cooked,
+        });
+        self.details.push((
+            "DVD".into(),
+            format!("{length} sectors of 2048 bytes after {pregap} stored pregap sectors"),
+        ));
+        let end = (u64::from(block.total)) * 2048;
+        if end < data_end {
+            self.warnings.push(format!(
+                "{} bytes between the last track's data and the descriptor belong to no track",
+                data_end - end
+            ));
+        }
+        Ok(())
+    }
+
+    /// Puts the first language's CD-TEXT title on each track, and lists every field of every
+    /// language in the details: only the title's place among the 18 fields is known.
+    fn track_text(&mut self, sessions: &[Vec<TrackBlock>]) {
+        let tracks = self.disc.sessions.iter_mut().flat_map(|s| &mut s.tracks);
+        for (track, block) in tracks.zip(sessions.iter().flatten()) {
+            if let Some(first) = block.text.first() {
+                track.text.title = first.get(TITLE_FIELD).and_then(|f| text_of(f));
+            }
+            let listed: Vec<String> = block
+                .text
+                .iter()
+                .enumerate()
+                .map(|(language, fields)| {
+                    let set: Vec<String> = fields
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, f)| text_of(f).map(|t| format!("{i} {t:?}")))
+                        .collect();
+                    format!("block {language}: {}", set.join(", "))
+                })
+                .collect();
+            if !listed.is_empty() {
+                self.details.push((
+                    format!("track {} CD-TEXT", track.number),
+                    format!(
+                        "{} ({TEXT_FIELDS} fields per block, numbered from 0; field {TITLE_FIELD} is the title)",
+                        listed.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// The disc block: the catalog number onto the disc, the lead-in's CD-TEXT packs as the
+    /// disc's, the volume name and size in the details.
+    fn disc_block(&mut self, block: &DiscBlock) {
+        if let Some(volume) = text_of(&block.volume) {
+            self.details.push(("volume name".into(), volume));
+        }
+        self.details.push((
+            "disc size".into(),
+            format!("{} sectors, as the disc block gives it", block.sectors),
+        ));
+        if let Some((catalog, at)) = &block.catalog {
+            let digits = catalog.iter().all(u8::is_ascii_digit);
+            if digits && self.disc.medium.is_cd() {
+                self.disc.catalog = Some(String::from_utf8_lossy(catalog).into_owned());
+            } else if !digits {
+                self.warnings.push(format!(
+                    "the catalog number at byte {at} is marked as set but is not 13 digits; it is not kept"
+                ));
+            }
+        }
+        let (packs, at) = &block.cd_text;
+        if packs.is_empty() || !self.disc.medium.is_cd() {
+            return;
+        }
+        if packs.len() % PACK_SIZE == 0 {
+            self.disc.cd_text_packs = Some(packs.clone());
+            self.details.push((
+                "CD-TEXT".into(),
+                format!("{} packs in the disc block", packs.len() / PACK_SIZE),
+            ));
+        } else {
+            self.warnings.push(format!(
+                "the disc block's CD-TEXT at byte {at} is {} bytes, not whole 18-byte packs; it is not kept",
+                packs.len()
+            ));
+        }
+    }
+
     /// Builds the disc from the track blocks, checking each against the data before the
     /// descriptor and against the tracks before it.
     fn lay_out(&mut self, sessions: &[Vec<TrackBlock>], data_end: u64) -> Result<()> {
@@ -194,26 +407,10 @@ impl CdiSource {
                     }
                     _ => {}
                 }
-                let sum: u64 = block.indexes.iter().map(|&l| u64::from(l)).sum();
-                if sum != u64::from(block.total) {
-                    return Err(fail(format!(
-                        "track {number}: its indexes add up to {sum} sectors and the track holds {}",
-                        block.total
-                    )));
-                }
-                let bytes = u64::from(block.total) * stride as u64;
-                let end = offset + bytes;
-                if end > data_end {
-                    return Err(fail(format!(
-                        "track {number}: {} sectors of {stride} bytes from byte {offset} end at byte {end}, past the sector data (the descriptor begins at byte {data_end})",
-                        block.total
-                    )));
-                }
+                check_lengths(block, number, stride, offset, data_end).map_err(fail)?;
+                let end = offset + u64::from(block.total) * stride as u64;
                 let pregap = block.indexes[0];
                 let length = block.total - pregap;
-                if length == 0 {
-                    return Err(fail(format!("track {number}: no sector after its pregap")));
-                }
                 let first = i64::from(block.start) - i64::from(STANDARD_PREGAP);
                 let start = first + i64::from(pregap);
                 if start + i64::from(length) > 1_000_000 {
@@ -333,6 +530,35 @@ impl CdiSource {
         ));
         Ok(())
     }
+}
+
+/// Checks a track block's lengths: its index lengths add up to the track's, something follows
+/// the pregap, and its `stride`-byte sectors from byte `offset` end before the descriptor.
+fn check_lengths(
+    block: &TrackBlock,
+    number: u8,
+    stride: usize,
+    offset: u64,
+    data_end: u64,
+) -> std::result::Result<(), String> {
+    let sum: u64 = block.indexes.iter().map(|&l| u64::from(l)).sum();
+    if sum != u64::from(block.total) {
+        return Err(format!(
+            "track {number}: its indexes add up to {sum} sectors and the track holds {}",
+            block.total
+        ));
+    }
+    let end = offset + u64::from(block.total) * stride as u64;
+    if end > data_end {
+        return Err(format!(
+            "track {number}: {} sectors of {stride} bytes from byte {offset} end at byte {end}, past the sector data (the descriptor begins at byte {data_end})",
+            block.total
+        ));
+    }
+    if block.total == block.indexes[0] {
+        return Err(format!("track {number}: no sector after its pregap"));
+    }
+    Ok(())
 }
 
 impl SectorSource for CdiSource {
