@@ -130,18 +130,27 @@ impl Effort {
 /// The best packing of one hunk: the slot of the codec that packed it smallest and its bytes, or
 /// `None` when no codec makes it smaller than the hunk. Ties go to the earlier slot, as in chdman.
 ///
-/// Unless `effort.every_codec`, two codecs are skipped where they cannot win, which is most of the
-/// time a CD writer spends: FLAC on a hunk whose every frame is a data sector (sync first), and
-/// LZMA on a hunk whose deflate output is still most of its input — the compressed media of a
-/// game disc, where deflate's output is the smaller one (measured on the bench disc: LZMA won none
-/// of those hunks).
+/// Unless `effort.every_codec`, codecs are skipped where they cannot win, which is most of the
+/// time a writer spends:
+/// - FLAC on a CD hunk whose every frame is a data sector (sync first);
+/// - LZMA on a hunk whose deflate output is still most of its input — the compressed media of a
+///   game disc, where deflate's output is the smaller one (measured on the bench disc: LZMA won none
+///   of those hunks);
+/// - FLAC on a DVD hunk that no other codec packs and whose samples no linear predictor would
+///   shrink ([`flac_hopeless`]): random and already-compressed data, 43 % of the bench disc.
 pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8>)> {
     let mut cd: Option<CdParts> = None;
     let mut results: Vec<Option<Vec<u8>>> = vec![None; codecs.len()];
-    // Deflate first, so its size can tell whether LZMA is worth running.
+    // Deflate first, so its size can tell whether LZMA is worth running; FLAC last, so the best
+    // size so far can tell whether it is.
     let mut order: Vec<usize> = (0..codecs.len()).collect();
-    order.sort_by_key(|&slot| !matches!(codecs[slot], Codec::Cdzl | Codec::Zlib));
+    order.sort_by_key(|&slot| match codecs[slot] {
+        Codec::Cdzl | Codec::Zlib => 0,
+        Codec::Flac => 2,
+        _ => 1,
+    });
     let mut deflated: Option<usize> = None;
+    let mut smallest = hunk.len();
     for slot in order {
         let codec = codecs[slot];
         let packed = if codec.is_cd() {
@@ -161,8 +170,11 @@ pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8
             }
         } else {
             let skip = !effort.every_codec
-                && codec == Codec::Lzma
-                && deflated.is_some_and(|d| d * 100 >= hunk.len() * LZMA_WORTH);
+                && match codec {
+                    Codec::Lzma => deflated.is_some_and(|d| d * 100 >= hunk.len() * LZMA_WORTH),
+                    Codec::Flac => smallest == hunk.len() && flac_hopeless(hunk),
+                    _ => false,
+                };
             if skip {
                 None
             } else {
@@ -172,6 +184,9 @@ pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8
         if matches!(codec, Codec::Cdzl | Codec::Zlib) {
             // A failed deflate (no smaller than its input) counts as all of it.
             deflated = Some(packed.as_ref().map_or(hunk.len(), Vec::len));
+        }
+        if let Some(packed) = &packed {
+            smallest = smallest.min(packed.len());
         }
         results[slot] = packed;
     }
@@ -187,6 +202,59 @@ pub fn pack(codecs: &[Codec], hunk: &[u8], effort: Effort) -> Option<(u8, Vec<u8
 
 /// LZMA is tried only when deflate packed a hunk below this share (percent) of its sector bytes.
 const LZMA_WORTH: usize = 80;
+
+/// Whether FLAC cannot pack a hunk no other codec packs: its 16-bit little-endian stereo samples
+/// leave at least 90 % of their bits after the best order-12 linear prediction of each channel,
+/// estimated from the autocorrelation (Levinson–Durbin) as FLAC's own LPC analysis starts — a
+/// hundredth of the encoder's work. Random and already-compressed data leave all 16 bits; audio
+/// and sampled tables leave far fewer, and FLAC is run on them as chdman runs it.
+fn flac_hopeless(hunk: &[u8]) -> bool {
+    const ORDER: usize = 12;
+    let frames = hunk.len() / 4;
+    if frames <= ORDER {
+        return false;
+    }
+    let mut bits = 0.0f64;
+    for channel in 0..2 {
+        let samples: Vec<f64> = hunk
+            .chunks_exact(4)
+            .map(|f| f64::from(i16::from_le_bytes([f[2 * channel], f[2 * channel + 1]])))
+            .collect();
+        let mut corr = [0.0f64; ORDER + 1];
+        for (lag, c) in corr.iter_mut().enumerate() {
+            *c = samples[lag..]
+                .iter()
+                .zip(&samples)
+                .map(|(a, b)| a * b)
+                .sum();
+        }
+        // Levinson–Durbin: the prediction error left after each order.
+        let mut error = corr[0];
+        let mut coef = [0.0f64; ORDER + 1];
+        for i in 1..=ORDER {
+            if error <= corr[0] * 1e-9 {
+                error = 0.0;
+                break;
+            }
+            let k = (corr[i] - (1..i).map(|j| coef[j] * corr[i - j]).sum::<f64>()) / error;
+            let previous = coef;
+            coef[i] = k;
+            for j in 1..i {
+                coef[j] = previous[j] - k * previous[i - j];
+            }
+            error *= 1.0 - k * k;
+        }
+        let variance = error / frames as f64;
+        // Rice-coded residual of that variance: about half its log2, plus the code's overhead.
+        let per_sample = if variance < 1.0 {
+            0.5
+        } else {
+            0.5 * variance.log2() + 0.3
+        };
+        bits += per_sample * frames as f64;
+    }
+    bits / 8.0 >= hunk.len() as f64 * 0.9
+}
 
 /// A CD hunk taken apart: its sectors as they are, its sectors with verifiable sync and ECC
 /// zeroed (and which ones), and its subchannel deflated.
@@ -398,6 +466,37 @@ mod tests {
         assert_eq!(cd_flac_block(19584), 2352);
         assert_eq!(flac_block(4096), 1024);
         assert_eq!(flac_block(2048), 512);
+    }
+
+    #[test]
+    fn flac_is_hopeless_on_noise_and_not_on_audio() {
+        // Noise from a fixed generator: nothing to predict.
+        let mut state = 0x1234_5678_u32;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        assert!(flac_hopeless(&noise));
+        // A tone with a little noise on it: deflate barely packs it, LPC does.
+        let tone: Vec<u8> = (0..1024)
+            .flat_map(|i| {
+                let v = (f64::from(i) * 0.07).sin() * 12000.0 + f64::from(noise[i as usize]) * 8.0;
+                let s = (v as i16).to_le_bytes();
+                [s[0], s[1], s[0], s[1]]
+            })
+            .collect();
+        assert!(!flac_hopeless(&tone));
+        let (slot, _) = pack(
+            &[Codec::Lzma, Codec::Zlib, Codec::Huff, Codec::Flac],
+            &tone,
+            Effort::DEFAULT,
+        )
+        .expect("a tone packs");
+        assert_eq!(slot, 3, "FLAC packs a tone smallest");
     }
 
     #[test]
