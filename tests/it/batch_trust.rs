@@ -1014,3 +1014,64 @@ fn i11_2_toc_gdi_and_ecm_sheets_are_held_to_their_folder_and_archive() {
         .collect();
     assert!(isos.is_empty(), "{isos:?}");
 }
+
+#[test]
+fn i11_3_with_force_no_item_replaces_a_file_another_item_wrote_siblings_included() {
+    // `mixed.cue` to cue writes `mixed (Track 1).bin` beside its sheet; `mixed (Track 1).iso` to
+    // cue writes a BIN of that very name as its only data file. The main outputs differ, so only
+    // the rule that a run never replaces what it wrote itself keeps the first item's BIN whole.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("in");
+    let mixed = samples().join("cue").join("mixed");
+    for name in [
+        "mixed.cue",
+        "mixed (Track 1).bin",
+        "mixed (Track 2).bin",
+        "mixed (Track 3).bin",
+    ] {
+        copy(&mixed.join(name), &input.join(name));
+    }
+    let iso = input.join("mixed (Track 1).iso");
+    copy(&samples().join("iso").join("data.iso"), &iso);
+    let (code, events) = batch(
+        dir.path(),
+        &[
+            "in",
+            "--to",
+            "cue",
+            "--out-dir",
+            "out",
+            "--force",
+            "--jobs",
+            "1",
+        ],
+    );
+    assert_ne!(code, 0, "{events:?}");
+    assert_eq!(
+        items_with(&events, "finished", Some("converted")),
+        ["in/mixed (Track 1).iso"],
+        "{events:?}"
+    );
+    let error = error_of(&events, "in/mixed.cue");
+    assert!(
+        error.contains("mixed (Track 1).bin") && error.contains("written earlier in this run"),
+        "{error}"
+    );
+    // What the first item wrote is still its image, byte for byte.
+    let out = dir.path().join("out");
+    let written = out.join("mixed (Track 1).cue");
+    let compared = Command::new(discus_bin())
+        .arg("compare")
+        .arg(&written)
+        .arg(&iso)
+        .output()
+        .expect("discus starts");
+    assert!(
+        compared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compared.stdout)
+    );
+    // The item that failed left none of its files behind.
+    assert!(!out.join("mixed.cue").exists());
+    assert!(!out.join("mixed (Track 2).bin").exists());
+}

@@ -110,6 +110,16 @@ pub enum Error {
         /// The output.
         path: PathBuf,
     },
+    /// An output would replace a file this process put in place earlier: two conversions of one
+    /// run (items of a batch) name the same file.
+    #[error(
+        "{}: written earlier in this run by another conversion; discus never replaces a file it wrote itself (two items name the same output)",
+        path.display()
+    )]
+    OutputWrittenThisRun {
+        /// The output.
+        path: PathBuf,
+    },
     /// An output is one of the inputs.
     #[error("{}: is an input of this conversion; choose another output", path.display())]
     OutputIsInput {
@@ -187,6 +197,7 @@ impl Error {
             self,
             Error::Usage(_)
                 | Error::OutputExists { .. }
+                | Error::OutputWrittenThisRun { .. }
                 | Error::OutputIsInput { .. }
                 | Error::Lossy { .. }
         )

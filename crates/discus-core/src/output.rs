@@ -7,6 +7,9 @@
 //!   name is refused, `--force` or not;
 //! - an existing file is replaced only with `force`, and the final rename never replaces a file that
 //!   appeared while the conversion ran (a second discus, or anyone else, writing the same name);
+//! - a file this process put in place is never replaced by it, `force` or not: two items of one
+//!   batch that name the same file (a sibling such as `Track 2.bin` included) cannot overwrite
+//!   each other's output;
 //! - a temporary file is named after its output and locked while it is written, so a later run can
 //!   tell the leftovers of a killed run (unlocked) from a conversion still under way (locked) and
 //!   remove only the first;
@@ -510,6 +513,18 @@ pub(crate) fn take_placed() -> Vec<PathBuf> {
     PLACED.with(|placed| std::mem::take(&mut *placed.borrow_mut()))
 }
 
+/// The files this process has put in place, as their folder's canonical path and their name:
+/// see [`commit`].
+static WRITTEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// How `path` is known in [`WRITTEN`]: its folder resolved (so another spelling of the same
+/// folder is the same) joined with its file name.
+fn written_key(path: &Path) -> Option<PathBuf> {
+    let folder = std::fs::canonicalize(folder_of(path)).ok()?;
+    Some(folder.join(path.file_name()?))
+}
+
 /// Renames every output into place, in the order given: put data files first and the descriptor
 /// last, so a reader never finds a descriptor whose data is missing. Without `force` a rename never
 /// replaces a file, even one that appeared during the conversion. If a rename fails, the outputs
@@ -521,6 +536,10 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let mut placed: Vec<PathBuf> = Vec::new();
     let mut folders: Vec<PathBuf> = Vec::new();
+    // Held across the renames, so that of two conversions racing for one name only the first
+    // lands and the second is told, whatever `force` says.
+    let mut written = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut keys = Vec::new();
     for done in finished {
         let Finished {
             path,
@@ -528,25 +547,35 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
             replace,
             durable,
         } = done;
-        let renamed = match replace {
-            true => temp.persist(&path),
-            false => temp.persist_noclobber(&path),
+        let key = written_key(&path);
+        let renamed = match &key {
+            Some(key) if written.contains(key) => {
+                Err(Error::OutputWrittenThisRun { path: path.clone() })
+            }
+            _ => match replace {
+                true => temp.persist(&path),
+                false => temp.persist_noclobber(&path),
+            }
+            .map_err(|e| match e.error.kind() {
+                io::ErrorKind::AlreadyExists => Error::OutputExists { path: path.clone() },
+                _ => Error::io(&path, io::Error::new(e.error.kind(), plain(&e.error))),
+            }),
         };
         if let Err(e) = renamed {
             for done in &placed {
                 let _ = std::fs::remove_file(done);
             }
-            return Err(match e.error.kind() {
-                io::ErrorKind::AlreadyExists => Error::OutputExists { path },
-                _ => Error::io(&path, io::Error::new(e.error.kind(), plain(&e.error))),
-            });
+            return Err(e);
         }
+        keys.extend(key);
         let folder = folder_of(&path).to_path_buf();
         if durable && !folders.contains(&folder) {
             folders.push(folder);
         }
         placed.push(path);
     }
+    written.extend(keys);
+    drop(written);
     // The renames themselves live in the folder: flush it too, or a power cut can undo them.
     for folder in folders {
         File::open(&folder)
