@@ -17,11 +17,11 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use discus_core::cd_text;
 use discus_core::flat::read_exact_at;
 use discus_core::output::open_input;
 use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource, Subchannel, TrackMode};
 
-use crate::cdtext;
 use crate::chunks::{
     Chunk, CueEntry, DaoChunk, EtnEntry, Footer, Version, parse_cue, parse_etn, read_footer, walk,
 };
@@ -207,7 +207,7 @@ impl Reader<'_> {
         let mut cues: Vec<Option<Vec<CueEntry>>> = Vec::new();
         let mut declarations = Vec::new();
         let mut session_counts = Vec::new();
-        let mut cd_text = None;
+        let mut text_chunk = None;
         let mut catalog = None;
         let mut media_type = None;
         for chunk in chunks {
@@ -260,7 +260,7 @@ impl Reader<'_> {
                     )),
                 },
                 b"CDTX" => {
-                    let whole = chunk.payload.len() / cdtext::PACK_SIZE * cdtext::PACK_SIZE;
+                    let whole = chunk.payload.len() / cd_text::PACK_SIZE * cd_text::PACK_SIZE;
                     if whole != chunk.payload.len() {
                         self.warnings.push(format!(
                             "the CDTX chunk at byte {} is not a whole number of 18-byte packs; the last {} bytes are ignored",
@@ -269,7 +269,7 @@ impl Reader<'_> {
                         ));
                     }
                     if whole > 0 {
-                        cd_text = chunk.payload.get(..whole).map(<[u8]>::to_vec);
+                        text_chunk = chunk.payload.get(..whole).map(|p| (p.to_vec(), chunk.at));
                     }
                 }
                 b"MTYP" | b"DINF" | b"RELO" | b"TOCT" => {
@@ -309,20 +309,16 @@ impl Reader<'_> {
         if stored.iter().any(|s| s.form.has_subchannel()) {
             disc.subchannel = Some(Subchannel::Stored);
         }
-        if let Some(packs) = cd_text {
-            if let Some(decoded) = cdtext::decode(&packs) {
-                disc.text = decoded.disc;
-                for (number, text) in decoded.tracks {
-                    if let Some(track) = disc
-                        .sessions
-                        .iter_mut()
-                        .flat_map(|s| s.tracks.iter_mut())
-                        .find(|t| t.number == number)
-                    {
-                        track.text = text;
-                    }
-                }
-            }
+        if let Some((packs, at)) = text_chunk {
+            let decoded = cd_text::decode(&packs);
+            let notes = decoded.fill(&mut disc);
+            self.warnings.extend(
+                decoded
+                    .warnings
+                    .iter()
+                    .chain(&notes)
+                    .map(|w| format!("the CDTX chunk at byte {at}: {w}")),
+            );
             disc.cd_text_packs = Some(packs);
         }
         self.hide_standard_pregap(&mut disc, &stored)?;
