@@ -90,6 +90,7 @@ impl Decoded {
     pub fn fill(&self, disc: &mut Disc) -> Vec<String> {
         let mut notes = Vec::new();
         fill_text(&mut disc.text, &self.disc, "the disc", &mut notes);
+        let mut absent = Vec::new();
         for (number, text) in &self.tracks {
             let track = disc
                 .sessions
@@ -98,12 +99,21 @@ impl Decoded {
                 .find(|t| t.number == *number);
             match track {
                 Some(track) => {
-                    fill_text(&mut track.text, text, &format!("track {number}"), &mut notes);
+                    fill_text(
+                        &mut track.text,
+                        text,
+                        &format!("track {number}"),
+                        &mut notes,
+                    );
                 }
-                None => notes.push(format!(
-                    "the CD-TEXT packs give text for track {number}, which the disc does not have; it is not read"
-                )),
+                None => absent.push(usize::from(*number)),
             }
+        }
+        if !absent.is_empty() {
+            notes.push(format!(
+                "the CD-TEXT packs give text for track {}, which the disc does not have; it is not read",
+                ranges(&absent)
+            ));
         }
         notes
     }
@@ -155,7 +165,7 @@ fn block_of(pack: &[u8; PACK_SIZE]) -> u8 {
     (pack[3] >> 4) & 0x07
 }
 
-/// Sequence numbers as ranges: `3`, `5–9`.
+/// Numbers in order as ranges: `3, 5–9`.
 fn ranges(numbers: &[usize]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
