@@ -818,3 +818,24 @@ fn i15_4_cd_text_agrees_with_cd_info() {
         assert_eq!(others(theirs), others(ours));
     }
 }
+
+#[test]
+fn i15_4_every_format_that_holds_the_packs_gives_the_same_text() {
+    let cdi = sample("cdtext-v35.cdi");
+    let expected = text_fields(discus::open(&cdi).expect("open").source.disc());
+    let dir = tempfile::tempdir().expect("temp dir");
+    // NRG (CDTX), a cue sheet (its lines and CDTEXTFILE), CloneCD ([CDText]) and CHD (its own
+    // metadata entry) all keep the packs; reading each back gives the CDI's text.
+    for name in ["t.nrg", "t.cue", "t.ccd", "t.chd"] {
+        let target = dir.path().join(name);
+        discus::convert(&cdi, &target, &options(false)).expect(name);
+        let opened = discus::open(&target).expect(name);
+        assert!(opened.source.disc().cd_text_packs.is_some(), "{name}");
+        assert_eq!(text_fields(opened.source.disc()), expected, "{name}");
+        assert!(
+            opened.source.warnings().is_empty(),
+            "{name}: {:?}",
+            opened.source.warnings()
+        );
+    }
+}
