@@ -21,8 +21,9 @@
 //! which is what the model has room for; the packs themselves travel unchanged in
 //! [`Disc::cd_text_packs`]. Damaged packs never stop it:
 //!
-//! - a wrong CRC: the text is read as it is — libcdio and libmirage do not check it either, and
-//!   an image has no second copy of the pack to read instead;
+//! - a wrong CRC (or none: some tools leave the field zero): the text is read as it is —
+//!   libcdio and libmirage do not check it either, and an image has no second copy of the pack to
+//!   read instead;
 //! - bytes after the last whole pack, a sequence number seen twice (the first pack is read), a
 //!   sequence number missing, a pack whose track or character position does not follow on from
 //!   the pack before: each strand of text is resynchronised at the next pack by its track number
@@ -217,7 +218,16 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     let Some(&highest) = present.last() else {
         return decoded;
     };
-    if wrong_crc > 0 {
+    let no_crc = present
+        .iter()
+        .all(|&s| block[s].is_some_and(|p| p[16..] == [0, 0]));
+    if no_crc {
+        // Some tools leave the field empty rather than compute it: one sentence, not a count.
+        decoded.warnings.push(
+            "the CD-TEXT packs of block 0 carry no CRC (all zero); their text is read as it is"
+                .to_string(),
+        );
+    } else if wrong_crc > 0 {
         decoded.warnings.push(format!(
             "{wrong_crc} of the {} CD-TEXT packs of block 0 have a wrong CRC (the first: sequence number {}); their text is read as it is",
             present.len(),
@@ -581,6 +591,20 @@ mod tests {
                 && decoded.warnings[0].contains("sequence number 1"),
             "{:?}",
             decoded.warnings
+        );
+    }
+
+    #[test]
+    fn packs_without_crcs_are_one_warning() {
+        let mut packs = encode(&p1_disc()).unwrap();
+        for pack in packs.chunks_exact_mut(PACK_SIZE) {
+            pack[16..].fill(0);
+        }
+        let decoded = decode(&packs);
+        assert_eq!(decoded.disc, p1_disc().text);
+        assert_eq!(
+            decoded.warnings,
+            ["the CD-TEXT packs of block 0 carry no CRC (all zero); their text is read as it is"]
         );
     }
 
