@@ -350,23 +350,16 @@ impl CdiSource {
         if bytes.is_empty() || !self.disc.medium.is_cd() {
             return;
         }
-        // Whole packs are kept and read, as NRG's CDTX chunk is: the bytes after the last whole
-        // pack cannot be part of any.
-        let packs = bytes.as_chunks::<{ cd_text::PACK_SIZE }>().0.as_flattened();
-        let decoded = cd_text::decode(bytes);
         // The track blocks' titles were set first and are kept: each is DiscJuggler's own record
         // of its track, where the packs' strings reach a track only by counting along the
         // lead-in. The packs give the rest (performer, songwriter, the disc's fields).
-        let notes = decoded.fill(&mut self.disc);
+        let warnings = cd_text::read_into(&mut self.disc, bytes);
         self.warnings.extend(
-            decoded
-                .warnings
+            warnings
                 .iter()
-                .chain(&notes)
                 .map(|w| format!("the disc block's CD-TEXT at byte {at}: {w}")),
         );
-        if !packs.is_empty() {
-            self.disc.cd_text_packs = Some(packs.to_vec());
+        if let Some(packs) = &self.disc.cd_text_packs {
             self.details.push((
                 "CD-TEXT".into(),
                 format!(

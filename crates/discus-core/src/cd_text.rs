@@ -186,6 +186,21 @@ fn ranges(numbers: &[usize]) -> String {
     out.join(", ")
 }
 
+/// What every reader of stored packs does with them: the whole packs become the disc's
+/// [`Disc::cd_text_packs`] (unchanged, for targets that store packs), and their text goes onto
+/// the disc where it has none of its own ([`Decoded::fill`]). Returns the warnings of both, for
+/// the caller to say where the packs are.
+pub fn read_into(disc: &mut Disc, bytes: &[u8]) -> Vec<String> {
+    let decoded = decode(bytes);
+    let mut warnings = decoded.warnings.clone();
+    warnings.extend(decoded.fill(disc));
+    let whole = bytes.as_chunks::<PACK_SIZE>().0.as_flattened();
+    if !whole.is_empty() {
+        disc.cd_text_packs = Some(whole.to_vec());
+    }
+    warnings
+}
+
 /// Decodes the single-byte text of block 0. Damage is reported in [`Decoded::warnings`] and
 /// read around (see the module's documentation); double-byte text and character sets other
 /// than ISO 8859-1 and ASCII are not decoded (the packs still travel).
@@ -791,6 +806,30 @@ mod tests {
             notes[0].contains("track 2, which the disc does not have"),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn read_into_keeps_the_whole_packs_and_fills_the_text() {
+        let mut packs = encode(&p1_disc()).unwrap();
+        packs.extend_from_slice(&[0x80, 0, 9]);
+        let mut disc = Disc::single_session(vec![Track::new(1, TrackMode::Audio, Lba(0), 75)]);
+        disc.text.title = Some("Own title".into());
+        let warnings = read_into(&mut disc, &packs);
+        assert_eq!(
+            disc.cd_text_packs.as_deref(),
+            Some(&packs[..packs.len() - 3])
+        );
+        assert_eq!(disc.text.title.as_deref(), Some("Own title"));
+        assert_eq!(disc.text.performer.as_deref(), Some("Richard Stallman"));
+        assert_eq!(
+            warnings,
+            [
+                "the last 3 bytes of the CD-TEXT are not a whole 18-byte pack and are not read",
+                "the disc: the title \"Own title\" is kept; the CD-TEXT packs give \"Join us now we have the software\""
+            ]
+        );
+        let mut empty = Disc::default();
+        assert!(read_into(&mut empty, &packs[..17]).len() == 1 && empty.cd_text_packs.is_none());
     }
 
     #[test]

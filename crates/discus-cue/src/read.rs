@@ -232,16 +232,11 @@ impl CueSource {
                         Ok(packs) => {
                             // The sheet's own TITLE, PERFORMER and SONGWRITER lines win over the
                             // packs': they are what the sheet's author wrote for this disc.
-                            let decoded = cd_text::decode(&packs);
-                            let notes = decoded.fill(&mut disc);
-                            warnings.extend(
-                                decoded
-                                    .warnings
-                                    .iter()
-                                    .chain(&notes)
-                                    .map(|w| pos.warning(cue, format!("CDTEXTFILE '{name}': {w}"))),
-                            );
-                            disc.cd_text_packs = Some(packs);
+                            let said = cd_text::read_into(&mut disc, &packs);
+                            warnings
+                                .extend(said.iter().map(|w| {
+                                    pos.warning(cue, format!("CDTEXTFILE '{name}': {w}"))
+                                }));
                         }
                         Err(why) => warnings.push(pos.warning(
                             cue,

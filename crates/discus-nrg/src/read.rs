@@ -259,19 +259,7 @@ impl Reader<'_> {
                         chunk.at, chunk.len
                     )),
                 },
-                b"CDTX" => {
-                    let whole = chunk.payload.len() / cd_text::PACK_SIZE * cd_text::PACK_SIZE;
-                    if whole != chunk.payload.len() {
-                        self.warnings.push(format!(
-                            "the CDTX chunk at byte {} is not a whole number of 18-byte packs; the last {} bytes are ignored",
-                            chunk.at,
-                            chunk.payload.len() - whole
-                        ));
-                    }
-                    if whole > 0 {
-                        text_chunk = chunk.payload.get(..whole).map(|p| (p.to_vec(), chunk.at));
-                    }
-                }
+                b"CDTX" => text_chunk = Some((chunk.payload.to_vec(), chunk.at)),
                 b"MTYP" | b"DINF" | b"RELO" | b"TOCT" => {
                     if &chunk.id == b"MTYP" {
                         media_type = chunk.u32();
@@ -310,16 +298,12 @@ impl Reader<'_> {
             disc.subchannel = Some(Subchannel::Stored);
         }
         if let Some((packs, at)) = text_chunk {
-            let decoded = cd_text::decode(&packs);
-            let notes = decoded.fill(&mut disc);
+            let warnings = cd_text::read_into(&mut disc, &packs);
             self.warnings.extend(
-                decoded
-                    .warnings
+                warnings
                     .iter()
-                    .chain(&notes)
                     .map(|w| format!("the CDTX chunk at byte {at}: {w}")),
             );
-            disc.cd_text_packs = Some(packs);
         }
         self.hide_standard_pregap(&mut disc, &stored)?;
         Ok((disc, stored))

@@ -777,18 +777,13 @@ pub(crate) fn open(ccd: &Path) -> Result<CcdSource> {
         subchannel,
         ..Disc::default()
     };
-    if let Some((packs, line)) = sheet.cd_text.filter(|(p, _)| !p.is_empty()) {
+    if let Some((packs, line)) = sheet.cd_text {
         // CloneCD has no other place for text: the packs are the disc's CD-TEXT.
-        let decoded = cd_text::decode(&packs);
-        let notes = decoded.fill(&mut disc);
+        let said = cd_text::read_into(&mut disc, &packs);
         warnings.extend(
-            decoded
-                .warnings
-                .iter()
-                .chain(&notes)
+            said.iter()
                 .map(|w| format!("{}: line {line}: [CDText]: {w}", ccd.display())),
         );
-        disc.cd_text_packs = Some(packs);
     }
     let details = vec![
         (
