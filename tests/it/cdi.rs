@@ -682,6 +682,28 @@ fn i15_4_cdi_lead_in_text_reaches_info_and_the_cue_sheet() {
         back.source.warnings()
     );
     assert_eq!(text_fields(back.source.disc()), expected);
+    // A TITLE line edited by hand wins over the packs, which say otherwise in a warning that
+    // names the CDTEXTFILE line.
+    std::fs::write(&cue, sheet.replace("\"First light\"", "\"Edited\"")).expect("edit");
+    let edited = discus::open(&cue).expect("open the edited cue");
+    let first = edited
+        .source
+        .disc()
+        .tracks()
+        .next()
+        .expect("track 1")
+        .text
+        .clone();
+    assert_eq!(
+        (first.title.as_deref(), first.performer.as_deref()),
+        (Some("Edited"), Some("Ada"))
+    );
+    let warnings = edited.source.warnings();
+    assert!(
+        warnings.len() == 1
+            && warnings[0].contains("line 2, column 12: CDTEXTFILE 'text.cdt': track 1: the title \"Edited\" is kept; the CD-TEXT packs give \"First light\""),
+        "{warnings:?}"
+    );
 }
 
 #[test]
