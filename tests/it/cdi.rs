@@ -555,3 +555,309 @@ fn i15_4_cd_text_and_disc_block_past_the_descriptor_name_the_byte() {
         }
     }
 }
+
+/// The disc's and tracks' TITLE, PERFORMER and SONGWRITER (track 0 is the disc), as discus has them.
+fn text_fields(disc: &discus::core::Disc) -> Vec<(u8, &'static str, String)> {
+    let mut fields = Vec::new();
+    let texts = std::iter::once((0, &disc.text)).chain(disc.tracks().map(|t| (t.number, &t.text)));
+    for (number, text) in texts {
+        for (name, value) in [
+            ("TITLE", &text.title),
+            ("PERFORMER", &text.performer),
+            ("SONGWRITER", &text.songwriter),
+        ] {
+            if let Some(value) = value {
+                fields.push((number, name, value.clone()));
+            }
+        }
+    }
+    fields
+}
+
+/// The same fields of the first language as `cd-info` prints them ("Language 0 'English':",
+/// "CD-TEXT for Track  2:", "\tTITLE: …"), for an image of `kind` (`nrg`, `cue`).
+fn cd_info_text(cd_info: &Path, kind: &str, image: &Path) -> Vec<(u8, &'static str, String)> {
+    let flag = format!("--{kind}-file");
+    let output = run(
+        cd_info,
+        &[
+            "--no-header".as_ref(),
+            "--no-device-info".as_ref(),
+            "--no-cddb".as_ref(),
+            flag.as_ref(),
+            image.as_os_str(),
+        ],
+        image.parent().expect("a folder"),
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "cd-info on {}: {text}",
+        image.display()
+    );
+    let mut fields = Vec::new();
+    let mut track = None;
+    let mut language = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("Language ") {
+            language = rest.split_whitespace().next().map(str::to_string);
+        } else if line.starts_with("CD-TEXT for Disc") {
+            track = Some(0);
+        } else if let Some(rest) = line.strip_prefix("CD-TEXT for Track") {
+            track = rest.trim().trim_end_matches(':').parse::<u8>().ok();
+        } else if let (Some(number), Some("0"), Some((name, value))) =
+            (track, language.as_deref(), line.trim().split_once(": "))
+        {
+            let name = match name {
+                "TITLE" => "TITLE",
+                "PERFORMER" => "PERFORMER",
+                "SONGWRITER" => "SONGWRITER",
+                _ => continue,
+            };
+            fields.push((number, name, value.to_string()));
+        }
+    }
+    fields
+}
+
+#[test]
+fn i15_4_cdi_lead_in_text_reaches_info_and_the_cue_sheet() {
+    let path = sample("cdtext-v35.cdi");
+    // The disc block's packs give the disc's title and performer and each track's performer;
+    // the track blocks' titles agree with them, so nothing is warned.
+    let opened = discus::open(&path).expect("open");
+    assert!(
+        opened.source.warnings().is_empty(),
+        "{:?}",
+        opened.source.warnings()
+    );
+    let expected = [
+        (0, "TITLE", "CD-TEXT sample"),
+        (0, "PERFORMER", "discus samples"),
+        (1, "TITLE", "First light"),
+        (1, "PERFORMER", "Ada"),
+        (2, "TITLE", "Second wind"),
+        (2, "PERFORMER", "Grace"),
+    ]
+    .map(|(n, f, v)| (n, f, v.to_string()));
+    assert_eq!(text_fields(opened.source.disc()), expected);
+
+    // `discus info`: the disc's title in the text, every field in the JSON.
+    let shown = discus_tests::discus(&["info".as_ref(), path.as_os_str()]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("title:     CD-TEXT sample"), "{shown}");
+    let json = discus_tests::discus(&["info".as_ref(), "--json".as_ref(), path.as_os_str()]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(json["title"], "CD-TEXT sample");
+    assert_eq!(json["performer"], "discus samples");
+    let performers: Vec<&str> = json["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .map(|t| t["performer"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(performers, ["Ada", "Grace"]);
+
+    // A cue sheet written from it says the same in its own lines, besides the packs' CDTEXTFILE.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cue = dir.path().join("text.cue");
+    discus::convert(&path, &cue, &options(false)).expect("to cue");
+    let sheet = std::fs::read_to_string(&cue).expect("sheet");
+    for line in [
+        "CDTEXTFILE \"text.cdt\"",
+        "TITLE \"CD-TEXT sample\"",
+        "PERFORMER \"discus samples\"",
+        "    TITLE \"First light\"",
+        "    PERFORMER \"Ada\"",
+        "    TITLE \"Second wind\"",
+        "    PERFORMER \"Grace\"",
+    ] {
+        assert!(sheet.lines().any(|l| l == line), "no {line:?} in\n{sheet}");
+    }
+    // Read back, the sheet's lines and its packs agree: no warning, the same fields.
+    let back = discus::open(&cue).expect("open the cue");
+    assert!(
+        back.source.warnings().is_empty(),
+        "{:?}",
+        back.source.warnings()
+    );
+    assert_eq!(text_fields(back.source.disc()), expected);
+    // A TITLE line edited by hand wins over the packs, which say otherwise in a warning that
+    // names the CDTEXTFILE line.
+    std::fs::write(&cue, sheet.replace("\"First light\"", "\"Edited\"")).expect("edit");
+    let edited = discus::open(&cue).expect("open the edited cue");
+    let first = edited
+        .source
+        .disc()
+        .tracks()
+        .next()
+        .expect("track 1")
+        .text
+        .clone();
+    assert_eq!(
+        (first.title.as_deref(), first.performer.as_deref()),
+        (Some("Edited"), Some("Ada"))
+    );
+    let warnings = edited.source.warnings();
+    assert!(
+        warnings.len() == 1
+            && warnings[0].contains("line 2, column 12: CDTEXTFILE 'text.cdt': track 1: the title \"Edited\" is kept; the CD-TEXT packs give \"First light\""),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn i15_4_cdi_track_block_title_wins_over_the_lead_in_packs() {
+    let bytes = std::fs::read(sample("cdtext-v35.cdi")).expect("sample");
+    let start = v35_descriptor(&bytes);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("other.cdi");
+
+    // Track 1's block says "Other light" (same length), the lead-in packs "First light": the
+    // block's is kept (DiscJuggler's own record of the track), the difference is a warning, and
+    // the performer still comes from the packs.
+    let mut other = bytes.clone();
+    let title = start + find(&bytes[start..], b"\x0bFirst light") + 1;
+    other[title..title + 11].copy_from_slice(b"Other light");
+    std::fs::write(&path, &other).expect("write");
+    let opened = discus::open(&path).expect("open");
+    let track = opened
+        .source
+        .disc()
+        .tracks()
+        .next()
+        .expect("track 1")
+        .clone();
+    assert_eq!(track.text.title.as_deref(), Some("Other light"));
+    assert_eq!(track.text.performer.as_deref(), Some("Ada"));
+    let warnings = opened.source.warnings();
+    assert!(
+        warnings.len() == 1
+            && warnings[0].contains(
+                "track 1: the title \"Other light\" is kept; the CD-TEXT packs give \"First light\""
+            ),
+        "{warnings:?}"
+    );
+
+    // A pack whose CRC is wrong: its text is read all the same (libcdio and libmirage do not
+    // check it), with a warning that names where the packs are.
+    let volume = find(&bytes[start..], b"\x05AUDIO");
+    let packs_at = start + volume + 6 + 9 + 13 + 4 + 4;
+    let mut damaged = bytes.clone();
+    damaged[packs_at + 18 + 17] ^= 0x55;
+    std::fs::write(&path, &damaged).expect("write");
+    let opened = discus::open(&path).expect("open");
+    let sound = discus::open(&sample("cdtext-v35.cdi")).expect("open");
+    assert_eq!(
+        text_fields(opened.source.disc()),
+        text_fields(sound.source.disc())
+    );
+    let warnings = opened.source.warnings();
+    assert!(
+        warnings.len() == 1
+            && warnings[0].starts_with(&format!("the disc block's CD-TEXT at byte {packs_at}: "))
+            && warnings[0].contains("1 of the 10 CD-TEXT packs of block 0 have a wrong CRC"),
+        "{warnings:?}"
+    );
+    // The packs travel as they are, wrong CRC included.
+    assert!(
+        opened.source.disc().cd_text_packs.as_deref() == Some(&damaged[packs_at..packs_at + 180])
+    );
+}
+
+#[test]
+fn i15_4_cd_text_agrees_with_cd_info() {
+    let Some(cd_info) = peer("cd-info") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // The CDI's text through an NRG discus writes: libcdio decodes the CDTX chunk itself.
+    let cdi = sample("cdtext-v35.cdi");
+    let nrg = dir.path().join("text.nrg");
+    discus::convert(&cdi, &nrg, &options(false)).expect("to NRG");
+    let ours = text_fields(discus::open(&cdi).expect("open").source.disc());
+    assert_eq!(cd_info_text(&cd_info, "nrg", &nrg), ours);
+
+    // libcdio's own CD-TEXT files (written by cdrecord, libburn and a real disc's lead-in) behind
+    // a cue sheet's CDTEXTFILE, with as many tracks as their size information says. cd-info
+    // opens the BIN named after the sheet.
+    let Some(libcdio) = corpus("libcdio") else {
+        return;
+    };
+    for (name, tracks) in [
+        ("cdtext", 3),
+        ("cdtext-libburnia", 3),
+        ("cdtext-krosis", 10),
+    ] {
+        let folder = dir.path().join(name);
+        std::fs::create_dir(&folder).expect("mkdir");
+        std::fs::copy(libcdio.join(format!("{name}.cdt")), folder.join("disc.cdt")).expect("copy");
+        let bin = std::fs::File::create(folder.join("disc.bin")).expect("bin");
+        bin.set_len(tracks * 300 * 2352).expect("size");
+        let mut sheet = "CDTEXTFILE \"disc.cdt\"\nFILE \"disc.bin\" BINARY\n".to_string();
+        for n in 1..=tracks {
+            let at = (n - 1) * 4;
+            sheet.push_str(&format!(
+                "  TRACK {n:02} AUDIO\n    INDEX 01 00:{at:02}:00\n"
+            ));
+        }
+        let cue = folder.join("disc.cue");
+        std::fs::write(&cue, sheet).expect("sheet");
+        let opened = discus::open(&cue).expect("open");
+        assert!(
+            opened.source.warnings().is_empty(),
+            "{name}: {:?}",
+            opened.source.warnings()
+        );
+        let ours = text_fields(opened.source.disc());
+        assert!(ours.len() > 2 * tracks as usize, "{name}: {ours:?}");
+        let theirs = cd_info_text(&cd_info, "cue", &cue);
+        if name != "cdtext-krosis" {
+            assert_eq!(theirs, ours, "{name}");
+            continue;
+        }
+        // One known difference. The first songwriter pack is "\0Krosis\0\t\0\t\0" for
+        // track 0: the disc's songwriter is empty, track 1's is "Krosis" and tracks 2 and 3 repeat
+        // it (TAB), and the next pack says it begins at track 4. libcdio skips the empty string
+        // and files "Krosis" under the pack's own track number, the disc. Titles and performers
+        // agree.
+        let songwriter = |fields: &[(u8, &'static str, String)]| -> Vec<u8> {
+            fields
+                .iter()
+                .filter(|(_, f, v)| *f == "SONGWRITER" && v == "Krosis")
+                .map(|(n, _, _)| *n)
+                .collect()
+        };
+        assert_eq!(songwriter(&theirs), [0]);
+        assert_eq!(songwriter(&ours), (1..=10).collect::<Vec<u8>>());
+        let others = |fields: Vec<(u8, &'static str, String)>| -> Vec<_> {
+            fields
+                .into_iter()
+                .filter(|(_, f, _)| *f != "SONGWRITER")
+                .collect()
+        };
+        assert_eq!(others(theirs), others(ours));
+    }
+}
+
+#[test]
+fn i15_4_every_format_that_holds_the_packs_gives_the_same_text() {
+    let cdi = sample("cdtext-v35.cdi");
+    let expected = text_fields(discus::open(&cdi).expect("open").source.disc());
+    let dir = tempfile::tempdir().expect("temp dir");
+    // NRG (CDTX), a cue sheet (its lines and CDTEXTFILE), CloneCD ([CDText]) and CHD (its own
+    // metadata entry) all keep the packs; reading each back gives the CDI's text.
+    for name in ["t.nrg", "t.cue", "t.ccd", "t.chd"] {
+        let target = dir.path().join(name);
+        discus::convert(&cdi, &target, &options(false)).expect(name);
+        let opened = discus::open(&target).expect(name);
+        assert!(opened.source.disc().cd_text_packs.is_some(), "{name}");
+        assert_eq!(text_fields(opened.source.disc()), expected, "{name}");
+        assert!(
+            opened.source.warnings().is_empty(),
+            "{name}: {:?}",
+            opened.source.warnings()
+        );
+    }
+}

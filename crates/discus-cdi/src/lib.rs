@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use descriptor::{
     DiscBlock, MAX_DESCRIPTOR, MEDIUM_CD_ROM, MEDIUM_DVD_ROM, TEXT_FIELDS, TrackBlock, Trailer,
 };
+use discus_core::cd_text;
 use discus_core::flat::read_exact_at;
 use discus_core::sector::subchannel::Generator;
 use discus_core::{
@@ -39,9 +40,6 @@ const STANDARD_PREGAP: u32 = 150;
 /// meaning a public reader states (Aaru reads field 10 as the title; libmirage and the others
 /// skip the fields without naming them).
 const TITLE_FIELD: usize = 10;
-
-/// Bytes of one CD-TEXT pack.
-const PACK_SIZE: usize = 18;
 
 fn probe(probe: &Probe<'_>) -> Confidence {
     let last8 = probe
@@ -328,7 +326,8 @@ impl CdiSource {
     }
 
     /// The disc block: the catalog number onto the disc, the lead-in's CD-TEXT packs as the
-    /// disc's, the volume name and size in the details.
+    /// disc's (and decoded into its and its tracks' text), the volume name and size in the
+    /// details.
     fn disc_block(&mut self, block: &DiscBlock) {
         if let Some(volume) = text_of(&block.volume) {
             self.details.push(("volume name".into(), volume));
@@ -347,20 +346,26 @@ impl CdiSource {
                 ));
             }
         }
-        let (packs, at) = &block.cd_text;
-        if packs.is_empty() || !self.disc.medium.is_cd() {
+        let (bytes, at) = &block.cd_text;
+        if bytes.is_empty() || !self.disc.medium.is_cd() {
             return;
         }
-        if packs.len() % PACK_SIZE == 0 {
-            self.disc.cd_text_packs = Some(packs.clone());
+        // The track blocks' titles were set first and are kept: each is DiscJuggler's own record
+        // of its track, where the packs' strings reach a track only by counting along the
+        // lead-in. The packs give the rest (performer, songwriter, the disc's fields).
+        let warnings = cd_text::read_into(&mut self.disc, bytes);
+        self.warnings.extend(
+            warnings
+                .iter()
+                .map(|w| format!("the disc block's CD-TEXT at byte {at}: {w}")),
+        );
+        if let Some(packs) = &self.disc.cd_text_packs {
             self.details.push((
                 "CD-TEXT".into(),
-                format!("{} packs in the disc block", packs.len() / PACK_SIZE),
-            ));
-        } else {
-            self.warnings.push(format!(
-                "the disc block's CD-TEXT at byte {at} is {} bytes, not whole 18-byte packs; it is not kept",
-                packs.len()
+                format!(
+                    "{} packs in the disc block",
+                    packs.len() / cd_text::PACK_SIZE
+                ),
             ));
         }
     }

@@ -11,6 +11,7 @@
 //! [`SectorSource`] (and, if it writes, [`SectorSink`] with a plan function).
 
 pub mod address;
+pub mod cd_text;
 pub mod containment;
 pub mod convert;
 pub mod disc;

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use discus_core::cd_text;
 use discus_core::sector::{RAW_SIZE, form2_body_from_user_data};
 use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource};
 
@@ -17,7 +18,7 @@ pub(crate) const MAX_SHEET: u64 = 4 << 20;
 /// CD-TEXT holds at most 8 blocks of 256 packs of 18 bytes; allow a header and slack.
 const MAX_CD_TEXT: u64 = 64 << 10;
 /// Bytes of one CD-TEXT pack.
-const PACK: usize = 18;
+const PACK: usize = cd_text::PACK_SIZE;
 
 /// A disc read through a cue sheet.
 #[derive(Debug)]
@@ -228,7 +229,15 @@ impl CueSource {
             match files::locate(cue, name, FileType::Binary, false, *pos, &mut warnings) {
                 Ok(path) => {
                     match read_cd_text(&path) {
-                        Ok(packs) => disc.cd_text_packs = Some(packs),
+                        Ok(packs) => {
+                            // The sheet's own TITLE, PERFORMER and SONGWRITER lines win over the
+                            // packs': they are what the sheet's author wrote for this disc.
+                            let said = cd_text::read_into(&mut disc, &packs);
+                            warnings
+                                .extend(said.iter().map(|w| {
+                                    pos.warning(cue, format!("CDTEXTFILE '{name}': {w}"))
+                                }));
+                        }
                         Err(why) => warnings.push(pos.warning(
                             cue,
                             format!("CDTEXTFILE '{name}' {why}; CD-TEXT packs are not kept"),

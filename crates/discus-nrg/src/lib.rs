@@ -6,13 +6,12 @@
 //! track-at-once images store each track's sectors without its pregap (`read`); where the
 //! tracks lie on the disc follows from that and the cue chunks (`layout`). What a track
 //! holds and how many bytes its sectors have is one mode code per track (`mode`). CD-TEXT is
-//! kept as raw packs (`cdtext`).
+//! kept as raw packs and decoded into the disc's and tracks' text (`discus_core::cd_text`).
 //!
 //! Reading takes both versions, both layouts, several sessions and every mode code. Writing
 //! makes version 2 disc-at-once images in the shape Nero writes, which libcdio, MAME's `chdman`,
 //! `nrg2iso` and `iat` read (`write`).
 
-mod cdtext;
 mod chunks;
 mod layout;
 mod mode;

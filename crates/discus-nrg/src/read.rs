@@ -17,11 +17,11 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use discus_core::cd_text;
 use discus_core::flat::read_exact_at;
 use discus_core::output::open_input;
 use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource, Subchannel, TrackMode};
 
-use crate::cdtext;
 use crate::chunks::{
     Chunk, CueEntry, DaoChunk, EtnEntry, Footer, Version, parse_cue, parse_etn, read_footer, walk,
 };
@@ -207,7 +207,7 @@ impl Reader<'_> {
         let mut cues: Vec<Option<Vec<CueEntry>>> = Vec::new();
         let mut declarations = Vec::new();
         let mut session_counts = Vec::new();
-        let mut cd_text = None;
+        let mut text_chunk = None;
         let mut catalog = None;
         let mut media_type = None;
         for chunk in chunks {
@@ -259,19 +259,7 @@ impl Reader<'_> {
                         chunk.at, chunk.len
                     )),
                 },
-                b"CDTX" => {
-                    let whole = chunk.payload.len() / cdtext::PACK_SIZE * cdtext::PACK_SIZE;
-                    if whole != chunk.payload.len() {
-                        self.warnings.push(format!(
-                            "the CDTX chunk at byte {} is not a whole number of 18-byte packs; the last {} bytes are ignored",
-                            chunk.at,
-                            chunk.payload.len() - whole
-                        ));
-                    }
-                    if whole > 0 {
-                        cd_text = chunk.payload.get(..whole).map(<[u8]>::to_vec);
-                    }
-                }
+                b"CDTX" => text_chunk = Some((chunk.payload.to_vec(), chunk.at)),
                 b"MTYP" | b"DINF" | b"RELO" | b"TOCT" => {
                     if &chunk.id == b"MTYP" {
                         media_type = chunk.u32();
@@ -309,21 +297,13 @@ impl Reader<'_> {
         if stored.iter().any(|s| s.form.has_subchannel()) {
             disc.subchannel = Some(Subchannel::Stored);
         }
-        if let Some(packs) = cd_text {
-            if let Some(decoded) = cdtext::decode(&packs) {
-                disc.text = decoded.disc;
-                for (number, text) in decoded.tracks {
-                    if let Some(track) = disc
-                        .sessions
-                        .iter_mut()
-                        .flat_map(|s| s.tracks.iter_mut())
-                        .find(|t| t.number == number)
-                    {
-                        track.text = text;
-                    }
-                }
-            }
-            disc.cd_text_packs = Some(packs);
+        if let Some((packs, at)) = text_chunk {
+            let warnings = cd_text::read_into(&mut disc, &packs);
+            self.warnings.extend(
+                warnings
+                    .iter()
+                    .map(|w| format!("the CDTX chunk at byte {at}: {w}")),
+            );
         }
         self.hide_standard_pregap(&mut disc, &stored)?;
         Ok((disc, stored))

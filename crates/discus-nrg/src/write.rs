@@ -23,6 +23,7 @@
 
 use std::path::Path;
 
+use discus_core::cd_text;
 use discus_core::output::commit;
 use discus_core::plan::sectors_delivered;
 use discus_core::{
@@ -30,7 +31,6 @@ use discus_core::{
     SectorSource, Session, Subchannel, Track, TrackMode, TrackPlan, WriteOptions,
 };
 
-use crate::cdtext;
 use crate::chunks::{CueEntry, DaoChunk, DaoEntry, LEAD_OUT, footer_v2, put_chunk};
 use crate::layout::STANDARD_PREGAP;
 use crate::mode;
@@ -238,7 +238,7 @@ fn metadata_notes(disc: &Disc) -> Vec<String> {
         }
     }
     let has_text = !disc.text.is_empty() || disc.tracks().any(|t| !t.text.is_empty());
-    if disc.cd_text_packs.is_none() && has_text && cdtext::encode(disc).is_none() {
+    if disc.cd_text_packs.is_none() && has_text && cd_text::encode(disc).is_none() {
         notes.push(
             "the CD-TEXT does not fit the packs of one block (too long, or tracks not numbered in a row) and is not written"
                 .to_string(),
@@ -442,7 +442,7 @@ fn chunk_list(disc: &Disc, plans: &[TrackPlan], placed: &[Placed]) -> Vec<u8> {
             &dao_chunk(disc, session, placed).encode(),
         );
     }
-    let packs = disc.cd_text_packs.clone().or_else(|| cdtext::encode(disc));
+    let packs = disc.cd_text_packs.clone().or_else(|| cd_text::encode(disc));
     if let Some(packs) = packs {
         put_chunk(&mut out, b"CDTX", &packs);
     }

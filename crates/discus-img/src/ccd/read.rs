@@ -12,6 +12,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use discus_core::cd_text;
 use discus_core::flat::read_exact_at;
 use discus_core::sector::subchannel::interleave;
 use discus_core::sector::{RAW_SIZE, SUBCHANNEL_SIZE, SYNC};
@@ -60,7 +61,8 @@ struct Sheet {
     version: Option<i64>,
     toc_entries: Option<(i64, usize)>,
     catalog: Option<(String, usize)>,
-    cd_text: Option<Vec<u8>>,
+    /// The packs of `[CDText]` and the section's line.
+    cd_text: Option<(Vec<u8>, usize)>,
     subchannel_generated: bool,
     entries: Vec<Entry>,
     tracks: Vec<(u8, TrackSection)>,
@@ -82,7 +84,7 @@ fn parse(path: &Path, text: &str, warnings: &mut Vec<String>) -> Result<Sheet> {
         match section.name.as_str() {
             "clonecd" => sheet.version = section.number_or(path, "version")?,
             "disc" => parse_disc(path, section, &mut sheet)?,
-            "cdtext" => sheet.cd_text = Some(parse_cd_text(path, section)?),
+            "cdtext" => sheet.cd_text = Some((parse_cd_text(path, section)?, section.line)),
             _ => {
                 if section.numbered("entry").is_some() {
                     sheet.entries.push(parse_entry(path, section)?);
@@ -769,13 +771,20 @@ pub(crate) fn open(ccd: &Path) -> Result<CcdSource> {
         (Some(_), true) => Some(Subchannel::Generated),
         (Some(_), false) => Some(Subchannel::Stored),
     };
-    let disc = Disc {
+    let mut disc = Disc {
         sessions,
         catalog,
-        cd_text_packs: sheet.cd_text.filter(|p| !p.is_empty()),
         subchannel,
         ..Disc::default()
     };
+    if let Some((packs, line)) = sheet.cd_text {
+        // CloneCD has no other place for text: the packs are the disc's CD-TEXT.
+        let said = cd_text::read_into(&mut disc, &packs);
+        warnings.extend(
+            said.iter()
+                .map(|w| format!("{}: line {line}: [CDText]: {w}", ccd.display())),
+        );
+    }
     let details = vec![
         (
             "version".to_string(),
