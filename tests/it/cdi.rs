@@ -646,6 +646,12 @@ fn i15_4_cdi_lead_in_text_reaches_info_and_the_cue_sheet() {
     let shown = discus_tests::discus(&["info".as_ref(), path.as_os_str()]);
     let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(shown.contains("title:     CD-TEXT sample"), "{shown}");
+    // Each track's text, under the track table.
+    assert!(
+        shown.contains("    1 title \"First light\", performer \"Ada\"\n")
+            && shown.contains("    2 title \"Second wind\", performer \"Grace\"\n"),
+        "{shown}"
+    );
     let json = discus_tests::discus(&["info".as_ref(), "--json".as_ref(), path.as_os_str()]);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
     assert_eq!(json["title"], "CD-TEXT sample");

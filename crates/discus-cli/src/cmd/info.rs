@@ -75,6 +75,12 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
     if let Some(title) = &disc.text.title {
         writeln!(out, "title:     {title}")?;
     }
+    if let Some(performer) = &disc.text.performer {
+        writeln!(out, "performer: {performer}")?;
+    }
+    if let Some(songwriter) = &disc.text.songwriter {
+        writeln!(out, "songwriter: {songwriter}")?;
+    }
     if let Some(sub) = disc.subchannel {
         writeln!(
             out,
@@ -167,6 +173,24 @@ pub fn run(args: Args, context: &Context, out: &mut dyn Write) -> anyhow::Result
             gap(track.postgap),
             info.stored.get(index).map(|f| f.name()).unwrap_or("?"),
         )?;
+    }
+    // The tracks' CD-TEXT, after the table so its columns stay narrow.
+    let texts: Vec<_> = disc.tracks().filter(|t| !t.text.is_empty()).collect();
+    if !texts.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{:>5} text", "track")?;
+        for track in texts {
+            let text = &track.text;
+            let fields: Vec<String> = [
+                ("title", &text.title),
+                ("performer", &text.performer),
+                ("songwriter", &text.songwriter),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} \"{v}\"")))
+            .collect();
+            writeln!(out, "{:>5} {}", track.number, fields.join(", "))?;
+        }
     }
     Ok(Status::Success)
 }
