@@ -224,6 +224,7 @@ fn a_read_error_in_the_middle_leaves_no_output_in_any_format() {
             force: false,
             inputs: Vec::new(),
             durable: false,
+            run: None,
         };
         let plan = (writer.plan)(&source, &options).expect("plan");
         let sink = (writer.create)(&destination, &plan, &options).expect("create");

@@ -238,6 +238,7 @@ pub fn round_trip(
         force: false,
         inputs: Vec::new(),
         durable: false,
+        run: None,
     };
     let plan = (writer.plan)(&source, options).map_err(|e| e.to_string())?;
     if !plan.losses.is_empty() {

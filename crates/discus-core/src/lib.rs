@@ -36,7 +36,7 @@ pub use error::{Error, IoContext, Location, Result};
 pub use format::{
     Capabilities, Compression, Confidence, Format, Media, Probe, WriteOptions, Writer,
 };
-pub use output::{Destination, Output};
+pub use output::{Destination, Output, Run};
 pub use plan::{Arrivals, Plan, TrackPlan};
 pub use sector::{Check, Form};
 pub use stream::{SectorSink, SectorSource, StoredHash, read_sectors};

@@ -7,9 +7,9 @@
 //!   name is refused, `--force` or not;
 //! - an existing file is replaced only with `force`, and the final rename never replaces a file that
 //!   appeared while the conversion ran (a second discus, or anyone else, writing the same name);
-//! - a file this process put in place is never replaced by it, `force` or not: two items of one
-//!   batch that name the same file (a sibling such as `Track 2.bin` included) cannot overwrite
-//!   each other's output;
+//! - within one [`Run`] (a batch), a file one conversion put in place is never replaced by
+//!   another, `force` or not: two items that name the same file (a sibling such as
+//!   `Track 2.bin` included) cannot overwrite each other's output;
 //! - a temporary file is named after its output and locked while it is written, so a later run can
 //!   tell the leftovers of a killed run (unlocked) from a conversion still under way (locked) and
 //!   remove only the first;
@@ -40,6 +40,22 @@ pub struct Destination {
     /// the output survives a power cut once the conversion reports success. Needed where a source
     /// is deleted on the strength of the output; otherwise a cost the user chooses.
     pub durable: bool,
+    /// The run this conversion belongs to, if it is one of several (a batch): see [`Run`].
+    pub run: Option<Run>,
+}
+
+/// The files the conversions of one run (the items of a batch) have put in place. No conversion
+/// given the same `Run` replaces one of them, `force` or not: two items that name the same file —
+/// a data file a writer adds beside its sheet included, which no check of the items' main output
+/// names can see — would otherwise overwrite each other's output.
+#[derive(Clone, Debug, Default)]
+pub struct Run(Arc<std::sync::Mutex<std::collections::HashSet<PathBuf>>>);
+
+impl Run {
+    /// A new run, with nothing put in place yet.
+    pub fn new() -> Run {
+        Run::default()
+    }
 }
 
 impl Destination {
@@ -138,6 +154,7 @@ impl Destination {
             path: path.to_path_buf(),
             writer: BufWriter::with_capacity(1 << 20, temp),
             replace: self.force,
+            run: self.run.clone(),
             writeback,
             hole_end: 0,
             sought: false,
@@ -334,6 +351,7 @@ pub struct Output {
     path: PathBuf,
     writer: BufWriter<tempfile::NamedTempFile>,
     replace: bool,
+    run: Option<Run>,
     writeback: Option<Writeback>,
     /// The end of the last hole skipped over: the file must be at least this long.
     hole_end: u64,
@@ -429,6 +447,7 @@ impl Output {
             path,
             writer,
             replace,
+            run,
             writeback,
             hole_end,
             sought: _,
@@ -464,6 +483,7 @@ impl Output {
             path,
             temp,
             replace,
+            run,
             durable,
         })
     }
@@ -474,6 +494,7 @@ struct Finished {
     path: PathBuf,
     temp: tempfile::NamedTempFile,
     replace: bool,
+    run: Option<Run>,
     durable: bool,
 }
 
@@ -513,12 +534,7 @@ pub(crate) fn take_placed() -> Vec<PathBuf> {
     PLACED.with(|placed| std::mem::take(&mut *placed.borrow_mut()))
 }
 
-/// The files this process has put in place, as their folder's canonical path and their name:
-/// see [`commit`].
-static WRITTEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// How `path` is known in [`WRITTEN`]: its folder resolved (so another spelling of the same
+/// How `path` is known in a [`Run`]: its folder resolved (so another spelling of the same
 /// folder is the same) joined with its file name.
 fn written_key(path: &Path) -> Option<PathBuf> {
     let folder = std::fs::canonicalize(folder_of(path)).ok()?;
@@ -536,20 +552,24 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let mut placed: Vec<PathBuf> = Vec::new();
     let mut folders: Vec<PathBuf> = Vec::new();
-    // Held across the renames, so that of two conversions racing for one name only the first
-    // lands and the second is told, whatever `force` says.
-    let mut written = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    // The run's list is held across the renames, so that of two of its conversions racing for
+    // one name only the first lands and the second is told, whatever `force` says.
+    let run = finished.iter().find_map(|f| f.run.clone());
+    let mut written = run
+        .as_ref()
+        .map(|run| run.0.lock().unwrap_or_else(|e| e.into_inner()));
     let mut keys = Vec::new();
     for done in finished {
         let Finished {
             path,
             temp,
             replace,
+            run: _,
             durable,
         } = done;
-        let key = written_key(&path);
-        let renamed = match &key {
-            Some(key) if written.contains(key) => {
+        let key = written.as_ref().and_then(|_| written_key(&path));
+        let renamed = match (&key, &written) {
+            (Some(key), Some(written)) if written.contains(key) => {
                 Err(Error::OutputWrittenThisRun { path: path.clone() })
             }
             _ => match replace {
@@ -574,7 +594,9 @@ pub fn commit(outputs: impl IntoIterator<Item = Output>) -> Result<()> {
         }
         placed.push(path);
     }
-    written.extend(keys);
+    if let Some(written) = written.as_mut() {
+        written.extend(keys);
+    }
     drop(written);
     // The renames themselves live in the folder: flush it too, or a power cut can undo them.
     for folder in folders {
@@ -596,6 +618,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn i11_3_within_a_run_no_conversion_replaces_another_s_file_outside_one_force_does() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.bin");
+        let write = |destination: &Destination, data: &[u8]| {
+            let mut output = destination.create(&destination.path)?;
+            output.put(data)?;
+            commit([output])
+        };
+        let run = Run::new();
+        let in_run = Destination {
+            path: path.clone(),
+            force: true,
+            run: Some(run.clone()),
+            ..Destination::default()
+        };
+        write(&in_run, b"first").expect("the first item writes");
+        // Another item of the run, even with force and through another spelling of the folder.
+        let other = Destination {
+            path: dir.path().join(".").join("out.bin"),
+            ..in_run.clone()
+        };
+        let err = write(&other, b"second").expect_err("the second item is refused");
+        assert!(matches!(err, Error::OutputWrittenThisRun { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).expect("read"), b"first");
+        // A program converting again outside any run replaces it, as --force says.
+        let alone = Destination {
+            run: None,
+            ..in_run
+        };
+        write(&alone, b"again").expect("force outside a run replaces");
+        assert_eq!(std::fs::read(&path).expect("read"), b"again");
+    }
+
+    #[test]
     fn i12_3_zero_runs_become_holes_and_read_back_as_written() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("out.img");
@@ -604,6 +660,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
             durable: false,
+            run: None,
         };
         let mut output = destination.create(&path).expect("create");
         let zeros = vec![0u8; 4 * HOLE_MIN];

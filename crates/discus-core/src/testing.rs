@@ -167,6 +167,7 @@ pub fn convert(
         force: false,
         inputs: source.files(),
         durable: false,
+        run: None,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     crate::convert(source, &plan, sink, &Default::default())?;

@@ -309,6 +309,7 @@ fn run(
             force: true,
             inputs: vec![input.to_path_buf()],
             durable: false,
+            run: None,
         };
         let sink = (writer.create)(&destination, &plan, &options)?;
         convert(&mut source, &plan, sink, &ConvertOptions::default())?;
@@ -332,6 +333,7 @@ fn run(
             force: true,
             inputs: vec![packed.clone()],
             durable: false,
+            run: None,
         };
         let sink = Box::new(FlatSink::create(&destination)?);
         convert(&mut source, &plan, sink, &ConvertOptions::default())?;
@@ -378,6 +380,7 @@ fn unpack_only(packed: &Path) -> std::result::Result<(), Box<dyn std::error::Err
         force: true,
         inputs: vec![packed.to_path_buf()],
         durable: false,
+        run: None,
     };
     let sink = Box::new(FlatSink::create(&destination)?);
     let report = convert(&mut source, &plan, sink, &ConvertOptions::default())?;

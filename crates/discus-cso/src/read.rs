@@ -479,6 +479,7 @@ mod tests {
             force: false,
             inputs: vec![iso.clone()],
             durable: false,
+            run: None,
         };
         let sink = (writer.create)(&destination, &plan, &options).expect("a sink");
         convert(&mut source, &plan, sink, &ConvertOptions::default()).expect("packs");

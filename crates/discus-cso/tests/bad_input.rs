@@ -328,6 +328,7 @@ fn a_failed_conversion_leaves_no_output() {
         force: false,
         inputs: vec![],
         durable: false,
+        run: None,
     };
     let sink = (writer.create)(&destination, &plan, &options).expect("create");
     let result = convert(&mut source, &plan, sink, &ConvertOptions::default());

@@ -551,6 +551,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
             durable: false,
+            run: None,
         };
         let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[2], "Disc (Track 3).bin");
@@ -598,6 +599,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
             durable: false,
+            run: None,
         };
         let names = names(&destination.stem(), &plan.disc, true).unwrap();
         let text = sheet_text(&plan, &names, None).unwrap();
@@ -641,6 +643,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
             durable: false,
+            run: None,
         };
         let names = names(&destination.stem(), &plan.disc, false).unwrap();
         assert_eq!(names.bins[0], "X (Track 01).bin");
@@ -670,6 +673,7 @@ mod tests {
             force: false,
             inputs: Vec::new(),
             durable: false,
+            run: None,
         };
         let names = names(&destination.stem(), &plan.disc, true).unwrap();
         assert!(sheet_text(&plan, &names, None).is_err());

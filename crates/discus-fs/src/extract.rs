@@ -267,6 +267,7 @@ fn write_file(
         force: options.force,
         inputs: options.inputs.clone(),
         durable: false,
+        run: None,
     };
     let mut output = destination.create(target)?;
     let mut stream = image.open_file(node)?;

@@ -369,6 +369,7 @@ fn an_unfinished_conversion_leaves_nothing() {
         force: false,
         inputs: Vec::new(),
         durable: false,
+        run: None,
     };
     let mut sink = (writer.create)(&destination, &plan, &WriteOptions::default()).unwrap();
     sink.write(0, &[0u8; 2352 * 3]).unwrap();

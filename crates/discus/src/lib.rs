@@ -133,6 +133,9 @@ pub struct ConvertOptions<'a> {
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
     /// When set, the conversion stops and leaves no output.
     pub cancel: Option<&'a AtomicBool>,
+    /// The run this conversion is one of (a batch): no conversion of a run replaces a file
+    /// another put in place, `force` or not (see [`discus_core::Run`]).
+    pub run: Option<&'a discus_core::Run>,
 }
 
 /// What a conversion did.
@@ -241,6 +244,7 @@ fn write_source(
         force: options.force,
         inputs: source.files(),
         durable: options.durable,
+        run: options.run.cloned(),
     };
     destination.check(output)?;
     let volumes = read_volumes(&mut *source)?;

@@ -398,6 +398,7 @@ pub fn run(options: &Options, cancel: &AtomicBool, out: &mut dyn Write) -> anyho
         cancel,
         write: &write,
         titles: &naming::Titles::default(),
+        run: &discus::core::Run::new(),
     };
     let (sender, receiver) = mpsc::channel::<Event>();
     // A few items wait for each worker; the rest are still names in folders.

@@ -170,6 +170,8 @@ pub struct Shared<'a> {
     pub write: &'a discus::WriteOptions,
     /// The DAT titles items of this run took (`--name serial --dat`).
     pub titles: &'a naming::Titles,
+    /// The files the run's items have put in place: no item replaces another's.
+    pub run: &'a discus::core::Run,
 }
 
 /// One converted image.
@@ -298,6 +300,7 @@ pub fn convert_image(
         preset: options.preset.as_ref(),
         progress: Some(&progress),
         cancel: Some(shared.cancel),
+        run: Some(shared.run),
     };
     let outcome = discus::convert(input, output, &convert_options)?;
     let mut warnings = outcome.warnings;

@@ -169,6 +169,8 @@ impl Written<'_> {
             preset: preset.as_ref(),
             progress: Some(&report),
             cancel: Some(&CANCEL),
+            // One conversion: nothing of a run to protect.
+            run: None,
         };
         let result = write(&options);
         progress.finish();

@@ -137,6 +137,7 @@ pub fn pack_to(format: &Format, options: &WriteOptions, data: &[u8], path: &Path
         force: true,
         inputs: vec![],
         durable: false,
+        run: None,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     convert(&mut source, &plan, sink, &ConvertOptions::default())?;

@@ -43,6 +43,7 @@ pub fn convert_source(
         force: false,
         inputs: source.files(),
         durable: false,
+        run: None,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     discus_core::convert(source, &plan, sink, &Default::default())?;

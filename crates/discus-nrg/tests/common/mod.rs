@@ -32,6 +32,7 @@ pub fn write(source: &mut dyn SectorSource, path: &Path, options: &WriteOptions)
         force: true,
         inputs: source.files(),
         durable: false,
+        run: None,
     };
     let sink = (writer.create)(&destination, &plan, options)?;
     convert(source, &plan, sink, &Default::default())?;
