@@ -499,6 +499,17 @@ fn i13_6_bad_chds_are_refused_with_the_place_and_no_panic() {
         "{said}"
     );
 
+    // A map claiming to be 3.8 GB long (found by the fuzzer): refused before the decoding crate
+    // allocates what it claims.
+    let mut bad = good.clone();
+    bad[map_offset..map_offset + 4].copy_from_slice(&0xE2D0_0C1E_u32.to_be_bytes());
+    let said = read_all(dir.path(), "long-map.chd", &bad).unwrap_or_default();
+    assert!(
+        said.contains(&format!("byte offset {map_offset}"))
+            && said.contains("3805285406 bytes long"),
+        "{said}"
+    );
+
     // The hunks follow the metadata chain: walk it to its end.
     let first_hunk = {
         let mut at = meta_offset;

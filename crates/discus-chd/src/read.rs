@@ -178,6 +178,22 @@ impl ChdSource {
                 format!("needs its parent CHD (SHA-1 {parent}); discus does not read child CHDs"),
             ));
         }
+        if header.is_compressed() {
+            // The decoding crate allocates what the map header says the map's length is before it
+            // reads it; a length past the end of the file is a lie, refused before any allocation.
+            let mut map_head = [0u8; 4];
+            discus_core::flat::read_exact_at(&file, path, &mut map_head, header.map_offset)?;
+            let map_length = u64::from(u32::from_be_bytes(map_head));
+            if header.map_offset + 16 + map_length > len {
+                return Err(Error::at_offset(
+                    path,
+                    header.map_offset,
+                    format!(
+                        "the map says it is {map_length} bytes long, past the end of the file of {len} bytes"
+                    ),
+                ));
+            }
+        }
         let entries = metadata::read_all(path, &file, header.meta_offset, len)?;
         let mut warnings = Vec::new();
         let (disc, placements) = layout(path, &header, &entries, &mut warnings)?;
