@@ -299,3 +299,56 @@ fn a_full_disk_leaves_no_partial_output() {
         "{stderr}"
     );
 }
+
+#[test]
+fn every_regression_input_fails_cleanly() {
+    // What the fuzz targets once found (samples/regression/README.md): each must fail with exit 2
+    // naming the file, under the address-space limit, and fail without a panic in the library.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut found = 0;
+    for file in files_below(&samples().join("regression")) {
+        let Some(extension) = file.extension().map(|e| e.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if extension == "md" {
+            continue;
+        }
+        found += 1;
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(&file).expect("read");
+        // A folder of its own: the rules check that nothing but the input is left in it.
+        let folder = dir.path().join(format!("{found}"));
+        std::fs::create_dir(&folder).expect("mkdir");
+        let input = folder.join(&name);
+        std::fs::write(&input, &bytes).expect("copy");
+        let output = limited(
+            &[
+                OsStr::new("convert"),
+                input.as_os_str(),
+                OsStr::new("out.iso"),
+                OsStr::new("--allow-lossy"),
+            ],
+            &folder,
+        );
+        assert_eq!(output.status.code(), Some(2), "{name}: {output:?}");
+        assert_clean_outcome(
+            &output,
+            &input,
+            &[(input.clone(), bytes.clone())],
+            &folder,
+            &name,
+        );
+        let read = std::panic::catch_unwind(|| {
+            discus_tests::harness::open_and_read(&extension, &name, &bytes, &[])
+        });
+        assert!(
+            matches!(read, Ok(Err(_))),
+            "{name}: the library did not refuse it cleanly"
+        );
+    }
+    assert!(found >= 2, "no regression inputs found");
+}
