@@ -471,15 +471,7 @@ mod tests {
     #[test]
     fn flac_is_hopeless_on_noise_and_not_on_audio() {
         // Noise from a fixed generator: nothing to predict.
-        let mut state = 0x1234_5678_u32;
-        let noise: Vec<u8> = (0..4096)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let noise = discus_core::testing::noise_bytes(4096, 0x1234_5678);
         assert!(flac_hopeless(&noise));
         // A tone with a little noise on it: deflate barely packs it, LPC does.
         let tone: Vec<u8> = (0..1024)

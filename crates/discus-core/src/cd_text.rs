@@ -757,15 +757,7 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         // Deterministic noise in every length up to a few blocks.
-        let mut state = 0x1234_5678u32;
-        let noise: Vec<u8> = (0..PACK_SIZE * 600)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let noise = crate::testing::noise_bytes(PACK_SIZE * 600, 0x1234_5678);
         for len in (0..noise.len()).step_by(37) {
             let _ = decode(&noise[..len]);
         }

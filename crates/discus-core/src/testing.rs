@@ -30,6 +30,14 @@ fn noise(seed: u64, lba: Lba, salt: u64, out: &mut [u8]) {
     }
 }
 
+/// `len` bytes of deterministic noise from `seed`: data nothing can predict or pack, the same on
+/// every run.
+pub fn noise_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    noise(seed, Lba(0), 0, &mut out);
+    out
+}
+
 /// The user data of a data sector.
 pub fn user(track: usize, lba: Lba) -> Vec<u8> {
     let mut data = vec![0u8; USER_SIZE];
