@@ -336,7 +336,10 @@ fn i11_1_naming_by_serial_reads_nothing_a_sheet_names_outside_the_input() {
     };
     let trace = root.join("trace.txt");
     let out = std::process::Command::new(strace)
-        .args(["-f", "-y", "-e", "trace=read,pread64", "-o"])
+        // One file per thread (-ff): with one file for all, strace splits a call that another
+        // thread interrupts into "unfinished" and "resumed" lines, and the byte count lands on a
+        // line that does not name the file.
+        .args(["-ff", "-y", "-e", "trace=read,pread64", "-o"])
         .arg(&trace)
         .arg(discus_bin())
         .args([
@@ -364,11 +367,26 @@ fn i11_1_naming_by_serial_reads_nothing_a_sheet_names_outside_the_input() {
     );
     // Opening the sheet looks at the named file's first 4 bytes (is it ECM?); nothing more of
     // it may be read, least of all its file system to find a serial.
-    let reads: Vec<String> = std::fs::read_to_string(&trace)
-        .expect("the trace")
-        .lines()
-        .filter(|line| line.contains("Secret.iso>"))
-        .map(str::to_string)
+    let traces: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("the folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("trace.txt."))
+        })
+        .collect();
+    assert!(!traces.is_empty(), "strace wrote no trace");
+    let reads: Vec<String> = traces
+        .iter()
+        .flat_map(|t| {
+            std::fs::read_to_string(t)
+                .expect("a trace")
+                .lines()
+                .filter(|line| line.contains("Secret.iso>"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert!(
         reads.iter().all(|line| line.ends_with(", 4, 0) = 4")),
