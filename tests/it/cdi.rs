@@ -867,3 +867,29 @@ fn i15_4_every_format_that_holds_the_packs_gives_the_same_text() {
         );
     }
 }
+
+#[test]
+fn a_read_past_a_track_s_stored_sectors_is_refused_not_served_from_the_next_track() {
+    // mixed-v3.cdi stores track 1 (Mode 1, 2352 + Q) and track 2 (audio) back to back: the
+    // sector after track 1's last is track 2's first in the file, never track 1's.
+    let mut source = discus::open(&sample("mixed-v3.cdi")).expect("open").source;
+    let track = source.disc().track(0).expect("track 1").clone();
+    let size = source.stored_form(0).size();
+    let last = Lba(track.data_end().0 - 1);
+    let mut one = vec![0u8; size];
+    source
+        .read(0, last, &mut one)
+        .expect("the last sector reads");
+    let mut two = vec![0u8; 2 * size];
+    let err = source
+        .read(0, last, &mut two)
+        .expect_err("one past the end");
+    assert!(
+        err.to_string().contains("outside the stored sectors"),
+        "{err}"
+    );
+    let err = source
+        .read(0, Lba(track.first_lba().0 - 1), &mut one)
+        .expect_err("one before the start");
+    assert!(err.to_string().contains("mixed-v3.cdi"), "{err}");
+}

@@ -576,24 +576,36 @@ impl SectorSource for CdiSource {
     }
 
     fn read(&mut self, track: usize, lba: Lba, buf: &mut [u8]) -> Result<()> {
-        let first = self
+        let (first, end) = self
             .disc
             .track(track)
-            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?
-            .first_lba();
+            .map(|t| (t.first_lba(), t.data_end()))
+            .ok_or_else(|| Error::Usage(format!("no track at index {track}")))?;
         let stored = *self
             .stored
             .get(track)
             .ok_or_else(|| Error::Usage(format!("no data for track index {track}")))?;
-        let index = u64::try_from(lba.distance_from(first))
-            .map_err(|_| Error::Usage(format!("LBA {lba} is before track index {track}")))?;
-        let offset = stored.offset + index * stored.stride as u64;
         let size = stored.form.size();
+        // The file holds the track's pregap and data back to back with the next track's: a read
+        // past them would return the next track's bytes as this one's.
+        let count = buf.len() / size;
+        let index = u64::try_from(lba.distance_from(first))
+            .ok()
+            .filter(|i| {
+                buf.len().is_multiple_of(size)
+                    && i + count as u64 <= end.distance_from(first).max(0) as u64
+            })
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: LBA {lba} (+{count}) is outside the stored sectors of track index {track}",
+                    self.path.display()
+                ))
+            })?;
+        let offset = stored.offset + index * stored.stride as u64;
         if stored.stride == size {
             return read_exact_at(&self.file, &self.path, buf, offset);
         }
         // Sectors followed by 16 bytes of Q: one read, then the main channel of each.
-        let count = buf.len() / size;
         self.scratch.resize(count * stored.stride, 0);
         read_exact_at(&self.file, &self.path, &mut self.scratch, offset)?;
         for (out, sector) in buf
