@@ -352,3 +352,36 @@ fn every_regression_input_fails_cleanly() {
     }
     assert!(found >= 2, "no regression inputs found");
 }
+
+#[test]
+fn a_huge_sheet_is_refused_without_being_read_whole() {
+    // A 3 GiB cue sheet (sparse): read at most to its limit plus one byte, so under the 2 GiB
+    // address-space limit it fails cleanly naming the file; so does a TOC over its 16 MiB. (The
+    // GDI probe already turns away such a file before the reader sees it.)
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The TOC probe takes no file with a NUL in its head, so the TOC is 17 MiB of real text.
+    let comments = "// a comment line that goes on\n".repeat(17 << 15);
+    for (name, start, size) in [
+        ("huge.cue", "FILE \"a.bin\" BINARY\n", 3u64 << 30),
+        ("huge.toc", "CD_ROM\nTRACK MODE1\n", 0),
+    ] {
+        let folder = dir.path().join(name.replace('.', "-"));
+        std::fs::create_dir(&folder).expect("mkdir");
+        let sheet = folder.join(name);
+        let mut file = std::fs::File::create(&sheet).expect("create");
+        std::io::Write::write_all(&mut file, start.as_bytes()).expect("write");
+        if size == 0 {
+            std::io::Write::write_all(&mut file, comments.as_bytes()).expect("write");
+        } else {
+            file.set_len(size).expect("sparse");
+        }
+        drop(file);
+        let output = limited(&[OsStr::new("info"), sheet.as_os_str()], &folder);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("text of a few KiB"),
+            "{name}: {stderr}"
+        );
+    }
+}

@@ -1245,9 +1245,7 @@ fn put_sector(placement: &Placement, frame: &[u8], out: &mut [u8]) {
     let main = out.len().min(placement.data);
     out[..main].copy_from_slice(&frame[..main]);
     if placement.audio {
-        for pair in out[..main].chunks_exact_mut(2) {
-            pair.swap(0, 1);
-        }
+        discus_core::sector::swap_sample_bytes(&mut out[..main]);
     }
     if placement.sub {
         out[2352..2448].copy_from_slice(&frame[2352..2448]);

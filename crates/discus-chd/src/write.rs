@@ -511,9 +511,7 @@ impl SectorSink for ChdSink {
                 frame[..layout.main].copy_from_slice(&sector[..layout.main]);
                 if layout.audio {
                     // CHD keeps CD audio big-endian.
-                    for pair in frame[..layout.main].chunks_exact_mut(2) {
-                        pair.swap(0, 1);
-                    }
+                    discus_core::sector::swap_sample_bytes(&mut frame[..layout.main]);
                 }
                 if layout.sub {
                     frame[2352..].copy_from_slice(&sector[layout.main..]);

@@ -12,6 +12,24 @@ use crate::output::{Destination, Output, commit};
 use crate::sector::Form;
 use crate::stream::{SectorSink, SectorSource};
 
+/// Reads a sheet (a cue, TOC or GDI: text of a few KiB) whole, refusing one over `max` bytes
+/// without loading it: at most `max + 1` bytes are ever read, whatever the file is (a huge file,
+/// a device). `what` names the kind of sheet in the refusal.
+pub fn read_sheet(path: &Path, max: u64, what: &str) -> Result<Vec<u8>> {
+    let file = crate::output::open_input(path)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::at_offset(
+            path,
+            0,
+            format!("{what} is text of a few KiB; this file is over {max} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads exactly `buf.len()` bytes at `offset`, naming `path` on failure. A short file is reported
 /// as invalid input at the offset where the data ran out.
 pub fn read_exact_at(file: &File, path: &Path, buf: &mut [u8], offset: u64) -> Result<()> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use discus_core::cd_text;
 use discus_core::sector::{RAW_SIZE, form2_body_from_user_data};
-use discus_core::{Disc, Error, Form, IoContext, Lba, Result, SectorSource};
+use discus_core::{Disc, Error, Form, Lba, Result, SectorSource};
 
 use crate::files::{self, DataFile};
 use crate::layout::{self, FileSpan, Storage};
@@ -40,15 +40,7 @@ pub struct CueSource {
 impl CueSource {
     /// Opens the sheet at `cue` and every file it uses.
     pub fn open(cue: &Path) -> Result<CueSource> {
-        let len = std::fs::metadata(cue).with_path(cue)?.len();
-        if len > MAX_SHEET {
-            return Err(Error::at_offset(
-                cue,
-                0,
-                format!("{len} bytes is too large for a cue sheet"),
-            ));
-        }
-        let bytes = std::fs::read(cue).with_path(cue)?;
+        let bytes = discus_core::flat::read_sheet(cue, MAX_SHEET, "a cue sheet")?;
         if let Some(at) = sheet::binary_at(&bytes) {
             return Err(Error::at_offset(
                 cue,
@@ -357,9 +349,7 @@ impl SectorSource for CueSource {
             }
             if file.kind == FileType::Motorola && kind.is_audio() {
                 for sector in dst.chunks_exact_mut(size) {
-                    for sample in sector[..RAW_SIZE].chunks_exact_mut(2) {
-                        sample.swap(0, 1);
-                    }
+                    discus_core::sector::swap_sample_bytes(&mut sector[..RAW_SIZE]);
                 }
             }
             done += run;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use discus_core::ecm::Input;
 use discus_core::sector::SYNC;
 use discus_core::{
-    Confidence, Disc, Error, Form, Format, Gap, IoContext, Lba, Probe, Result, SectorSource,
-    Session, Track, TrackMode, Writer,
+    Confidence, Disc, Error, Form, Format, Gap, Lba, Probe, Result, SectorSource, Session, Track,
+    TrackMode, Writer,
 };
 
 /// The GDI format.
@@ -202,18 +202,7 @@ struct GdiSource {
 const MAX_SHEET: u64 = 64 * 1024;
 
 fn open(path: &Path) -> Result<Box<dyn SectorSource>> {
-    // Measured before it is read: a huge file (or a device) named .gdi is never loaded whole.
-    let mut bytes = Vec::new();
-    let file = std::fs::File::open(path).with_path(path)?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SHEET + 1), &mut bytes)
-        .with_path(path)?;
-    if bytes.len() as u64 > MAX_SHEET {
-        return Err(Error::at_offset(
-            path,
-            0,
-            "a GDI sheet is a few lines; this file is over 64 KiB",
-        ));
-    }
+    let bytes = discus_core::flat::read_sheet(path, MAX_SHEET, "a GDI sheet")?;
     let text = String::from_utf8_lossy(&bytes);
     let lines = parse(path, &text)?;
     let folder = match path.parent() {

@@ -23,8 +23,8 @@ use discus_core::sector::{
 };
 use discus_core::stream::generate;
 use discus_core::{
-    Check, Control, Disc, Error, Form, Gap, Index, IoContext, Lba, Result, SectorSource,
-    Subchannel, Track, TrackMode,
+    Check, Control, Disc, Error, Form, Gap, Index, Lba, Result, SectorSource, Subchannel, Track,
+    TrackMode,
 };
 
 use crate::parse::{Mode, Piece, Pos, Start, Sub, Toc, TocTrack, parse};
@@ -307,14 +307,7 @@ fn size_pieces(track: &TocTrack, files: &mut Files<'_>, size: u64) -> Result<Vec
 
 impl TocSource {
     pub(crate) fn open(path: &Path) -> Result<TocSource> {
-        let bytes = std::fs::read(path).with_path(path)?;
-        if bytes.len() > 16 << 20 {
-            return Err(Error::at_offset(
-                path,
-                0,
-                "a TOC file is text of a few KiB; this one is over 16 MiB",
-            ));
-        }
+        let bytes = discus_core::flat::read_sheet(path, 16 << 20, "a TOC file")?;
         if let Some(at) = bytes.iter().position(|&b| b == 0) {
             return Err(Error::at_offset(
                 path,
@@ -533,9 +526,9 @@ impl TocSource {
                     if run.swap {
                         // Big-endian samples (SWAP): the main channel's bytes change places in pairs.
                         for sector in dst.chunks_exact_mut(record) {
-                            for pair in sector[..main.min(RAW_SIZE)].chunks_exact_mut(2) {
-                                pair.swap(0, 1);
-                            }
+                            discus_core::sector::swap_sample_bytes(
+                                &mut sector[..main.min(RAW_SIZE)],
+                            );
                         }
                     }
                     Kind::File

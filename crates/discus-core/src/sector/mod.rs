@@ -180,6 +180,14 @@ pub fn encode_mode0(lba: Lba, sector: &mut [u8]) {
     sector[16..RAW_SIZE].fill(0);
 }
 
+/// Turns 16-bit audio samples between little-endian (a CD's, a BIN's) and big-endian (CHD's,
+/// a cue `MOTOROLA` file's, a TOC `SWAP` file's): the bytes of each pair change places.
+pub fn swap_sample_bytes(samples: &mut [u8]) {
+    for pair in samples.chunks_exact_mut(2) {
+        pair.swap(0, 1);
+    }
+}
+
 /// The mode byte of a raw sector, or `None` when it has no sync (audio, or not a sector at all).
 pub fn sniff_mode(sector: &[u8]) -> Option<u8> {
     (sector.len() >= 16 && sector[..12] == SYNC).then(|| sector[15])
