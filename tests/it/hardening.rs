@@ -260,7 +260,7 @@ fn a_full_disk_leaves_no_partial_output() {
         .map(Path::new)
         .find(|p| p.is_file())
     else {
-        eprintln!("skipped: unshare is not installed");
+        discus_tests::skip("unshare is not installed");
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -280,7 +280,7 @@ fn a_full_disk_leaves_no_partial_output() {
     if output.status.code() == Some(77)
         || String::from_utf8_lossy(&output.stderr).contains("unshare failed")
     {
-        eprintln!("skipped: this machine allows no private tmpfs mount");
+        discus_tests::skip("this machine allows no private tmpfs mount");
         return;
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
