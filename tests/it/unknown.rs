@@ -33,6 +33,10 @@ fn i15_5_every_format_discus_cannot_read_is_named() {
     vhd_footer.resize(512, 0);
     let mut koly = b"koly".to_vec();
     koly.resize(512, 0);
+    // MagicISO's "bbis" descriptor sits somewhere in the last 128 bytes.
+    let mut bbis = vec![0u8; 100];
+    bbis.extend_from_slice(b"bbis");
+    bbis.resize(164, 0);
     // (file name, head, tail, words the message must hold); names that do not match the content
     // show the content decides.
     let cases: &[Case] = &[
@@ -49,6 +53,8 @@ fn i15_5_every_format_discus_cannot_read_is_named() {
         ("x.daa", b"DAA\0\0\0\0\0", b"", &["DAA"]),
         ("x.isz", b"IsZ!", b"", &["ISZ"]),
         ("x.b6t", b"BWT5 STREAM SIGN", b"", &["BlindWrite"]),
+        ("x.b5t", b"BWT5 STREAM SIGN", b"", &["BlindWrite"]),
+        ("game.bin", b"", &bbis, &["UIF", "MagicISO"]),
         ("x.dmg", b"", &koly, &["DMG"]),
         ("disk.img", b"", &vhd_footer, &["VHD", "qemu-img convert"]),
         ("x.vhdx", b"vhdxfile", b"", &["VHDX", "qemu-img convert"]),
